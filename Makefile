@@ -1,0 +1,127 @@
+# vigil: `make run` installs what is missing, builds and starts vigild; `make test` runs every test.
+# Everything built goes under build/ (build/asan/ for the sanitizer build).
+
+CC      ?= cc
+BUILD   ?= build
+PY      := /usr/bin/python3
+WARN    := -Wall -Wextra -Wshadow -Wformat=2 -Werror
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=c11 -D_GNU_SOURCE $(WARN) -MMD -MP -Icommon -I$(BUILD)/gen
+SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+
+SERVER_PKGS := libmicrohttpd jansson sqlite3 gnutls
+AGENT_PKGS  := jansson libnl-3.0 libnl-route-3.0 libcurl gnutls
+pc_cflags = $(shell pkg-config --cflags $(1) 2>/dev/null)
+pc_libs   = $(shell pkg-config --libs $(1) 2>/dev/null)
+
+COMMON_SRC := $(wildcard common/*.c)
+SERVER_SRC := $(wildcard server/*.c) $(COMMON_SRC)
+AGENT_SRC  := $(wildcard agent/*.c) $(COMMON_SRC)
+GEN_SRC    := $(BUILD)/gen/embedded.c
+
+SERVER_OBJ := $(SERVER_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/embedded.o
+AGENT_OBJ  := $(AGENT_SRC:%.c=$(BUILD)/obj/%.o)
+ASAN_OBJ   := $(SERVER_SRC:%.c=$(BUILD)/asan/obj/%.o) $(BUILD)/asan/obj/gen/embedded.o
+ASAN_AGENT_OBJ := $(AGENT_SRC:%.c=$(BUILD)/asan/obj/%.o)
+
+# Files compiled into vigild: the SQL migrations, the OpenAPI spec and the link-relation docs.
+EMBED := $(sort $(wildcard schema/*.sql)) $(wildcard api-spec/openapi.yaml)
+
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+
+.PHONY: all setup run test unit-test api-test asan-test cluster-test lint-spec bench clean format
+
+all: $(BUILD)/vigild $(if $(wildcard agent/main.c),$(BUILD)/vigil-agent)
+
+setup:
+	@sh scripts/setup.sh
+
+run: setup
+	@$(MAKE) --no-print-directory all
+	exec ./$(BUILD)/vigild --listen 127.0.0.1:8080 --db ./vigil.db
+
+$(BUILD)/gen/embedded.c: scripts/embed.sh $(EMBED)
+	@mkdir -p $(dir $@)
+	sh scripts/embed.sh $(EMBED) > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/vigild: $(SERVER_OBJ)
+	$(CC) $(CFLAGS) -o $@ $^ $(call pc_libs,$(SERVER_PKGS)) -lpthread -lm
+
+$(BUILD)/vigil-agent: $(AGENT_OBJ)
+	$(CC) $(CFLAGS) -o $@ $^ $(call pc_libs,$(AGENT_PKGS)) -lm
+
+$(BUILD)/asan/vigild: $(ASAN_OBJ)
+	$(CC) $(CFLAGS) $(SAN) -o $@ $^ $(call pc_libs,$(SERVER_PKGS)) -lpthread -lm
+
+$(BUILD)/asan/vigil-agent: $(ASAN_AGENT_OBJ)
+	$(CC) $(CFLAGS) $(SAN) -o $@ $^ $(call pc_libs,$(AGENT_PKGS)) -lm
+
+$(BUILD)/obj/server/%.o: server/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(call pc_cflags,$(SERVER_PKGS)) -c -o $@ $<
+$(BUILD)/obj/agent/%.o: agent/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(call pc_cflags,$(AGENT_PKGS)) -c -o $@ $<
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(call pc_cflags,$(SERVER_PKGS) $(AGENT_PKGS)) -c -o $@ $<
+$(BUILD)/obj/gen/embedded.o: $(BUILD)/gen/embedded.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Iserver -c -o $@ $<
+
+$(BUILD)/asan/obj/server/%.o: server/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(SAN) $(call pc_cflags,$(SERVER_PKGS)) -c -o $@ $<
+$(BUILD)/asan/obj/agent/%.o: agent/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(SAN) $(call pc_cflags,$(AGENT_PKGS)) -c -o $@ $<
+$(BUILD)/asan/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(SAN) $(call pc_cflags,$(SERVER_PKGS) $(AGENT_PKGS)) -c -o $@ $<
+$(BUILD)/asan/obj/gen/embedded.o: $(BUILD)/gen/embedded.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(SAN) -Iserver -c -o $@ $<
+
+# Unit tests: each tests/unit/test_X.c links against the objects it names in its first line,
+# "// links: server/validate.c common/addr.c", built with the sanitizers.
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/gen/embedded.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(SAN) -Iserver -Iagent $(call pc_cflags,$(SERVER_PKGS) $(AGENT_PKGS) cmocka) \
+		-o $@ $< $$(sed -n '1s|^// links:||p' $<) \
+		$(call pc_libs,$(SERVER_PKGS) $(AGENT_PKGS) cmocka) -lpthread -lm
+
+unit-test: $(UNIT_BIN)
+	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
+
+lint-spec: setup
+	npx --no-install redocly lint --format=stylish api-spec/openapi.yaml
+
+api-test: $(BUILD)/vigild
+	$(PY) -m pytest -q -p no:cacheprovider tests/api
+
+asan-test: $(BUILD)/asan/vigild
+	VIGILD=$(BUILD)/asan/vigild $(PY) -m pytest -q -p no:cacheprovider tests/api
+
+cluster-test: all
+	@if [ -n "$$(ls tests/cluster/test_*.py 2>/dev/null)" ]; then \
+		$(PY) -m pytest -q -p no:cacheprovider tests/cluster; fi
+
+test: setup
+	@$(MAKE) --no-print-directory all $(BUILD)/asan/vigild
+	@$(MAKE) --no-print-directory unit-test
+	@$(MAKE) --no-print-directory lint-spec
+	@$(MAKE) --no-print-directory api-test
+	@$(MAKE) --no-print-directory asan-test
+	@$(MAKE) --no-print-directory cluster-test
+
+bench: setup all
+	sh tests/bench/bench.sh
+
+format:
+	clang-format -i server/*.c server/*.h common/*.c common/*.h agent/*.c agent/*.h tests/unit/*.c
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

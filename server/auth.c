@@ -1,0 +1,169 @@
+/* Tokens with GnuTLS for hashing and the kernel's getrandom for secrets. */
+#include <fcntl.h>
+#include <gnutls/crypto.h>
+#include <gnutls/gnutls.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include "auth.h"
+#include "store.h"
+
+static const char *const role_names[] = {
+	[ROLE_NONE] = "none",	      [ROLE_AGENT] = "agent", [ROLE_VIEWER] = "viewer",
+	[ROLE_OPERATOR] = "operator", [ROLE_ADMIN] = "admin",
+};
+
+const char *
+auth_role_name(enum auth_role r)
+{
+	return role_names[r];
+}
+
+enum auth_role
+auth_role_parse(const char *s)
+{
+	for (int r = ROLE_AGENT; r <= ROLE_ADMIN; r++)
+		if (strcmp(s, role_names[r]) == 0)
+			return (enum auth_role)r;
+	return ROLE_NONE;
+}
+
+int
+auth_digest(const char *secret, unsigned char out[32])
+{
+	return gnutls_hash_fast(GNUTLS_DIG_SHA256, secret, strlen(secret), out) == 0 ? 0 : -1;
+}
+
+/* Fills buf with n random bytes from the kernel. */
+static int
+random_bytes(unsigned char *buf, size_t n)
+{
+	size_t got = 0;
+
+	while (got < n) {
+		ssize_t r = getrandom(buf + got, n - got, 0);
+		if (r < 0)
+			return -1;
+		got += (size_t)r;
+	}
+	return 0;
+}
+
+static int
+random_hex(char *out, size_t len, size_t nbytes)
+{
+	unsigned char raw[32];
+	static const char hex[] = "0123456789abcdef";
+
+	if (nbytes > sizeof(raw) || len < nbytes * 2 + 1 || random_bytes(raw, nbytes) != 0)
+		return -1;
+	for (size_t i = 0; i < nbytes; i++) {
+		out[2 * i] = hex[raw[i] >> 4];
+		out[2 * i + 1] = hex[raw[i] & 15];
+	}
+	out[nbytes * 2] = '\0';
+	return 0;
+}
+
+int
+auth_new_secret(char *out, size_t len)
+{
+	return random_hex(out, len, 32);
+}
+
+int
+auth_new_id(char *out, size_t len)
+{
+	return random_hex(out, len, 8);
+}
+
+int
+auth_resolve(const char *authorization, struct principal *who)
+{
+	unsigned char d[32];
+	struct store_token t;
+	const char *p = authorization;
+
+	memset(who, 0, sizeof(*who));
+	if (p == NULL || strncasecmp(p, "Bearer ", 7) != 0)
+		return -1;
+	p += 7;
+	while (*p == ' ')
+		p++;
+	if (*p == '\0' || strlen(p) > 512 || auth_digest(p, d) != 0)
+		return -1;
+	if (store_token_find(d, &t) != STORE_OK)
+		return -1;
+	who->role = auth_role_parse(t.role);
+	snprintf(who->token_id, sizeof(who->token_id), "%s", t.id);
+	snprintf(who->node, sizeof(who->node), "%s", t.node);
+	return who->role == ROLE_NONE ? -1 : 0;
+}
+
+/* Adds an admin token (id, secret) in its own transaction. */
+static int
+add_admin(const char *id, const char *secret, const char *description)
+{
+	struct store_token t = {0};
+	unsigned char d[32];
+	int rc;
+
+	snprintf(t.id, sizeof(t.id), "%s", id);
+	snprintf(t.role, sizeof(t.role), "admin");
+	snprintf(t.description, sizeof(t.description), "%s", description);
+	t.created_ms = http_now_ms();
+	if (auth_digest(secret, d) != 0 || (rc = store_write_begin()) != STORE_OK)
+		return -1;
+	if ((rc = store_token_add(&t, d)) != STORE_OK) {
+		store_rollback();
+		return rc;
+	}
+	return store_commit();
+}
+
+int
+auth_bootstrap(const char *secret, const char *token_path, char *err, size_t errlen)
+{
+	struct store_token t;
+	struct principal who;
+	char fresh[AUTH_SECRET_LEN + 1], id[24];
+	int fd;
+
+	if (secret != NULL && *secret != '\0') {
+		char bearer[600];
+		snprintf(bearer, sizeof(bearer), "Bearer %s", secret);
+		if (auth_resolve(bearer, &who) == 0 && who.role == ROLE_ADMIN)
+			return 0;
+		if (store_token_get("bootstrap", &t) == STORE_OK) { /* secret changed */
+			if (store_write_begin() != STORE_OK)
+				goto fail;
+			store_token_delete("bootstrap");
+			if (store_commit() != STORE_OK)
+				goto fail;
+		}
+		if (add_admin("bootstrap", secret, "from VIGIL_ADMIN_TOKEN") != 0)
+			goto fail;
+		return 0;
+	}
+	if (store_token_count() != 0)
+		return 0;
+	if (auth_new_secret(fresh, sizeof(fresh)) != 0 || auth_new_id(id, sizeof(id)) != 0)
+		goto fail;
+	fd = open(token_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0 || dprintf(fd, "%s\n", fresh) < 0 || fsync(fd) != 0) {
+		snprintf(err, errlen, "cannot write %s", token_path);
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	close(fd);
+	if (add_admin(id, fresh, "created at first start") != 0)
+		goto fail;
+	fprintf(stderr, "vigild: created an admin token; its secret is in %s\n", token_path);
+	return 0;
+fail:
+	snprintf(err, errlen, "cannot create the bootstrap admin token");
+	return -1;
+}

@@ -1,0 +1,479 @@
+/* HTTP semantics independent of the wire: negotiation (RFC 9110 12.5.1), entity tags and
+ * preconditions (RFC 9110 8.8.3, 13), problem details (RFC 9457), HAL links, request bodies. */
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "http.h"
+#include "store.h"
+
+struct http_options http_opts;
+
+const char *
+http_query(const struct http_request *req, const char *key)
+{
+	for (int i = 0; i < req->n_query; i++)
+		if (strcmp(req->query_keys[i], key) == 0)
+			return req->query_vals[i];
+	return NULL;
+}
+
+/* Copies the media type of a header element (up to ';' or ',') lowercased and trimmed. */
+static const char *
+media_type(const char *s, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	while (*s != '\0' && *s != ';' && *s != ',' && *s != ' ' && n + 1 < len)
+		buf[n++] = (char)tolower((unsigned char)*s++);
+	buf[n] = '\0';
+	return s;
+}
+
+/* How well range ("type/sub", "type/ *", "* / *") matches type: 3 exact, 2 subtype wildcard,
+ * 1 full wildcard, 0 none. */
+static int
+range_match(const char *range, const char *type)
+{
+	const char *slash = strchr(type, '/');
+
+	if (strcmp(range, type) == 0)
+		return 3;
+	if (strcmp(range, "*/*") == 0)
+		return 1;
+	if (slash != NULL) {
+		size_t tl = (size_t)(slash - type);
+		if (strncmp(range, type, tl) == 0 && strcmp(range + tl, "/*") == 0)
+			return 2;
+	}
+	return 0;
+}
+
+int
+http_negotiate(const char *accept, const char *const offered[], int n)
+{
+	double best_q[8] = {0};
+	int best_spec[8] = {0};
+	char range[96];
+	const char *p = accept;
+
+	if (accept == NULL || *accept == '\0')
+		return 0;
+	if (n > 8)
+		n = 8;
+	while (*p != '\0') {
+		double q = 1.0;
+		p = media_type(p, range, sizeof(range));
+		while (*p == ';' || *p == ' ' || *p == '\t') {
+			p++;
+			while (*p == ' ')
+				p++;
+			if ((p[0] == 'q' || p[0] == 'Q') && p[1] == '=') {
+				q = strtod(p + 2, NULL);
+				if (q < 0 || q > 1)
+					q = 0;
+			}
+			while (*p != '\0' && *p != ';' && *p != ',')
+				p++;
+		}
+		for (int i = 0; i < n; i++) {
+			int m = range_match(range, offered[i]);
+			if (m > best_spec[i]) {
+				best_spec[i] = m;
+				best_q[i] = q;
+			}
+		}
+		while (*p != '\0' && *p != ',')
+			p++;
+		if (*p == ',')
+			p++;
+	}
+	int chosen = -1;
+	for (int i = 0; i < n; i++)
+		if (best_spec[i] > 0 && best_q[i] > 0 && (chosen < 0 || best_q[i] > best_q[chosen]))
+			chosen = i;
+	return chosen;
+}
+
+static const char *
+status_title(int status)
+{
+	switch (status) {
+	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 406: return "Not Acceptable";
+	case 409: return "Conflict";
+	case 410: return "Gone";
+	case 412: return "Precondition Failed";
+	case 413: return "Content Too Large";
+	case 414: return "URI Too Long";
+	case 415: return "Unsupported Media Type";
+	case 422: return "Unprocessable Content";
+	case 428: return "Precondition Required";
+	case 429: return "Too Many Requests";
+	case 500: return "Internal Server Error";
+	case 501: return "Not Implemented";
+	case 503: return "Service Unavailable";
+	default: return "Error";
+	}
+}
+
+int
+http_problem(struct http_response *res, const struct http_request *req, int status,
+	     const char *slug, const char *fmt, ...)
+{
+	char detail[512], type[96];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(detail, sizeof(detail), fmt, ap);
+	va_end(ap);
+	snprintf(type, sizeof(type), "/problems/%s", slug);
+	json_decref(res->body);
+	free(res->text);
+	res->text = NULL;
+	res->status = status;
+	res->body = json_pack("{s:s, s:s, s:i, s:s, s:s}", "type", type, "title",
+			      status_title(status), "status", status, "detail", detail, "instance",
+			      req && req->path ? req->path : "/");
+	res->is_problem = true;
+	res->content_type = MT_PROBLEM;
+	res->no_cache_headers = true;
+	res->etag[0] = '\0';
+	res->last_modified_ms = 0;
+	return -1;
+}
+
+int
+http_problem_validation(struct http_response *res, const struct http_request *req,
+			struct verr *e)
+{
+	size_t n = e->list ? json_array_size(e->list) : 0;
+	json_t *first = n ? json_array_get(e->list, 0) : NULL;
+
+	http_problem(res, req, 422, "validation", "%zu invalid field%s%s%s%s", n, n == 1 ? "" : "s",
+		     first ? ", first " : "",
+		     first ? json_string_value(json_object_get(first, "pointer")) : "",
+		     first ? ": see errors" : "");
+	json_object_set_new(res->body, "errors", e->list ? e->list : json_array());
+	e->list = NULL;
+	return -1;
+}
+
+void
+http_allow_string(unsigned mask, char *buf, size_t len)
+{
+	static const struct {
+		unsigned bit;
+		const char *name;
+	} names[] = {{HTTP_GET, "GET"},     {HTTP_HEAD, "HEAD"},     {HTTP_POST, "POST"},
+		     {HTTP_PUT, "PUT"},     {HTTP_PATCH, "PATCH"},   {HTTP_DELETE, "DELETE"},
+		     {HTTP_OPTIONS, "OPTIONS"}};
+	size_t o = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (mask & names[i].bit)
+			o += (size_t)snprintf(buf + o, o < len ? len - o : 0, "%s%s", o ? ", " : "",
+					      names[i].name);
+}
+
+int
+http_problem_method(struct http_response *res, const struct http_request *req, unsigned allowed)
+{
+	http_problem(res, req, 405, "method-not-allowed", "%s is not allowed on %s",
+		     req->method_name, req->path);
+	http_allow_string(allowed, res->allow, sizeof(res->allow));
+	return -1;
+}
+
+int
+http_problem_store(struct http_response *res, const struct http_request *req, int rc,
+		   const char *detail)
+{
+	const char *d = detail && *detail ? detail : NULL;
+
+	switch (rc) {
+	case STORE_NOTFOUND:
+		return http_problem(res, req, 404, "not-found", "%s", d ? d : "no such resource");
+	case STORE_EXISTS:
+	case STORE_UNIQUE:
+	case STORE_REFERENCED:
+		return http_problem(res, req, 409, "conflict", "%s", d ? d : "conflict");
+	case STORE_GONE:
+		return http_problem(res, req, 410, "gone", "%s", d ? d : "gone");
+	case STORE_BUSY:
+		return http_problem(res, req, 503, "unavailable", "the store is busy; retry");
+	default:
+		return http_problem(res, req, 500, "internal", "store error");
+	}
+}
+
+/* Maximum nesting depth of v (a scalar is 0). */
+static int
+json_depth(const json_t *v)
+{
+	int max = 0, d;
+	size_t i;
+	const char *k;
+	json_t *c;
+
+	if (json_is_object(v)) {
+		json_object_foreach((json_t *)v, k, c)
+			if ((d = json_depth(c)) > max)
+				max = d;
+		return max + 1;
+	}
+	if (json_is_array(v)) {
+		json_array_foreach(v, i, c)
+			if ((d = json_depth(c)) > max)
+				max = d;
+		return max + 1;
+	}
+	return 0;
+}
+
+json_t *
+http_parse_body(const struct http_request *req, struct http_response *res, bool merge_patch)
+{
+	char mt[96];
+	json_error_t jerr;
+	json_t *v;
+
+	media_type(req->content_type ? req->content_type : "", mt, sizeof(mt));
+	if (merge_patch ? strcmp(mt, MT_MERGE_PATCH) != 0
+			: strcmp(mt, MT_JSON) != 0 && strcmp(mt, MT_HAL) != 0) {
+		http_problem(res, req, 415, "unsupported-media-type",
+			     "send the body as %s", merge_patch ? MT_MERGE_PATCH : MT_JSON);
+		if (merge_patch) {
+			res->extra_name = "Accept-Patch";
+			res->extra_value = MT_MERGE_PATCH;
+		}
+		return NULL;
+	}
+	if (req->body == NULL || req->body_len == 0) {
+		http_problem(res, req, 400, "malformed-json", "the request has no body");
+		return NULL;
+	}
+	v = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &jerr);
+	if (v == NULL) {
+		http_problem(res, req, 400, "malformed-json", "line %d column %d: %s", jerr.line,
+			     jerr.column, jerr.text);
+		return NULL;
+	}
+	if (!json_is_object(v)) {
+		json_decref(v);
+		http_problem(res, req, 400, "malformed-json", "the body must be a JSON object");
+		return NULL;
+	}
+	if (json_depth(v) > HTTP_MAX_DEPTH) {
+		json_decref(v);
+		http_problem(res, req, 400, "malformed-json", "nesting deeper than %d levels",
+			     HTTP_MAX_DEPTH);
+		return NULL;
+	}
+	return v;
+}
+
+void
+http_etag_bytes(const void *data, size_t len, char out[24])
+{
+	const unsigned char *p = data;
+	uint64_t h = 0xcbf29ce484222325ULL; /* FNV-1a 64, then a final avalanche */
+
+	for (size_t i = 0; i < len; i++) {
+		h ^= p[i];
+		h *= 0x100000001b3ULL;
+	}
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	snprintf(out, 24, "\"%016llx\"", (unsigned long long)h);
+}
+
+void
+http_etag_json(const json_t *v, char out[24])
+{
+	char *s = json_dumps(v, JSON_COMPACT);
+
+	http_etag_bytes(s ? s : "", s ? strlen(s) : 0, out);
+	free(s);
+}
+
+/* Compares a header's entity-tag list with etag. weak: W/ prefixes are ignored (If-None-Match,
+ * RFC 9110 8.8.3.2); strong otherwise (If-Match: a weak tag never matches). */
+static bool
+etag_list_matches(const char *header, const char *etag, bool exists, bool weak)
+{
+	const char *p = header;
+	size_t elen = strlen(etag);
+
+	while (*p != '\0') {
+		bool is_weak = false;
+		while (*p == ' ' || *p == '\t' || *p == ',')
+			p++;
+		if (*p == '*')
+			return exists;
+		if (p[0] == 'W' && p[1] == '/') {
+			is_weak = true;
+			p += 2;
+		}
+		if (*p != '"')
+			return false;
+		const char *end = strchr(p + 1, '"');
+		if (end == NULL)
+			return false;
+		size_t len = (size_t)(end - p) + 1;
+		if (exists && len == elen && memcmp(p, etag, len) == 0 && (weak || !is_weak))
+			return true;
+		p = end + 1;
+	}
+	return false;
+}
+
+bool
+http_etag_matches(const char *header, const char *etag, bool exists)
+{
+	return etag_list_matches(header, etag, exists, true);
+}
+
+int
+http_check_write_preconditions(const struct http_request *req, struct http_response *res,
+			       bool exists, const char *etag)
+{
+	if (req->if_match != NULL && !etag_list_matches(req->if_match, etag, exists, false)) {
+		http_problem(res, req, 412, "precondition-failed",
+			     exists ? "the resource has changed: its ETag is now %s"
+				    : "the resource does not exist%s",
+			     exists ? etag : "");
+		return -1;
+	}
+	if (req->if_none_match != NULL && etag_list_matches(req->if_none_match, etag, exists, true)) {
+		http_problem(res, req, 412, "precondition-failed",
+			     "the resource exists and If-None-Match forbids replacing it");
+		return -1;
+	}
+	if (http_opts.require_if_match && exists && req->if_match == NULL) {
+		http_problem(res, req, 428, "precondition-required",
+			     "this server requires If-Match on writes to existing resources");
+		return -1;
+	}
+	return 0;
+}
+
+json_t *
+hal_links(json_t *repr)
+{
+	json_t *l = json_object_get(repr, "_links");
+
+	if (l == NULL) {
+		l = json_object();
+		json_object_set_new(repr, "_links", l);
+	}
+	return l;
+}
+
+void
+hal_link(json_t *repr, const char *rel, const char *href_fmt, ...)
+{
+	char href[1024];
+	va_list ap;
+
+	va_start(ap, href_fmt);
+	vsnprintf(href, sizeof(href), href_fmt, ap);
+	va_end(ap);
+	json_object_set_new(hal_links(repr), rel, json_pack("{s:s}", "href", href));
+}
+
+void
+hal_link_templated(json_t *repr, const char *rel, const char *href)
+{
+	json_object_set_new(hal_links(repr), rel,
+			    json_pack("{s:s, s:b}", "href", href, "templated", 1));
+}
+
+void
+hal_add_curies(json_t *repr)
+{
+	json_object_set_new(hal_links(repr), "curies",
+			    json_pack("[{s:s, s:s, s:b}]", "name", "vg", "href", "/rels/{rel}",
+				      "templated", 1));
+}
+
+void
+hal_link_array_add(json_t *repr, const char *rel, const char *href, const char *name,
+		   const char *title)
+{
+	json_t *links = hal_links(repr), *arr = json_object_get(links, rel);
+	json_t *l = json_pack("{s:s}", "href", href);
+
+	if (arr == NULL) {
+		arr = json_array();
+		json_object_set_new(links, rel, arr);
+	}
+	if (name)
+		json_object_set_new(l, "name", json_string(name));
+	if (title)
+		json_object_set_new(l, "title", json_string(title));
+	json_array_append_new(arr, l);
+}
+
+const char *
+http_qs_escape(const char *s, char *buf, size_t len)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t o = 0;
+
+	for (; *s != '\0' && o + 4 < len; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+			buf[o++] = (char)c;
+		} else {
+			buf[o++] = '%';
+			buf[o++] = hex[c >> 4];
+			buf[o++] = hex[c & 15];
+		}
+	}
+	buf[o] = '\0';
+	return buf;
+}
+
+const char *
+http_rfc3339(int64_t ms, char *buf, size_t len)
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(ms % 1000));
+	return buf;
+}
+
+int64_t
+http_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void
+http_response_clear(struct http_response *res)
+{
+	json_decref(res->body);
+	free(res->text);
+	free(res->location);
+	free(res->link_header);
+	memset(res, 0, sizeof(*res));
+}

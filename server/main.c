@@ -1,0 +1,209 @@
+/* vigild: flags, start-up (store, bootstrap token, listener) and an orderly stop on SIGTERM/SIGINT. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#include "auth.h"
+#include "http.h"
+#include "server.h"
+#include "store.h"
+
+#define VIGIL_VERSION "0.1.0"
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+		"usage: vigild [options]\n"
+		"  --listen ADDR:PORT     address to serve on (default 127.0.0.1:8080; IPv6 as "
+		"[::1]:8080)\n"
+		"  --db PATH              SQLite database file (default ./vigil.db); on first start\n"
+		"                         without VIGIL_ADMIN_TOKEN an admin token is written to\n"
+		"                         PATH.admin-token (mode 0600)\n"
+		"  --tls-cert PEM         serve HTTPS with this certificate (needs --tls-key)\n"
+		"  --tls-key PEM          private key for --tls-cert\n"
+		"  --cors-origin ORIGIN   allow browser pages from ORIGIN (repeatable)\n"
+		"  --agent-timeout SEC    mark a node's agent down after SEC seconds without a "
+		"status report (default 10)\n"
+		"  --require-if-match     refuse writes to existing resources without If-Match "
+		"(428)\n"
+		"  --threads N            HTTP worker threads (default 2)\n"
+		"  --events-keep N        change-feed entries kept for /events (default 10000)\n"
+		"  --help                 this text\n"
+		"  --version              print the version\n"
+		"environment:\n"
+		"  VIGIL_ADMIN_TOKEN      an admin token with this secret exists after start\n");
+}
+
+/* Parses "A.B.C.D:PORT" or "[V6]:PORT" into ss. Returns 0 or -1. */
+static int
+parse_listen(const char *s, struct sockaddr_storage *ss)
+{
+	char host[128];
+	const char *colon;
+	long port;
+	char *end;
+
+	memset(ss, 0, sizeof(*ss));
+	if (s[0] == '[') {
+		const char *close = strchr(s, ']');
+		if (close == NULL || close[1] != ':' || (size_t)(close - s - 1) >= sizeof(host))
+			return -1;
+		memcpy(host, s + 1, (size_t)(close - s - 1));
+		host[close - s - 1] = '\0';
+		colon = close + 1;
+	} else {
+		colon = strrchr(s, ':');
+		if (colon == NULL || (size_t)(colon - s) >= sizeof(host))
+			return -1;
+		memcpy(host, s, (size_t)(colon - s));
+		host[colon - s] = '\0';
+	}
+	port = strtol(colon + 1, &end, 10);
+	if (colon[1] == '\0' || *end != '\0' || port < 1 || port > 65535)
+		return -1;
+	struct sockaddr_in *v4 = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)ss;
+	if (inet_pton(AF_INET, host, &v4->sin_addr) == 1) {
+		v4->sin_family = AF_INET;
+		v4->sin_port = htons((uint16_t)port);
+		return 0;
+	}
+	if (inet_pton(AF_INET6, host, &v6->sin6_addr) == 1) {
+		v6->sin6_family = AF_INET6;
+		v6->sin6_port = htons((uint16_t)port);
+		return 0;
+	}
+	return -1;
+}
+
+/* Reads a whole file into a NUL-terminated malloc'd string (caller frees), or NULL. */
+static char *
+slurp(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	long n;
+
+	if (f == NULL)
+		return NULL;
+	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && n < 1 << 20 &&
+	    fseek(f, 0, SEEK_SET) == 0 && (buf = malloc((size_t)n + 1)) != NULL) {
+		if (fread(buf, 1, (size_t)n, f) != (size_t)n) {
+			free(buf);
+			buf = NULL;
+		} else {
+			buf[n] = '\0';
+		}
+	}
+	fclose(f);
+	return buf;
+}
+
+/* Raises the open-files limit to its hard maximum: every parked long-poll holds a socket. */
+static unsigned
+raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return 1000;
+	rl.rlim_cur = rl.rlim_max;
+	setrlimit(RLIMIT_NOFILE, &rl);
+	getrlimit(RLIMIT_NOFILE, &rl);
+	return rl.rlim_cur > 70000 ? 65536 : (unsigned)(rl.rlim_cur > 64 ? rl.rlim_cur - 64 : 16);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"listen", required_argument, NULL, 'l'},
+		{"db", required_argument, NULL, 'd'},
+		{"tls-cert", required_argument, NULL, 'c'},
+		{"tls-key", required_argument, NULL, 'k'},
+		{"cors-origin", required_argument, NULL, 'o'},
+		{"agent-timeout", required_argument, NULL, 'a'},
+		{"require-if-match", no_argument, NULL, 'r'},
+		{"threads", required_argument, NULL, 't'},
+		{"events-keep", required_argument, NULL, 'e'},
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
+		{NULL, 0, NULL, 0},
+	};
+	struct server_config cfg = {.threads = 2, .agent_timeout_ms = 10000};
+	const char *listen = "127.0.0.1:8080", *db = "./vigil.db", *cert = NULL, *key = NULL;
+	long events_keep = 10000;
+	char err[512], token_path[4200];
+	sigset_t sigs;
+	int opt, sig, status = 1;
+
+	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'l': listen = optarg; break;
+		case 'd': db = optarg; break;
+		case 'c': cert = optarg; break;
+		case 'k': key = optarg; break;
+		case 'o':
+			if (http_opts.n_cors_origins < 16)
+				http_opts.cors_origins[http_opts.n_cors_origins++] = optarg;
+			break;
+		case 'a': cfg.agent_timeout_ms = atol(optarg) * 1000; break;
+		case 'r': http_opts.require_if_match = true; break;
+		case 't': cfg.threads = (unsigned)atoi(optarg); break;
+		case 'e': events_keep = atol(optarg); break;
+		case 'h': usage(stdout); return 0;
+		case 'V': printf("vigild %s\n", VIGIL_VERSION); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind != argc || parse_listen(listen, &cfg.addr) != 0 || cfg.threads < 1 ||
+	    cfg.threads > 64 || cfg.agent_timeout_ms <= 0 || events_keep < 1 ||
+	    (cert == NULL) != (key == NULL)) {
+		fprintf(stderr, "vigild: bad arguments (see --help)\n");
+		return 2;
+	}
+	if (cert != NULL && ((cfg.tls_cert_pem = slurp(cert)) == NULL ||
+			     (cfg.tls_key_pem = slurp(key)) == NULL)) {
+		fprintf(stderr, "vigild: cannot read %s or %s: %s\n", cert, key, strerror(errno));
+		return 1;
+	}
+	cfg.connection_limit = raise_nofile();
+	/* Signals are taken synchronously by sigwait below; every thread inherits the mask. */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	if (store_open(db, events_keep, server_notify, err, sizeof(err)) != STORE_OK) {
+		fprintf(stderr, "vigild: store: %s\n", err);
+		goto out;
+	}
+	snprintf(token_path, sizeof(token_path), "%s.admin-token", db);
+	if (auth_bootstrap(getenv("VIGIL_ADMIN_TOKEN"), token_path, err, sizeof(err)) != 0) {
+		fprintf(stderr, "vigild: %s\n", err);
+		goto out_store;
+	}
+	if (server_start(&cfg, err, sizeof(err)) != 0) {
+		fprintf(stderr, "vigild: %s: %s\n", listen, err);
+		goto out_store;
+	}
+	fprintf(stderr, "vigild: serving %s://%s (database %s)\n", cert ? "https" : "http", listen,
+		db);
+	sigwait(&sigs, &sig);
+	fprintf(stderr, "vigild: stopping (signal %d)\n", sig);
+	server_stop();
+	status = 0;
+out_store:
+	store_close();
+out:
+	free((void *)cfg.tls_cert_pem);
+	free((void *)cfg.tls_key_pem);
+	return status;
+}

@@ -1,0 +1,15 @@
+/* Request counters and latency histogram for /metrics (Prometheus text format 0.0.4). Lock-free:
+ * every MHD thread records with atomic adds. */
+#ifndef VIGIL_METRICS_H
+#define VIGIL_METRICS_H
+
+#include <stddef.h>
+
+#include "http.h"
+
+void metrics_observe(enum http_method m, int status, double seconds);
+void metrics_parked(int delta);
+/* Appends the exposition to a growing buffer: returns a malloc'd string (caller frees). */
+char *metrics_render(void);
+
+#endif

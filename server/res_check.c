@@ -1,0 +1,311 @@
+/* The check resource: a health check (keepalived's TCP_CHECK, HTTP_GET, SSL_GET, MISC_CHECK) that
+ * targets either a backend (run by the agents serving its VIP) or a node (run by that node's
+ * agent, track_script-like through weight). Only its fields and links live here. */
+#include <string.h>
+
+#include "resource.h"
+
+/* Spec members in the order they are stored and shown. */
+static const char *const check_fields[] = {
+	"name", "type", "backend", "node", "interval_ms", "timeout_ms", "rise", "fall", "port",
+	"path", "expect_status", "verify_tls", "script", "weight", NULL,
+};
+
+static const char *const check_types[] = {"tcp", "http", "https", "script", NULL};
+
+static const char *const check_filters[] = {"backend", "node", NULL};
+
+#define CHECK_SCRIPT_MAX_ARGS 32
+#define CHECK_SCRIPT_MAX_ARG 1024
+#define CHECK_SCRIPT_MAX_PROG 255 /* NAME_MAX: the first element is a file name */
+#define CHECK_PATH_MAX 1024
+
+/* Which types a type-specific field belongs to. */
+enum {
+	T_TCP = 1 << 0,
+	T_HTTP = 1 << 1,
+	T_HTTPS = 1 << 2,
+	T_SCRIPT = 1 << 3,
+};
+
+/* Rewrites spec with its members in check_fields order (stable output and ETags). */
+static void
+check_canonical_order(json_t *spec)
+{
+	json_t *sorted = json_object();
+
+	for (const char *const *f = check_fields; *f != NULL; f++) {
+		json_t *v = json_object_get(spec, *f);
+		if (v != NULL)
+			json_object_set(sorted, *f, v);
+	}
+	json_object_clear(spec);
+	json_object_update(spec, sorted);
+	json_decref(sorted);
+}
+
+/* T_* bit of a valid type name, 0 for NULL (type missing or invalid). */
+static int
+type_bit(const char *type)
+{
+	if (type == NULL)
+		return 0;
+	if (strcmp(type, "tcp") == 0)
+		return T_TCP;
+	if (strcmp(type, "http") == 0)
+		return T_HTTP;
+	if (strcmp(type, "https") == 0)
+		return T_HTTPS;
+	return T_SCRIPT;
+}
+
+/*
+ * Is field key usable with this check? type is a T_* bit, or 0 when the type is missing or bad
+ * (then every field is given the benefit of the doubt, so the client sees only the /type error
+ * and the value errors). When it is not, records "not allowed" at /key and returns false; an
+ * absent field is not an error.
+ */
+static bool
+field_applies(json_t *spec, const char *key, int type, int allowed_types, const char *what,
+	      struct verr *e)
+{
+	char ptr[64];
+
+	if (type == 0 || (type & allowed_types) != 0)
+		return true;
+	if (json_object_get(spec, key) != NULL)
+		verr_add(e, v_ptr(ptr, sizeof(ptr), key, -1), "is only allowed for %s checks",
+			 what);
+	return false;
+}
+
+/* Bytes that must not appear in a script argument: C0 controls and DEL (NUL included). */
+static bool
+has_control(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return true;
+	return false;
+}
+
+/* The program is a bare file name in the agent's --script-dir: no '/', not "." or "..". */
+static bool
+valid_program(const char *s)
+{
+	if (strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
+		return false;
+	for (; *s != '\0'; s++) {
+		char c = *s;
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '.' || c == '_' || c == '-'))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * The script argv: an array of 1..32 strings, each 1..1024 bytes without control characters, the
+ * first a bare executable name. The agent enforces the same again (issue 4: the API must not be
+ * remote root); this is the early, friendly refusal.
+ */
+static void
+check_script(json_t *spec, struct verr *e)
+{
+	json_t *argv = json_object_get(spec, "script"), *arg;
+	char ptr[64];
+	size_t i;
+
+	if (argv == NULL) {
+		verr_add(e, "/script", "is required for script checks");
+		return;
+	}
+	if (!json_is_array(argv) || json_array_size(argv) < 1 ||
+	    json_array_size(argv) > CHECK_SCRIPT_MAX_ARGS) {
+		verr_add(e, "/script", "must be an array of 1 to %d strings",
+			 CHECK_SCRIPT_MAX_ARGS);
+		return;
+	}
+	json_array_foreach(argv, i, arg)
+	{
+		v_ptr(ptr, sizeof(ptr), "script", (int)i);
+		if (!json_is_string(arg)) {
+			verr_add(e, ptr, "must be a string");
+			continue;
+		}
+		const char *s = json_string_value(arg);
+		size_t len = json_string_length(arg);
+		if (len < 1 || len > CHECK_SCRIPT_MAX_ARG) {
+			verr_add(e, ptr, "must be 1 to %d characters long", CHECK_SCRIPT_MAX_ARG);
+			continue;
+		}
+		if (has_control(s, len)) {
+			verr_add(e, ptr, "must not contain control characters");
+			continue;
+		}
+		if (i == 0 && (len > CHECK_SCRIPT_MAX_PROG || !valid_program(s)))
+			verr_add(e, ptr,
+				 "must be the bare name of an executable in the agent's script "
+				 "directory ([A-Za-z0-9._-], at most %d characters, no '/')",
+				 CHECK_SCRIPT_MAX_PROG);
+	}
+}
+
+/* The HTTP request path: starts with '/', at most 1024 bytes, no spaces or control characters. */
+static void
+check_path(json_t *spec, struct verr *e)
+{
+	const char *s;
+	size_t len;
+
+	if (!v_string(spec, "path", false, 1, CHECK_PATH_MAX, &s, e))
+		return;
+	len = json_string_length(json_object_get(spec, "path"));
+	if (s[0] != '/' || strchr(s, ' ') != NULL || has_control(s, len))
+		verr_add(e, "/path",
+			 "must start with '/' and contain no spaces or control characters");
+}
+
+/*
+ * The target: exactly one of backend and node, naming an object that exists. Returns 'b' or 'n'
+ * for a usable target, 0 otherwise. Only a definite "not found" is a 422; a store failure is
+ * left to store_put, which refuses the dangling reference with its own error.
+ */
+static int
+check_target(json_t *spec, struct verr *e)
+{
+	bool has_b = json_object_get(spec, "backend") != NULL;
+	bool has_n = json_object_get(spec, "node") != NULL;
+	const char *kind = has_b ? "backend" : "node", *target;
+	struct store_obj obj;
+	char ptr[64];
+
+	if (has_b == has_n) {
+		const char *why = has_b ? "only one of backend and node may be given"
+					: "one of backend and node is required";
+		verr_add(e, "/backend", "%s", why);
+		verr_add(e, "/node", "%s", why);
+		return 0;
+	}
+	if (!v_name_ref(spec, kind, true, &target, e))
+		return 0;
+	memset(&obj, 0, sizeof(obj));
+	if (store_get(kind, target, &obj) == STORE_NOTFOUND) {
+		verr_add(e, v_ptr(ptr, sizeof(ptr), kind, -1), "no %s named %s", kind, target);
+		store_obj_clear(&obj);
+		return 0;
+	}
+	store_obj_clear(&obj);
+	return has_b ? 'b' : 'n';
+}
+
+/*
+ * Validates a check spec in place. Defaults: interval_ms 2000, timeout_ms 1000, rise and fall 1;
+ * for http/https path "/" and expect_status 200; for https verify_tls true; for node checks
+ * weight 0; "name" set from the URL, members in canonical order. A field of another type (or
+ * weight on a backend check) is a 422 at its pointer. port stays absent on backend checks when
+ * not given: the agent then uses the backend's port, so a later change of that port carries over.
+ */
+static void
+check_validate(json_t *spec, const char *name, const json_t *old, struct verr *e)
+{
+	const char *type = NULL, *body_name;
+	json_int_t n;
+	bool b;
+	int t, target;
+
+	(void)old;
+	v_only_fields(spec, check_fields, e);
+	body_name = json_string_value(json_object_get(spec, "name"));
+	if (json_object_get(spec, "name") != NULL && (body_name == NULL || strcmp(body_name, name)))
+		verr_add(e, "/name", "must equal the name in the URL (%s)", name);
+	json_object_set_new(spec, "name", json_string(name));
+	v_enum(spec, "type", true, check_types, NULL, &type, e);
+	t = type_bit(type);
+	target = check_target(spec, e);
+
+	v_int(spec, "interval_ms", false, 100, 3600000, 2000, true, &n, e);
+	v_int(spec, "timeout_ms", false, 10, 60000, 1000, true, &n, e);
+	v_int(spec, "rise", false, 1, 100, 1, true, &n, e);
+	v_int(spec, "fall", false, 1, 100, 1, true, &n, e);
+
+	if (field_applies(spec, "port", t, T_TCP | T_HTTP | T_HTTPS, "tcp, http and https", e)) {
+		/* A node has no port of its own to fall back on. */
+		bool need = target == 'n' && t != 0;
+		v_int(spec, "port", need, 1, 65535, 0, false, &n, e);
+	}
+	if (field_applies(spec, "path", t, T_HTTP | T_HTTPS, "http and https", e)) {
+		if (t != 0 && json_object_get(spec, "path") == NULL)
+			json_object_set_new(spec, "path", json_string("/"));
+		check_path(spec, e);
+	}
+	if (field_applies(spec, "expect_status", t, T_HTTP | T_HTTPS, "http and https", e))
+		v_int(spec, "expect_status", false, 100, 599, 200, t != 0, &n, e);
+	if (field_applies(spec, "verify_tls", t, T_HTTPS, "https", e))
+		v_bool(spec, "verify_tls", false, true, t != 0, &b, e);
+	if (field_applies(spec, "script", t, T_SCRIPT, "script", e)) {
+		if (t != 0 || json_object_get(spec, "script") != NULL)
+			check_script(spec, e);
+	}
+
+	if (target == 'b' && json_object_get(spec, "weight") != NULL)
+		verr_add(e, "/weight", "is only allowed for node checks");
+	else if (target != 'b')
+		v_int(spec, "weight", false, -253, 253, 0, target == 'n', &n, e);
+	check_canonical_order(spec);
+}
+
+/* A check references its backend or its node (deleting either is refused while it does). */
+static void
+check_links(const json_t *spec, struct store_links *out, char *scratch, size_t scratch_len)
+{
+	const char *backend = json_string_value(json_object_get(spec, "backend"));
+	const char *node = json_string_value(json_object_get(spec, "node"));
+
+	(void)scratch;
+	(void)scratch_len;
+	memset(out, 0, sizeof(*out));
+	if (backend != NULL) {
+		out->refs[out->n_refs].kind = "backend";
+		out->refs[out->n_refs++].name = backend;
+	}
+	if (node != NULL) {
+		out->refs[out->n_refs].kind = "node";
+		out->refs[out->n_refs++].name = node;
+	}
+}
+
+/* Adds vg:backend or vg:node, the check's target. */
+static void
+check_decorate(json_t *repr, const struct store_obj *obj, const struct principal *who)
+{
+	const char *backend = json_string_value(json_object_get(repr, "backend"));
+	const char *node = json_string_value(json_object_get(repr, "node"));
+
+	(void)obj;
+	(void)who;
+	if (backend != NULL)
+		hal_link(repr, "vg:backend", "/backends/%s", backend);
+	if (node != NULL)
+		hal_link(repr, "vg:node", "/nodes/%s", node);
+}
+
+/* No node has reported a result yet. Caller owns the result. */
+static json_t *
+check_initial_status(const json_t *spec)
+{
+	(void)spec;
+	return json_pack("{s:{}}", "results");
+}
+
+const struct resource_kind res_check_kind = {
+	.kind = "check",
+	.plural = "checks",
+	.validate = check_validate,
+	.links = check_links,
+	.decorate = check_decorate,
+	.redact = NULL,
+	.initial_status = check_initial_status,
+	.filters = check_filters,
+	.after_write = NULL,
+};

@@ -1,0 +1,292 @@
+/* GET /nodes/{name}/config: a node's desired state, rendered from the VIPs it is a member of, the
+ * backends behind those VIPs and the checks it must run. The agent long-polls it; its ETag depends
+ * on nothing but this content. With Accept: text/plain it is the equivalent keepalived.conf. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "res_node.h"
+#include "resource.h"
+
+#define PAGE 64
+
+/* Calls fn for every object of kind referencing (ref_kind, ref_name). Returns a store_rc. */
+static int
+for_each_ref(const char *kind, const char *ref_kind, const char *ref_name,
+	     void (*fn)(const struct store_obj *o, void *arg), void *arg)
+{
+	struct store_obj objs[PAGE];
+	char after[STORE_NAME_MAX] = "";
+	int n, total;
+
+	do {
+		n = store_list(kind, ref_kind, ref_name, after, NULL, PAGE, objs, &total);
+		if (n < 0)
+			return n;
+		for (int i = 0; i < n; i++) {
+			fn(&objs[i], arg);
+			snprintf(after, sizeof(after), "%s", objs[i].name);
+			store_obj_clear(&objs[i]);
+		}
+	} while (n == PAGE);
+	return STORE_OK;
+}
+
+/* Appends {"name": ..., spec...} to the array arg. */
+static void
+add_named_spec(const struct store_obj *o, void *arg)
+{
+	json_t *item = json_pack("{s:s}", "name", o->name);
+
+	json_object_update(item, o->spec);
+	json_array_append_new(arg, item);
+}
+
+struct vip_ctx {
+	const char *node;
+	bool with_secret;
+	json_t *vips, *backends, *checks;
+};
+
+static void
+add_backend(const struct store_obj *o, void *arg)
+{
+	struct vip_ctx *c = arg;
+	json_t *item = json_pack("{s:s}", "name", o->name);
+
+	json_object_update(item, o->spec);
+	if (json_object_get(item, "haproxy_backend") == NULL)
+		json_object_set(item, "haproxy_backend", json_object_get(o->spec, "vip"));
+	if (json_object_get(item, "haproxy_server") == NULL)
+		json_object_set_new(item, "haproxy_server", json_string(o->name));
+	json_array_append_new(c->backends, item);
+	for_each_ref("check", "backend", o->name, add_named_spec, c->checks);
+}
+
+static void
+add_vip(const struct store_obj *o, void *arg)
+{
+	struct vip_ctx *c = arg;
+	json_t *v = json_pack("{s:s}", "name", o->name), *peers = json_array(), *m;
+	json_t *members = json_object_get(o->spec, "members");
+	const char *requested = json_string_value(json_object_get(o->status, "requested"));
+	size_t i;
+
+	json_object_update(v, o->spec);
+	json_object_del(v, "members");
+	if (!c->with_secret)
+		json_object_del(v, "auth_pass");
+	json_array_foreach(members, i, m)
+	{
+		const char *node = json_string_value(json_object_get(m, "node"));
+		json_t *prio = json_object_get(m, "priority");
+		struct store_obj peer;
+		if (node == NULL)
+			continue;
+		if (strcmp(node, c->node) == 0) {
+			json_object_set(v, "priority", prio);
+			continue;
+		}
+		if (store_get("node", node, &peer) != STORE_OK)
+			continue;
+		json_array_append_new(peers, json_pack("{s:s, s:O, s:O}", "node", node, "address",
+						       json_object_get(peer.spec, "address"),
+						       "priority", prio));
+		store_obj_clear(&peer);
+	}
+	json_object_set_new(v, "peers", peers);
+	if (requested != NULL)
+		json_object_set_new(v, "move",
+				    json_pack("{s:O, s:s}", "id",
+					      json_object_get(o->status, "move_id"), "target",
+					      requested));
+	else
+		json_object_set_new(v, "move", json_null());
+	json_array_append_new(c->vips, v);
+	for_each_ref("backend", "vip", o->name, add_backend, c);
+}
+
+/* Builds the config document of node (caller owns), or NULL with rc set. */
+static json_t *
+build_config(const struct store_obj *node, bool with_secret, int *rc)
+{
+	struct vip_ctx c = {node->name, with_secret, json_array(), json_array(), json_array()};
+	json_t *cfg = json_pack("{s:s, s:O, s:O}", "node", node->name, "address",
+				json_object_get(node->spec, "address"), "interface",
+				json_object_get(node->spec, "interface"));
+
+	json_object_set(cfg, "ip_nonlocal_bind",
+			json_object_get(node->spec, "ip_nonlocal_bind")
+				? json_object_get(node->spec, "ip_nonlocal_bind")
+				: json_null());
+	json_object_set(cfg, "haproxy_socket",
+			json_object_get(node->spec, "haproxy_socket")
+				? json_object_get(node->spec, "haproxy_socket")
+				: json_null());
+	*rc = for_each_ref("vip", "node", node->name, add_vip, &c);
+	if (*rc == STORE_OK)
+		*rc = for_each_ref("check", "node", node->name, add_named_spec, c.checks);
+	json_object_set_new(cfg, "vips", c.vips);
+	json_object_set_new(cfg, "backends", c.backends);
+	json_object_set_new(cfg, "checks", c.checks);
+	if (*rc != STORE_OK) {
+		json_decref(cfg);
+		return NULL;
+	}
+	hal_link(cfg, "self", "/nodes/%s/config", node->name);
+	hal_link(cfg, "vg:node", "/nodes/%s", node->name);
+	hal_link(cfg, "vg:status", "/nodes/%s/status", node->name);
+	hal_add_curies(cfg);
+	return cfg;
+}
+
+struct text {
+	char *s;
+	size_t len;
+	FILE *f;
+};
+
+/* keepalived wants whole seconds for most timers; round up so that we never check faster. */
+static long
+secs(json_t *ms)
+{
+	json_int_t v = json_integer_value(ms);
+
+	return v <= 0 ? 1 : (long)((v + 999) / 1000);
+}
+
+static void
+render_script(FILE *f, json_t *chk)
+{
+	const char *name = json_string_value(json_object_get(chk, "name"));
+	json_t *argv = json_object_get(chk, "script"), *a;
+	size_t i;
+
+	fprintf(f, "vrrp_script %s {\n\tscript \"", name);
+	json_array_foreach(argv, i, a)
+		fprintf(f, "%s%s", i ? " " : "", json_string_value(a));
+	fprintf(f, "\"\n\tinterval %ld\n\ttimeout %ld\n\trise %lld\n\tfall %lld\n", secs(
+		json_object_get(chk, "interval_ms")), secs(json_object_get(chk, "timeout_ms")),
+		json_integer_value(json_object_get(chk, "rise")),
+		json_integer_value(json_object_get(chk, "fall")));
+	if (json_integer_value(json_object_get(chk, "weight")) != 0)
+		fprintf(f, "\tweight %lld\n", json_integer_value(json_object_get(chk, "weight")));
+	fprintf(f, "}\n\n");
+}
+
+static void
+render_vip(FILE *f, json_t *v, json_t *checks)
+{
+	json_int_t version = json_integer_value(json_object_get(v, "version"));
+	json_int_t adv = json_integer_value(json_object_get(v, "advert_int_ms"));
+	const char *pass = json_string_value(json_object_get(v, "auth_pass"));
+	json_t *c;
+	size_t i;
+	bool tracked = false;
+
+	fprintf(f, "vrrp_instance %s {\n\tstate BACKUP\n\tinterface %s\n\tvirtual_router_id %lld\n",
+		json_string_value(json_object_get(v, "name")),
+		json_string_value(json_object_get(v, "interface")),
+		json_integer_value(json_object_get(v, "vrid")));
+	fprintf(f, "\tpriority %lld\n\tversion %lld\n",
+		json_integer_value(json_object_get(v, "priority")), version);
+	if (adv % 1000 == 0)
+		fprintf(f, "\tadvert_int %lld\n", adv / 1000);
+	else
+		fprintf(f, "\tadvert_int %lld.%02lld\n", adv / 1000, (adv % 1000) / 10);
+	if (!json_is_true(json_object_get(v, "preempt")))
+		fprintf(f, "\tnopreempt\n");
+	else if (json_integer_value(json_object_get(v, "preempt_delay_ms")) > 0)
+		fprintf(f, "\tpreempt_delay %ld\n", secs(json_object_get(v, "preempt_delay_ms")));
+	if (pass != NULL)
+		fprintf(f, "\tauthentication {\n\t\tauth_type PASS\n\t\tauth_pass %s\n\t}\n", pass);
+	else if (version == 2 && json_object_get(v, "auth_pass") == NULL)
+		fprintf(f, "\t# authentication, if any, is shown to the node's agent only\n");
+	fprintf(f, "\tvirtual_ipaddress {\n\t\t%s dev %s\n\t}\n",
+		json_string_value(json_object_get(v, "address")),
+		json_string_value(json_object_get(v, "interface")));
+	json_array_foreach(checks, i, c)
+	{
+		if (json_object_get(c, "node") == NULL ||
+		    strcmp(json_string_value(json_object_get(c, "type")), "script") != 0)
+			continue;
+		if (!tracked)
+			fprintf(f, "\ttrack_script {\n");
+		tracked = true;
+		fprintf(f, "\t\t%s\n", json_string_value(json_object_get(c, "name")));
+	}
+	if (tracked)
+		fprintf(f, "\t}\n");
+	fprintf(f, "}\n\n");
+}
+
+/* Renders cfg as keepalived.conf into a malloc'd string (caller frees). */
+static char *
+render_keepalived(json_t *cfg, size_t *len)
+{
+	struct text t = {0};
+	json_t *c, *v;
+	size_t i;
+
+	t.f = open_memstream(&t.s, &t.len);
+	if (t.f == NULL)
+		return NULL;
+	fprintf(t.f, "# keepalived.conf for node %s, rendered by vigild from its desired state\n"
+		     "global_defs {\n\trouter_id %s\n\tenable_script_security\n"
+		     "\tscript_user nobody\n}\n\n",
+		json_string_value(json_object_get(cfg, "node")),
+		json_string_value(json_object_get(cfg, "node")));
+	json_array_foreach(json_object_get(cfg, "checks"), i, c)
+		if (json_object_get(c, "node") != NULL &&
+		    strcmp(json_string_value(json_object_get(c, "type")), "script") == 0)
+			render_script(t.f, c);
+	json_array_foreach(json_object_get(cfg, "vips"), i, v)
+		render_vip(t.f, v, json_object_get(cfg, "checks"));
+	json_array_foreach(json_object_get(cfg, "backends"), i, v)
+		fprintf(t.f, "# backend %s: %s port %lld behind VIP %s, %s, weight %lld (HAProxy)\n",
+			json_string_value(json_object_get(v, "name")),
+			json_string_value(json_object_get(v, "address")),
+			json_integer_value(json_object_get(v, "port")),
+			json_string_value(json_object_get(v, "vip")),
+			json_string_value(json_object_get(v, "admin_state")),
+			json_integer_value(json_object_get(v, "weight")));
+	fclose(t.f);
+	*len = t.len;
+	return t.s;
+}
+
+int
+res_node_config(struct http_request *req, struct http_response *res)
+{
+	const char *name = req->params[0];
+	struct store_obj node;
+	json_t *cfg;
+	int rc;
+
+	if (!valid_name(name))
+		return http_problem(res, req, 404, "not-found", "node %s does not exist", name);
+	if ((rc = store_get("node", name, &node)) != STORE_OK)
+		return http_problem_store(res, req, rc, "no such node");
+	cfg = build_config(&node, req->who.role == ROLE_AGENT, &rc);
+	res->last_modified_ms = node.modified_ms;
+	static const char *const kinds[] = {"vip", "backend", "check"};
+	for (int i = 0; i < 3; i++) {
+		int64_t m = store_kind_modified_ms(kinds[i]);
+		if (m > res->last_modified_ms)
+			res->last_modified_ms = m;
+	}
+	store_obj_clear(&node);
+	if (cfg == NULL)
+		return http_problem_store(res, req, rc, NULL);
+	res->status = 200;
+	if (strcmp(req->media_type, "text/plain") == 0) {
+		res->text = render_keepalived(cfg, &res->text_len);
+		res->content_type = MT_TEXT;
+		json_decref(cfg);
+		if (res->text == NULL)
+			return http_problem(res, req, 503, "unavailable", "out of memory");
+		return 0;
+	}
+	res->body = cfg;
+	return 0;
+}

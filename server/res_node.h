@@ -1,0 +1,18 @@
+/* Nodes beyond the generic resource: the status sub-resource (written by the node's agent), the
+ * agent-liveness sweep, and the rendered config the agent long-polls. */
+#ifndef VIGIL_RES_NODE_H
+#define VIGIL_RES_NODE_H
+
+#include <stdint.h>
+
+#include "http.h"
+
+/* GET/PUT /nodes/{name}/status. */
+int res_node_status(struct http_request *req, struct http_response *res);
+/* GET /nodes/{name}/config (JSON or keepalived.conf as text/plain). */
+int res_node_config(struct http_request *req, struct http_response *res);
+/* Marks nodes whose last heartbeat is older than timeout_ms as down (and refreshes their VIPs).
+ * Opens its own write transaction. Returns a store_rc. */
+int node_sweep_liveness(int64_t now_ms, int64_t timeout_ms);
+
+#endif

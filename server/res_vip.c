@@ -1,0 +1,433 @@
+/* The VIP resource: its fields and their rules (RFC 5798 / RFC 3768 ranges), its refs and vrid
+ * uniqueness, its HAL links (vg:failback only when a failback is possible now), and its derived
+ * status, recomputed from the member nodes' agent reports. The holder sub-resource is res_holder.c. */
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "addr.h"
+#include "http.h"
+#include "res_vip.h"
+#include "resource.h"
+#include "store.h"
+#include "validate.h"
+
+#define VIP_MAX_MEMBERS 32
+
+/* Spec members in the order they are stored and shown. */
+static const char *const vip_fields[] = {
+	"name",	     "address",		 "interface", "vrid",	   "version", "advert_int_ms",
+	"preempt",   "preempt_delay_ms", "auth_pass", "members", NULL,
+};
+static const char *const vip_member_fields[] = {"node", "priority", NULL};
+
+/*
+ * Parses "ADDRESS/PREFIX" with common/addr.c and writes its canonical text into canon
+ * (ADDR_STRLEN). Returns the family (4 or 6), or 0 when s is not such an address. A VIP is a
+ * unicast address: prefix 0, the unspecified and multicast addresses are refused.
+ */
+static int
+vip_parse_prefix(const char *s, char *canon, size_t len)
+{
+	static const unsigned char zero[16];
+	struct addr_prefix p;
+	const unsigned char *b = p.addr.u.bytes;
+
+	if (addr_parse_prefix(s, &p) != 0 || p.prefix_len == 0 ||
+	    memcmp(b, zero, addr_len(&p.addr)) == 0)
+		return 0;
+	if (p.addr.family == AF_INET ? (b[0] & 0xf0) == 0xe0 : b[0] == 0xff)
+		return 0;
+	addr_format_prefix(&p, canon, len);
+	return p.addr.family == AF_INET ? 4 : 6;
+}
+
+/* Linux interface names (dev_valid_name): 1..15 bytes, no '/', ':' or whitespace, not "." or
+ * "..". We also insist on printable ASCII so that the name renders safely in keepalived.conf. */
+static bool
+vip_valid_ifname(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 15 || strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
+		return false;
+	for (; *s != '\0'; s++)
+		if (*s <= ' ' || *s > '~' || *s == '/' || *s == ':')
+			return false;
+	return true;
+}
+
+/* Copies the errors of sub (consumed) into e, each pointer prefixed with prefix. */
+static void
+vip_verr_nest(struct verr *e, const char *prefix, struct verr *sub)
+{
+	char ptr[128];
+	size_t i;
+	json_t *item;
+
+	json_array_foreach(sub->list, i, item) {
+		const char *p = json_string_value(json_object_get(item, "pointer"));
+		const char *detail = json_string_value(json_object_get(item, "detail"));
+
+		snprintf(ptr, sizeof(ptr), "%s%s", prefix, p ? p : "");
+		verr_add(e, ptr, "%s", detail ? detail : "is invalid");
+	}
+	verr_clear(sub);
+}
+
+/*
+ * Validates members (the array at spec.members, default []), in place: each entry {node,
+ * priority 1..254}, nodes unique and existing. Entries are rebuilt in canonical member order.
+ */
+static void
+vip_validate_members(json_t *spec, struct verr *e)
+{
+	json_t *members = json_object_get(spec, "members"), *m;
+	char ptr[64];
+	size_t i, j;
+
+	if (members == NULL) {
+		json_object_set_new(spec, "members", json_array());
+		return;
+	}
+	if (!json_is_array(members)) {
+		verr_add(e, "/members", "must be an array of {\"node\", \"priority\"}");
+		return;
+	}
+	if (json_array_size(members) > VIP_MAX_MEMBERS)
+		verr_add(e, "/members", "at most %d members", VIP_MAX_MEMBERS);
+	json_array_foreach(members, i, m) {
+		struct verr sub = {0};
+		const char *node = NULL;
+		json_int_t prio;
+		struct store_obj o = {0};
+
+		snprintf(ptr, sizeof(ptr), "/members/%zu", i);
+		if (!json_is_object(m)) {
+			verr_add(e, ptr, "must be an object {\"node\", \"priority\"}");
+			continue;
+		}
+		v_only_fields(m, vip_member_fields, &sub);
+		v_name_ref(m, "node", true, &node, &sub);
+		v_int(m, "priority", true, 1, 254, 0, false, &prio, &sub);
+		vip_verr_nest(e, ptr, &sub);
+		if (node == NULL)
+			continue;
+		snprintf(ptr, sizeof(ptr), "/members/%zu/node", i);
+		for (j = 0; j < i; j++) {
+			const char *other = json_string_value(
+				json_object_get(json_array_get(members, j), "node"));
+			if (other != NULL && strcmp(other, node) == 0) {
+				verr_add(e, ptr, "node %s is listed twice", node);
+				break;
+			}
+		}
+		if (store_get("node", node, &o) == STORE_NOTFOUND)
+			verr_add(e, ptr, "no node named %s", node);
+		store_obj_clear(&o);
+	}
+}
+
+/* Keeps, drops or checks auth_pass (RFC 3768 5.3.6.1 simple text password, 8 octets max). */
+static void
+vip_validate_auth(json_t *spec, const json_t *old, json_int_t version, struct verr *e)
+{
+	json_t *pass = json_object_get(spec, "auth_pass");
+	const char *s = NULL;
+
+	if (pass != NULL && json_is_null(pass)) {
+		json_object_del(spec, "auth_pass"); /* explicit null clears */
+		return;
+	}
+	if (pass == NULL) {
+		/* Write-only: a replace that does not mention it keeps the stored one, as far as
+		 * it still applies (a VIP moved to version 3 loses it). */
+		json_t *kept = old ? json_object_get(old, "auth_pass") : NULL;
+		if (kept != NULL && version == 2)
+			json_object_set(spec, "auth_pass", kept);
+		return;
+	}
+	if (!v_string(spec, "auth_pass", false, 1, 8, &s, e))
+		return;
+	for (const char *c = s; *c != '\0'; c++) {
+		if (*c <= ' ' || *c > '~') {
+			verr_add(e, "/auth_pass", "must be 1..8 printable ASCII characters, no spaces");
+			return;
+		}
+	}
+	if (version != 2)
+		verr_add(e, "/auth_pass", "authentication exists only in VRRP version 2");
+}
+
+/* Rewrites spec with its members in vip_fields order (stable output and ETags). */
+static void
+vip_canonical_order(json_t *spec)
+{
+	json_t *sorted = json_object();
+
+	for (const char *const *f = vip_fields; *f != NULL; f++) {
+		json_t *v = json_object_get(spec, *f);
+		if (v != NULL)
+			json_object_set(sorted, *f, v);
+	}
+	json_object_clear(spec);
+	json_object_update(spec, sorted);
+	json_decref(sorted);
+}
+
+/*
+ * resource_kind.validate: every rule of the VIP section of the contract. The address is stored
+ * canonical, defaults are filled in, and the members appear in vip_fields order.
+ */
+static void
+vip_validate(json_t *spec, const char *name, const json_t *old, struct verr *e)
+{
+	const char *addr = NULL, *ifname = NULL, *body_name;
+	json_int_t vrid, version = 0, advert, delay;
+	bool preempt;
+	char canon[ADDR_STRLEN];
+	int family = 0;
+
+	v_only_fields(spec, vip_fields, e);
+	body_name = json_string_value(json_object_get(spec, "name"));
+	if (json_object_get(spec, "name") != NULL && (body_name == NULL || strcmp(body_name, name)))
+		verr_add(e, "/name", "must equal the name in the URL (%s)", name);
+	json_object_del(spec, "name"); /* the object's name is kept by the store, not in spec */
+
+	if (v_string(spec, "address", true, 1, 64, &addr, e)) {
+		family = vip_parse_prefix(addr, canon, sizeof(canon));
+		if (family == 0)
+			verr_add(e, "/address",
+				 "must be a unicast IPv4 or IPv6 address with a prefix length "
+				 "(e.g. 198.18.0.100/24, 2001:db8::10/64)");
+		else
+			json_object_set_new(spec, "address", json_string(canon));
+	}
+	if (v_string(spec, "interface", true, 1, 15, &ifname, e) && !vip_valid_ifname(ifname))
+		verr_add(e, "/interface", "must be 1..15 printable characters without '/', ':' or "
+					  "spaces");
+	v_int(spec, "vrid", true, 1, 255, 0, false, &vrid, e);
+	if (!v_int(spec, "version", false, 2, 3, 3, true, &version, e))
+		version = 0;
+	if (family == 6 && version == 2)
+		verr_add(e, "/version", "IPv6 VIPs need VRRP version 3 (RFC 5798)");
+
+	/* RFC 5798 5.2.7: v3 adverts are in centiseconds, 12 bits; RFC 3768 5.3.7: v2 in
+	 * whole seconds, 8 bits. */
+	if (v_int(spec, "advert_int_ms", false, 10, 255000, 1000, true, &advert, e)) {
+		if (version == 3 && (advert % 10 != 0 || advert > 40950))
+			verr_add(e, "/advert_int_ms",
+				 "VRRPv3: a multiple of 10 from 10 to 40950");
+		else if (version == 2 && (advert % 1000 != 0 || advert < 1000))
+			verr_add(e, "/advert_int_ms",
+				 "VRRPv2: a multiple of 1000 from 1000 to 255000");
+	}
+	v_bool(spec, "preempt", false, false, true, &preempt, e);
+	v_int(spec, "preempt_delay_ms", false, 0, 3600000, 0, true, &delay, e);
+	vip_validate_auth(spec, old, version, e);
+	vip_validate_members(spec, e);
+	vip_canonical_order(spec);
+}
+
+/* Refs: each member node. Unique: the vrid on its interface and address family. */
+static void
+vip_links(const json_t *spec, struct store_links *out, char *scratch, size_t scratch_len)
+{
+	const char *addr = json_string_value(json_object_get(spec, "address"));
+	const char *ifname = json_string_value(json_object_get(spec, "interface"));
+	json_t *m;
+	size_t i;
+
+	json_array_foreach(json_object_get(spec, "members"), i, m) {
+		if (out->n_refs >= STORE_MAX_REFS)
+			break;
+		out->refs[out->n_refs].kind = "node";
+		out->refs[out->n_refs].name = json_string_value(json_object_get(m, "node"));
+		out->n_refs++;
+	}
+	if (addr != NULL && ifname != NULL && out->n_uniques < STORE_MAX_UNIQUES) {
+		snprintf(scratch, scratch_len, "vrid:%s:%d:%" JSON_INTEGER_FORMAT, ifname,
+			 strchr(addr, ':') ? 6 : 4,
+			 json_integer_value(json_object_get(spec, "vrid")));
+		out->uniques[out->n_uniques++] = scratch;
+	}
+}
+
+static void
+vip_redact(json_t *repr)
+{
+	json_object_del(repr, "auth_pass");
+}
+
+/*
+ * The derived status of a VIP from its spec, its previous status (NULL on create; the move
+ * request members and since are carried over) and node_status[i], the status of member i (NULL
+ * when unknown). Returns a new object (caller owns).
+ */
+static json_t *
+vip_derive_status(const json_t *spec, const json_t *old, json_t *const node_status[],
+		  const char *vip_name, int64_t now_ms)
+{
+	json_t *st = json_object(), *members = json_object(), *m;
+	const char *holder = NULL, *preferred = NULL, *old_holder, *requested;
+	json_int_t holder_prio = -1, pref_prio = -1, move_id, move_done;
+	char ts[40];
+	size_t i;
+
+	json_array_foreach(json_object_get(spec, "members"), i, m) {
+		const char *node = json_string_value(json_object_get(m, "node"));
+		json_int_t prio = json_integer_value(json_object_get(m, "priority"));
+		const char *agent = json_string_value(json_object_get(node_status[i], "agent"));
+		json_t *vrrp = json_object_get(json_object_get(node_status[i], "vrrp"), vip_name);
+		const char *state = json_string_value(json_object_get(vrrp, "state"));
+		json_t *rprio = json_object_get(vrrp, "priority");
+		bool up = agent != NULL && strcmp(agent, "up") == 0;
+
+		if (!up || state == NULL ||
+		    (strcmp(state, "INIT") && strcmp(state, "BACKUP") && strcmp(state, "MASTER") &&
+		     strcmp(state, "FAULT")))
+			state = "unknown";
+		if (agent == NULL || (strcmp(agent, "down") != 0 && !up))
+			agent = "unknown";
+		if (strcmp(state, "unknown") == 0 || !json_is_integer(rprio))
+			rprio = NULL;
+		json_object_set_new(members, node,
+				    json_pack("{s:s, s:s, s:O}", "state", state, "agent", agent,
+					      "priority", rprio ? rprio : json_null()));
+		if (strcmp(state, "MASTER") == 0) {
+			json_int_t rp = json_integer_value(rprio);
+			if (holder == NULL || rp > holder_prio ||
+			    (rp == holder_prio && strcmp(node, holder) < 0)) {
+				holder = node;
+				holder_prio = rp;
+			}
+		}
+		if (preferred == NULL || prio > pref_prio ||
+		    (prio == pref_prio && strcmp(node, preferred) < 0)) {
+			preferred = node;
+			pref_prio = prio;
+		}
+	}
+
+	requested = json_string_value(json_object_get(old, "requested"));
+	if (requested != NULL && json_object_get(members, requested) == NULL)
+		requested = NULL; /* no longer a member: the request lapses */
+	move_id = json_integer_value(json_object_get(old, "move_id"));
+	move_done = json_integer_value(json_object_get(old, "move_done"));
+	if (requested != NULL && holder != NULL && strcmp(holder, requested) == 0)
+		move_done = move_id;
+	if (requested != NULL)
+		preferred = requested;
+
+	old_holder = json_string_value(json_object_get(old, "holder"));
+	if ((old_holder == NULL) != (holder == NULL) ||
+	    (holder != NULL && strcmp(holder, old_holder) != 0))
+		json_object_set_new(st, "since", json_string(http_rfc3339(now_ms, ts, sizeof(ts))));
+	else
+		json_object_set(st, "since",
+				json_object_get(old, "since") ? json_object_get(old, "since")
+							      : json_null());
+
+	json_object_set_new(st, "holder", holder ? json_string(holder) : json_null());
+	json_object_set_new(st, "preferred", preferred ? json_string(preferred) : json_null());
+	json_object_set_new(st, "requested", requested ? json_string(requested) : json_null());
+	json_object_set_new(st, "move_id", json_integer(move_id));
+	json_object_set_new(st, "move_done", json_integer(move_done));
+	json_object_set_new(st, "members", members);
+	return st;
+}
+
+static json_t *
+vip_initial_status(const json_t *spec)
+{
+	json_t *none[VIP_MAX_MEMBERS] = {NULL};
+
+	return vip_derive_status(spec, NULL, none, "", 0);
+}
+
+int
+vip_refresh_status(const char *name)
+{
+	struct store_obj vip = {0}, nodes[VIP_MAX_MEMBERS];
+	json_t *ns[VIP_MAX_MEMBERS] = {NULL}, *m, *st = NULL;
+	size_t i, n = 0;
+	int rc;
+
+	memset(nodes, 0, sizeof(nodes));
+	if ((rc = store_get("vip", name, &vip)) != STORE_OK)
+		goto out;
+	json_array_foreach(json_object_get(vip.spec, "members"), i, m) {
+		if (i >= VIP_MAX_MEMBERS)
+			break;
+		rc = store_get("node", json_string_value(json_object_get(m, "node")), &nodes[i]);
+		if (rc != STORE_OK && rc != STORE_NOTFOUND)
+			goto out;
+		ns[i] = nodes[i].status;
+		n = i + 1;
+	}
+	st = vip_derive_status(vip.spec, vip.status, ns, name, http_now_ms());
+	rc = store_set_status("vip", name, st);
+out:
+	json_decref(st);
+	for (i = 0; i < n; i++)
+		store_obj_clear(&nodes[i]);
+	store_obj_clear(&vip);
+	return rc;
+}
+
+static int
+vip_after_write(const char *name, const json_t *spec)
+{
+	if (spec == NULL)
+		return STORE_OK;
+	return vip_refresh_status(name);
+}
+
+/*
+ * Links: vg:holder, vg:backends, vg:member for each member, and vg:failback only when a failback
+ * is possible now: held by a node other than the preferred one, whose agent is up.
+ */
+static void
+vip_decorate(json_t *repr, const struct store_obj *obj, const struct principal *who)
+{
+	const json_t *st = json_object_get(repr, "status");
+	const char *holder = json_string_value(json_object_get(st, "holder"));
+	const char *pref = json_string_value(json_object_get(st, "preferred"));
+	json_t *m;
+	size_t i;
+	char href[96];
+
+	(void)who;
+	hal_link(repr, "vg:holder", "/vips/%s/holder", obj->name);
+	hal_link(repr, "vg:backends", "/backends?vip=%s", obj->name);
+	json_array_foreach(json_object_get(obj->spec, "members"), i, m) {
+		const char *node = json_string_value(json_object_get(m, "node"));
+		snprintf(href, sizeof(href), "/nodes/%s", node);
+		hal_link_array_add(repr, "vg:member", href, node, NULL);
+	}
+	if (holder != NULL && pref != NULL && strcmp(holder, pref) != 0) {
+		const char *agent = json_string_value(json_object_get(
+			json_object_get(json_object_get(st, "members"), pref), "agent"));
+		if (agent != NULL && strcmp(agent, "up") == 0) {
+			json_t *l;
+			hal_link(repr, "vg:failback", "/vips/%s/holder", obj->name);
+			l = json_object_get(hal_links(repr), "vg:failback");
+			json_object_set_new(l, "title", json_sprintf("Move to %s", pref));
+			json_object_set_new(l, "name", json_string(pref));
+		}
+	}
+}
+
+static const char *const vip_filters[] = {"node", NULL};
+
+const struct resource_kind res_vip_kind = {
+	.kind = "vip",
+	.plural = "vips",
+	.validate = vip_validate,
+	.links = vip_links,
+	.decorate = vip_decorate,
+	.redact = vip_redact,
+	.initial_status = vip_initial_status,
+	.filters = vip_filters,
+	.after_write = vip_after_write,
+};

@@ -1,0 +1,194 @@
+/* The route table and the order of checks every request goes through (RFC 9110 status codes):
+ * 501 unknown method, 414 long target, CORS preflight, 401, 404, 405, OPTIONS, 403, 406. */
+#include <stdio.h>
+#include <string.h>
+
+#include "auth.h"
+#include "res_node.h"
+#include "res_vip.h"
+#include "resource.h"
+#include "router.h"
+
+#define MAX_TARGET 4096
+
+enum { R = HTTP_GET | HTTP_HEAD | HTTP_OPTIONS };
+enum { COLL = R | HTTP_POST, ITEM = R | HTTP_PUT | HTTP_PATCH | HTTP_DELETE };
+
+enum offer { OFFER_JSON, OFFER_CONFIG, OFFER_TEXT, OFFER_HTML, OFFER_YAML };
+
+struct route {
+	const char *pattern; /* '*' matches one path segment, which becomes a parameter */
+	unsigned methods;
+	enum auth_role read_min;  /* NONE: no authentication at all */
+	enum auth_role write_min;
+	bool agent_self; /* the agent of node params[0] may read (and write, for status) */
+	enum offer offer;
+	int (*fn)(struct http_request *, struct http_response *);
+	const struct resource_kind *kind; /* generic resource: fn NULL */
+};
+
+static const struct route routes[] = {
+	{"/", R, ROLE_AGENT, ROLE_ADMIN, false, OFFER_JSON, res_root, NULL},
+	{"/healthz", R, ROLE_NONE, ROLE_NONE, false, OFFER_JSON, res_healthz, NULL},
+	{"/openapi.yaml", R, ROLE_NONE, ROLE_NONE, false, OFFER_YAML, res_openapi, NULL},
+	{"/rels/*", R, ROLE_NONE, ROLE_NONE, false, OFFER_HTML, res_doc, NULL},
+	{"/problems/*", R, ROLE_NONE, ROLE_NONE, false, OFFER_HTML, res_doc, NULL},
+	{"/metrics", R, ROLE_VIEWER, ROLE_ADMIN, false, OFFER_TEXT, res_metrics, NULL},
+	{"/events", R, ROLE_VIEWER, ROLE_ADMIN, false, OFFER_JSON, res_events, NULL},
+	{"/nodes", COLL, ROLE_VIEWER, ROLE_OPERATOR, false, OFFER_JSON, NULL, &res_node_kind},
+	{"/nodes/*", ITEM, ROLE_VIEWER, ROLE_OPERATOR, true, OFFER_JSON, NULL, &res_node_kind},
+	{"/nodes/*/status", R | HTTP_PUT, ROLE_VIEWER, ROLE_ADMIN, true, OFFER_JSON,
+	 res_node_status, NULL},
+	{"/nodes/*/config", R, ROLE_VIEWER, ROLE_ADMIN, true, OFFER_CONFIG, res_node_config, NULL},
+	{"/vips", COLL, ROLE_VIEWER, ROLE_OPERATOR, false, OFFER_JSON, NULL, &res_vip_kind},
+	{"/vips/*", ITEM, ROLE_VIEWER, ROLE_OPERATOR, false, OFFER_JSON, NULL, &res_vip_kind},
+	{"/vips/*/holder", R | HTTP_PUT | HTTP_DELETE, ROLE_VIEWER, ROLE_OPERATOR, false,
+	 OFFER_JSON, res_vip_holder, NULL},
+	{"/backends", COLL, ROLE_VIEWER, ROLE_OPERATOR, false, OFFER_JSON, NULL, &res_backend_kind},
+	{"/backends/*", ITEM, ROLE_VIEWER, ROLE_OPERATOR, false, OFFER_JSON, NULL,
+	 &res_backend_kind},
+	{"/checks", COLL, ROLE_VIEWER, ROLE_OPERATOR, false, OFFER_JSON, NULL, &res_check_kind},
+	{"/checks/*", ITEM, ROLE_VIEWER, ROLE_OPERATOR, false, OFFER_JSON, NULL, &res_check_kind},
+	{"/tokens", COLL, ROLE_ADMIN, ROLE_ADMIN, false, OFFER_JSON, res_tokens, NULL},
+	{"/tokens/*", R | HTTP_DELETE, ROLE_ADMIN, ROLE_ADMIN, false, OFFER_JSON, res_token, NULL},
+};
+
+/* Matches path against pattern, storing segment parameters into req. */
+static bool
+match(const char *pattern, const char *path, struct http_request *req)
+{
+	static __thread char segs[HTTP_MAX_PARAMS][256];
+	int n = 0;
+
+	while (*pattern != '\0' && *path != '\0') {
+		if (*pattern == '*') {
+			size_t len = strcspn(path, "/");
+			if (len == 0 || len >= sizeof(segs[0]) || n == HTTP_MAX_PARAMS)
+				return false;
+			memcpy(segs[n], path, len);
+			segs[n][len] = '\0';
+			req->params[n] = segs[n];
+			n++;
+			pattern++;
+			path += len;
+			continue;
+		}
+		if (*pattern++ != *path++)
+			return false;
+	}
+	if (*pattern != '\0' || *path != '\0')
+		return false;
+	req->n_params = n;
+	return true;
+}
+
+static const char *const offers_json[] = {MT_HAL, MT_JSON};
+static const char *const offers_config[] = {MT_HAL, MT_JSON, "text/plain"};
+static const char *const offers_text[] = {"text/plain"};
+static const char *const offers_html[] = {"text/html"};
+static const char *const offers_yaml[] = {"application/yaml", "text/yaml", "text/plain"};
+
+static const char *
+negotiate(const struct route *rt, const char *accept)
+{
+	const char *const *o;
+	int n, i;
+
+	switch (rt->offer) {
+	case OFFER_CONFIG: o = offers_config; n = 3; break;
+	case OFFER_TEXT: o = offers_text; n = 1; break;
+	case OFFER_HTML: o = offers_html; n = 1; break;
+	case OFFER_YAML: o = offers_yaml; n = 3; break;
+	default: o = offers_json; n = 2; break;
+	}
+	i = http_negotiate(accept, o, n);
+	return i < 0 ? NULL : o[i];
+}
+
+/* May who do method on this route (with path parameters in req)? */
+static bool
+allowed(const struct route *rt, const struct http_request *req)
+{
+	bool read = req->method & (HTTP_GET | HTTP_HEAD | HTTP_OPTIONS);
+	enum auth_role need = read ? rt->read_min : rt->write_min;
+
+	if (req->who.role == ROLE_AGENT)
+		return (rt->agent_self && req->n_params > 0 &&
+			strcmp(req->params[0], req->who.node) == 0 &&
+			(read || strcmp(rt->pattern, "/nodes/*/status") == 0)) ||
+		       (read && need == ROLE_AGENT);
+	return req->who.role >= need;
+}
+
+static void
+unauthorized(struct http_request *req, struct http_response *res)
+{
+	bool given = req->authorization != NULL;
+
+	http_problem(res, req, 401, "unauthorized",
+		     given ? "the token is not valid (revoked or mistyped)"
+			   : "send Authorization: Bearer <token>");
+	res->extra_name = "WWW-Authenticate";
+	res->extra_value = given ? "Bearer realm=\"vigil\", error=\"invalid_token\""
+				 : "Bearer realm=\"vigil\"";
+}
+
+void
+router_dispatch(struct http_request *req, struct http_response *res)
+{
+	const struct route *rt = NULL;
+
+	if (req->method == HTTP_UNKNOWN) {
+		http_problem(res, req, 501, "not-implemented", "method %s is not implemented",
+			     req->method_name);
+		return;
+	}
+	if (strlen(req->path) > MAX_TARGET) {
+		http_problem(res, req, 414, "uri-too-long", "the request target is over %d bytes",
+			     MAX_TARGET);
+		return;
+	}
+	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
+		if (match(routes[i].pattern, req->path, req)) {
+			rt = &routes[i];
+			break;
+		}
+	if (rt != NULL && req->method == HTTP_OPTIONS && req->origin != NULL) {
+		res->status = 204; /* CORS preflight: headers added by the server layer */
+		http_allow_string(rt->methods, res->allow, sizeof(res->allow));
+		return;
+	}
+	if ((rt == NULL || rt->read_min != ROLE_NONE) &&
+	    auth_resolve(req->authorization, &req->who) != 0) {
+		unauthorized(req, res);
+		return;
+	}
+	if (rt == NULL) {
+		http_problem(res, req, 404, "not-found", "no resource at %s", req->path);
+		return;
+	}
+	if (!(rt->methods & req->method)) {
+		http_problem_method(res, req, rt->methods);
+		return;
+	}
+	if (req->method == HTTP_OPTIONS) {
+		res->status = 204;
+		http_allow_string(rt->methods, res->allow, sizeof(res->allow));
+		return;
+	}
+	if (rt->read_min != ROLE_NONE && !allowed(rt, req)) {
+		http_problem(res, req, 403, "forbidden", "the %s role may not %s %s",
+			     auth_role_name(req->who.role), req->method_name, req->path);
+		return;
+	}
+	if ((req->media_type = negotiate(rt, req->accept)) == NULL) {
+		http_problem(res, req, 406, "not-acceptable",
+			     "this resource is available as %s", rt->offer == OFFER_JSON
+			     ? MT_HAL " or " MT_JSON : "another media type");
+		return;
+	}
+	if (rt->kind != NULL)
+		(strchr(rt->pattern, '*') ? resource_item : resource_collection)(rt->kind, req, res);
+	else
+		rt->fn(req, res);
+}

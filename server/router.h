@@ -1,0 +1,21 @@
+/* Maps a request to its handler: path match, authentication, roles, method rules and content
+ * negotiation happen here, once, before any resource code runs. */
+#ifndef VIGIL_ROUTER_H
+#define VIGIL_ROUTER_H
+
+#include "http.h"
+
+/* Handles req completely, filling res (a problem on any failure). */
+void router_dispatch(struct http_request *req, struct http_response *res);
+
+/* Handlers outside the generic resources (res_misc.c, res_token.c, res_event.c). */
+int res_root(struct http_request *req, struct http_response *res);
+int res_healthz(struct http_request *req, struct http_response *res);
+int res_metrics(struct http_request *req, struct http_response *res);
+int res_doc(struct http_request *req, struct http_response *res);     /* /rels/x, /problems/x */
+int res_openapi(struct http_request *req, struct http_response *res);
+int res_events(struct http_request *req, struct http_response *res);
+int res_tokens(struct http_request *req, struct http_response *res);
+int res_token(struct http_request *req, struct http_response *res);
+
+#endif

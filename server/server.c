@@ -1,0 +1,525 @@
+/* libmicrohttpd glue: turns a connection into a struct http_request, runs the router, writes the
+ * response with its caching headers, and parks long-polls. A parked request is suspended (no thread
+ * held); the waker thread re-evaluates it when the store's revision moves, and resumes it when its
+ * representation changed or its deadline passed. */
+#include <microhttpd.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "metrics.h"
+#include "res_node.h"
+#include "router.h"
+#include "server.h"
+#include "store.h"
+
+#define MAX_BODY (1024 * 1024)
+#define MAX_WAIT_S 300
+
+/* Per-request state, MHD's con_cls. Owned by MHD's completion callback (request_done). */
+struct reqctx {
+	struct MHD_Connection *conn;
+	struct timespec start;
+	char *body;
+	size_t body_len, body_cap;
+	bool too_large;
+	struct http_request req;
+	/* long-poll */
+	bool parked;
+	bool ready;                  /* the waker filled res; queue it on resume */
+	struct http_response res;
+	char parked_etag[24];
+	bool parked_feed;            /* waiting for a feed to have something */
+	int64_t deadline_ms;
+	int64_t seen_rev;
+	struct reqctx *next_parked;
+};
+
+static struct {
+	struct MHD_Daemon *daemon;
+	pthread_t waker;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct reqctx *parked;
+	int64_t rev;     /* latest revision announced by the store */
+	bool stopping;
+	int64_t agent_timeout_ms;
+} s = {
+	.lock = PTHREAD_MUTEX_INITIALIZER,
+	.cond = PTHREAD_COND_INITIALIZER,
+};
+
+static enum http_method
+method_of(const char *m)
+{
+	static const struct {
+		const char *name;
+		enum http_method m;
+	} t[] = {{"GET", HTTP_GET},	  {"HEAD", HTTP_HEAD},     {"POST", HTTP_POST},
+		 {"PUT", HTTP_PUT},	  {"PATCH", HTTP_PATCH},   {"DELETE", HTTP_DELETE},
+		 {"OPTIONS", HTTP_OPTIONS}};
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		if (strcmp(m, t[i].name) == 0)
+			return t[i].m;
+	return HTTP_UNKNOWN;
+}
+
+static enum MHD_Result
+collect_query(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	struct http_request *req = cls;
+
+	(void)kind;
+	if (req->n_query < HTTP_MAX_QUERY) {
+		req->query_keys[req->n_query] = key;
+		req->query_vals[req->n_query] = value ? value : "";
+		req->n_query++;
+	}
+	return MHD_YES;
+}
+
+static const char *
+header(struct MHD_Connection *c, const char *name)
+{
+	return MHD_lookup_connection_value(c, MHD_HEADER_KIND, name);
+}
+
+/* Fills ctx->req from the connection. Returns 0, or -1 with res filled (400 for bad ?wait). */
+static int
+build_request(struct reqctx *ctx, const char *url, const char *method, struct http_response *res)
+{
+	struct http_request *req = &ctx->req;
+	struct MHD_Connection *c = ctx->conn;
+	const char *v;
+
+	req->method_name = method;
+	req->method = method_of(method);
+	req->path = url;
+	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, collect_query, req);
+	req->accept = header(c, MHD_HTTP_HEADER_ACCEPT);
+	req->content_type = header(c, MHD_HTTP_HEADER_CONTENT_TYPE);
+	req->if_match = header(c, MHD_HTTP_HEADER_IF_MATCH);
+	req->if_none_match = header(c, MHD_HTTP_HEADER_IF_NONE_MATCH);
+	req->if_modified_since = header(c, MHD_HTTP_HEADER_IF_MODIFIED_SINCE);
+	req->authorization = header(c, MHD_HTTP_HEADER_AUTHORIZATION);
+	req->origin = header(c, "Origin");
+	req->body = ctx->body;
+	req->body_len = ctx->body_len;
+	v = http_query(req, "pretty");
+	req->pretty = v != NULL && strcmp(v, "false") != 0 && strcmp(v, "0") != 0;
+	req->wait_s = -1;
+	if ((v = http_query(req, "wait")) != NULL) {
+		char *end;
+		long w = strtol(v, &end, 10);
+		if (*v == '\0' || *end != '\0' || w < 0 || w > MAX_WAIT_S)
+			return http_problem(res, req, 400, "bad-request",
+					    "wait must be an integer number of seconds, 0 to %d",
+					    MAX_WAIT_S);
+		req->wait_s = (int)w;
+	}
+	return 0;
+}
+
+/* Serialises the JSON body into res->text and computes the ETag of successful representations. */
+static void
+finalize(const struct http_request *req, struct http_response *res)
+{
+	if (res->body != NULL && res->text == NULL) {
+		bool ok = res->status >= 200 && res->status < 300;
+		if (ok && res->etag[0] == '\0')
+			http_etag_json(res->body, res->etag);
+		res->text = json_dumps(res->body, req->pretty ? JSON_INDENT(2) : JSON_COMPACT);
+		res->text_len = res->text ? strlen(res->text) : 0;
+		if (req->pretty && res->text) { /* end with a newline for terminals */
+			char *t = realloc(res->text, res->text_len + 2);
+			if (t != NULL) {
+				t[res->text_len++] = '\n';
+				t[res->text_len] = '\0';
+				res->text = t;
+			}
+		}
+	} else if (res->text != NULL && res->etag[0] == '\0' && res->status == 200) {
+		http_etag_bytes(res->text, res->text_len, res->etag);
+	}
+	if (res->content_type == NULL)
+		res->content_type = req->media_type ? req->media_type : MT_HAL;
+	if (res->content_type == req->media_type && strcmp(res->content_type, "text/plain") == 0)
+		res->content_type = MT_TEXT;
+}
+
+/* True when a GET/HEAD answer should become 304 (RFC 9110 13.2.2: If-None-Match wins). */
+static bool
+not_modified(const struct http_request *req, const struct http_response *res)
+{
+	if (!(req->method & (HTTP_GET | HTTP_HEAD)) || res->status != 200 || res->is_problem)
+		return false;
+	if (req->if_none_match != NULL)
+		return res->etag[0] && http_etag_matches(req->if_none_match, res->etag, true);
+	if (req->if_modified_since != NULL && res->last_modified_ms > 0) {
+		struct tm tm = {0};
+		const char *end = strptime(req->if_modified_since, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+		if (end != NULL && *end == '\0')
+			return (int64_t)timegm(&tm) >= res->last_modified_ms / 1000;
+	}
+	return false;
+}
+
+static bool
+cors_allowed(const char *origin)
+{
+	for (int i = 0; origin && i < http_opts.n_cors_origins; i++)
+		if (strcmp(origin, http_opts.cors_origins[i]) == 0)
+			return true;
+	return false;
+}
+
+/* Queues res (consumed) on the connection. */
+static enum MHD_Result
+send_response(struct reqctx *ctx, struct http_response *res)
+{
+	struct http_request *req = &ctx->req;
+	struct MHD_Response *r;
+	bool cacheable = (req->method & (HTTP_GET | HTTP_HEAD)) && !res->is_problem &&
+			 (res->status == 200 || res->status == 304);
+	bool cors = cors_allowed(req->origin);
+	enum MHD_Result ret;
+	struct timespec end;
+	char date[64];
+
+	if (res->status == 304 || res->status == 204) {
+		free(res->text);
+		res->text = NULL;
+		res->text_len = 0;
+	}
+	r = MHD_create_response_from_buffer(res->text_len, res->text ? res->text : (void *)"",
+					    res->text ? MHD_RESPMEM_MUST_FREE
+						      : MHD_RESPMEM_PERSISTENT);
+	res->text = NULL;
+	if (r == NULL)
+		return MHD_NO;
+	if (res->status != 204 && res->status != 304)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, res->content_type);
+	if (res->etag[0] && (cacheable || (res->status >= 200 && res->status < 300)))
+		MHD_add_response_header(r, MHD_HTTP_HEADER_ETAG, res->etag);
+	if (cacheable) {
+		if (res->last_modified_ms > 0) {
+			time_t t = (time_t)(res->last_modified_ms / 1000);
+			struct tm tm;
+			gmtime_r(&t, &tm);
+			strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+			MHD_add_response_header(r, MHD_HTTP_HEADER_LAST_MODIFIED, date);
+		}
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
+	}
+	MHD_add_response_header(r, MHD_HTTP_HEADER_VARY,
+				http_opts.n_cors_origins ? "Accept, Authorization, Origin"
+							 : "Accept, Authorization");
+	if (res->location)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_LOCATION, res->location);
+	if (res->link_header && res->status == 200)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_LINK, res->link_header);
+	if (res->allow[0])
+		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, res->allow);
+	if (res->extra_name)
+		MHD_add_response_header(r, res->extra_name, res->extra_value);
+	if (cors) {
+		MHD_add_response_header(r, "Access-Control-Allow-Origin", req->origin);
+		MHD_add_response_header(r, "Access-Control-Expose-Headers",
+					"ETag, Link, Location, Last-Modified");
+		if (req->method == HTTP_OPTIONS) {
+			MHD_add_response_header(r, "Access-Control-Allow-Methods", res->allow);
+			MHD_add_response_header(r, "Access-Control-Allow-Headers",
+						"Authorization, Content-Type, If-Match, "
+						"If-None-Match, If-Modified-Since");
+			MHD_add_response_header(r, "Access-Control-Max-Age", "600");
+		}
+	}
+	ret = MHD_queue_response(ctx->conn, (unsigned)res->status, r);
+	MHD_destroy_response(r);
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	metrics_observe(req->method, res->status,
+			(double)(end.tv_sec - ctx->start.tv_sec) +
+				(double)(end.tv_nsec - ctx->start.tv_nsec) / 1e9);
+	http_response_clear(res);
+	return ret;
+}
+
+/* Runs the request through the router and turns a fresh representation into 304 if asked. */
+static void
+evaluate(struct reqctx *ctx, struct http_response *res)
+{
+	router_dispatch(&ctx->req, res);
+	finalize(&ctx->req, res);
+	if (not_modified(&ctx->req, res)) {
+		free(res->text);
+		res->text = NULL;
+		res->text_len = 0;
+		res->status = 304;
+	}
+}
+
+/* Parks ctx (already evaluated to res) if it is a long-poll that has nothing new yet. */
+static bool
+maybe_park(struct reqctx *ctx, struct http_response *res)
+{
+	if (ctx->req.wait_s <= 0 || !(ctx->req.method & (HTTP_GET | HTTP_HEAD)))
+		return false;
+	if (!(res->status == 304 && ctx->req.if_none_match != NULL) && !res->nothing_yet)
+		return false;
+	pthread_mutex_lock(&s.lock);
+	if (s.stopping) {
+		pthread_mutex_unlock(&s.lock);
+		return false;
+	}
+	ctx->parked = true;
+	ctx->parked_feed = res->nothing_yet;
+	memcpy(ctx->parked_etag, res->etag, sizeof(ctx->parked_etag));
+	ctx->deadline_ms = http_now_ms() + (int64_t)ctx->req.wait_s * 1000;
+	ctx->seen_rev = store_revision();
+	ctx->res = *res; /* kept for the timeout answer */
+	memset(res, 0, sizeof(*res));
+	ctx->next_parked = s.parked;
+	s.parked = ctx;
+	MHD_suspend_connection(ctx->conn);
+	pthread_cond_signal(&s.cond);
+	pthread_mutex_unlock(&s.lock);
+	metrics_parked(1);
+	return true;
+}
+
+static enum MHD_Result
+access_handler(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
+	       const char *version, const char *upload_data, size_t *upload_data_size,
+	       void **con_cls)
+{
+	struct reqctx *ctx = *con_cls;
+	struct http_response res = {0};
+
+	(void)cls;
+	(void)version;
+	if (ctx == NULL) {
+		const char *cl;
+		if ((ctx = calloc(1, sizeof(*ctx))) == NULL)
+			return MHD_NO;
+		ctx->conn = conn;
+		clock_gettime(CLOCK_MONOTONIC, &ctx->start);
+		*con_cls = ctx;
+		cl = header(conn, MHD_HTTP_HEADER_CONTENT_LENGTH);
+		if (cl != NULL && strtoull(cl, NULL, 10) > MAX_BODY) {
+			build_request(ctx, url, method, &res);
+			http_response_clear(&res);
+			http_problem(&res, &ctx->req, 413, "payload-too-large",
+				     "the body is over %d bytes", MAX_BODY);
+			finalize(&ctx->req, &res);
+			return send_response(ctx, &res);
+		}
+		return MHD_YES;
+	}
+	if (ctx->ready) { /* resumed by the waker with the answer */
+		ctx->ready = false;
+		return send_response(ctx, &ctx->res);
+	}
+	if (*upload_data_size != 0) {
+		size_t n = *upload_data_size;
+		*upload_data_size = 0;
+		if (ctx->too_large || ctx->body_len + n > MAX_BODY) {
+			ctx->too_large = true;
+			return MHD_YES;
+		}
+		if (ctx->body_len + n + 1 > ctx->body_cap) {
+			size_t cap = (ctx->body_len + n + 1) * 2;
+			char *b = realloc(ctx->body, cap > MAX_BODY + 1 ? MAX_BODY + 1 : cap);
+			if (b == NULL)
+				return MHD_NO;
+			ctx->body = b;
+			ctx->body_cap = cap > MAX_BODY + 1 ? MAX_BODY + 1 : cap;
+		}
+		memcpy(ctx->body + ctx->body_len, upload_data, n);
+		ctx->body_len += n;
+		return MHD_YES;
+	}
+	if (build_request(ctx, url, method, &res) != 0) {
+		finalize(&ctx->req, &res);
+		return send_response(ctx, &res);
+	}
+	if (ctx->too_large) {
+		http_problem(&res, &ctx->req, 413, "payload-too-large", "the body is over %d bytes",
+			     MAX_BODY);
+		finalize(&ctx->req, &res);
+		return send_response(ctx, &res);
+	}
+	evaluate(ctx, &res);
+	if (maybe_park(ctx, &res))
+		return MHD_YES;
+	return send_response(ctx, &res);
+}
+
+static void
+request_done(void *cls, struct MHD_Connection *conn, void **con_cls,
+	     enum MHD_RequestTerminationCode toe)
+{
+	struct reqctx *ctx = *con_cls;
+
+	(void)cls;
+	(void)conn;
+	(void)toe;
+	if (ctx == NULL)
+		return;
+	http_response_clear(&ctx->res);
+	free(ctx->body);
+	free(ctx);
+	*con_cls = NULL;
+}
+
+/* Waker: decides for one parked request whether it is done. Called with s.lock held; returns true
+ * when ctx->res holds the answer. */
+static bool
+waker_check(struct reqctx *ctx, int64_t rev, int64_t now)
+{
+	struct http_response res = {0};
+
+	if (s.stopping) {
+		http_response_clear(&ctx->res);
+		http_problem(&ctx->res, &ctx->req, 503, "unavailable", "the server is stopping");
+		finalize(&ctx->req, &ctx->res);
+		return true;
+	}
+	if (rev != ctx->seen_rev) {
+		ctx->seen_rev = rev;
+		evaluate(ctx, &res);
+		bool changed = ctx->parked_feed ? !res.nothing_yet
+						: !(res.status == 304 &&
+						    strcmp(res.etag, ctx->parked_etag) == 0);
+		if (changed) {
+			http_response_clear(&ctx->res);
+			ctx->res = res;
+			return true;
+		}
+		http_response_clear(&res);
+	}
+	if (now >= ctx->deadline_ms)
+		return true; /* ctx->res is the 304 or the empty feed page computed at park time */
+	return false;
+}
+
+static void *
+waker_main(void *arg)
+{
+	int64_t last_sweep = 0;
+
+	(void)arg;
+	pthread_mutex_lock(&s.lock);
+	for (;;) {
+		int64_t now = http_now_ms(), next = now + 1000;
+		int64_t rev = store_revision();
+		struct reqctx **pp = &s.parked;
+
+		while (*pp != NULL) {
+			struct reqctx *ctx = *pp;
+			if (waker_check(ctx, rev, now)) {
+				*pp = ctx->next_parked;
+				ctx->parked = false;
+				ctx->ready = true;
+				metrics_parked(-1);
+				MHD_resume_connection(ctx->conn);
+				continue;
+			}
+			if (ctx->deadline_ms < next)
+				next = ctx->deadline_ms;
+			pp = &ctx->next_parked;
+		}
+		if (s.stopping)
+			break;
+		if (now - last_sweep >= 1000 && s.agent_timeout_ms > 0) {
+			last_sweep = now;
+			pthread_mutex_unlock(&s.lock);
+			node_sweep_liveness(now, s.agent_timeout_ms);
+			pthread_mutex_lock(&s.lock);
+		}
+		if (store_revision() == rev) { /* nothing new since we looked: sleep */
+			struct timespec ts = {.tv_sec = next / 1000, .tv_nsec = (next % 1000) * 1000000};
+			pthread_cond_timedwait(&s.cond, &s.lock, &ts);
+		}
+	}
+	pthread_mutex_unlock(&s.lock);
+	store_thread_done();
+	return NULL;
+}
+
+/* The store calls this after each commit. */
+void
+server_notify(int64_t rev)
+{
+	pthread_mutex_lock(&s.lock);
+	s.rev = rev;
+	pthread_cond_signal(&s.cond);
+	pthread_mutex_unlock(&s.lock);
+}
+
+static void
+mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	(void)cls;
+	fprintf(stderr, "vigild: http: ");
+	vfprintf(stderr, fmt, ap);
+}
+
+int
+server_start(const struct server_config *cfg, char *err, size_t errlen)
+{
+	unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME |
+			 MHD_USE_ERROR_LOG;
+	struct MHD_OptionItem opts[16];
+	int n = 0;
+
+	s.agent_timeout_ms = cfg->agent_timeout_ms;
+	s.rev = store_revision();
+	if (cfg->addr.ss_family == AF_INET6)
+		flags |= MHD_USE_IPv6;
+	if (cfg->tls_cert_pem != NULL)
+		flags |= MHD_USE_TLS;
+	opts[n++] = (struct MHD_OptionItem){MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)mhd_log, NULL};
+	opts[n++] = (struct MHD_OptionItem){MHD_OPTION_SOCK_ADDR, 0, (void *)&cfg->addr};
+	opts[n++] = (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, cfg->threads, NULL};
+	opts[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_LIMIT, cfg->connection_limit,
+					    NULL};
+	opts[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_TIMEOUT, 120, NULL};
+	opts[n++] = (struct MHD_OptionItem){MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024, NULL};
+	opts[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_MEMORY_LIMIT, 64 * 1024, NULL};
+	opts[n++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)request_done,
+					    NULL};
+	if (cfg->tls_cert_pem != NULL) {
+		opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0,
+						    (void *)cfg->tls_cert_pem};
+		opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0,
+						    (void *)cfg->tls_key_pem};
+	}
+	opts[n++] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
+	s.daemon = MHD_start_daemon(flags, 0, NULL, NULL, access_handler, NULL,
+				    MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
+	if (s.daemon == NULL) {
+		snprintf(err, errlen, "cannot listen (address in use, or bad TLS files?)");
+		return -1;
+	}
+	if (pthread_create(&s.waker, NULL, waker_main, NULL) != 0) {
+		MHD_stop_daemon(s.daemon);
+		snprintf(err, errlen, "cannot start the long-poll thread");
+		return -1;
+	}
+	return 0;
+}
+
+void
+server_stop(void)
+{
+	pthread_mutex_lock(&s.lock);
+	s.stopping = true;
+	pthread_cond_signal(&s.cond);
+	pthread_mutex_unlock(&s.lock);
+	pthread_join(s.waker, NULL); /* it resumed every parked request on its way out */
+	MHD_stop_daemon(s.daemon);
+}

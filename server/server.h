@@ -1,0 +1,25 @@
+/* The HTTP server (libmicrohttpd, epoll thread pool) and its long-poll waker thread. */
+#ifndef VIGIL_SERVER_H
+#define VIGIL_SERVER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+struct server_config {
+	struct sockaddr_storage addr;
+	unsigned threads;
+	unsigned connection_limit;
+	int64_t agent_timeout_ms;
+	const char *tls_cert_pem; /* PEM text, borrowed for the server's lifetime; NULL: plain HTTP */
+	const char *tls_key_pem;
+};
+
+/* Starts listening. Returns 0 or -1 with a message in err. */
+int server_start(const struct server_config *cfg, char *err, size_t errlen);
+/* Answers every parked request (503) and stops. */
+void server_stop(void);
+/* Store commit hook: wakes the long-poll thread. */
+void server_notify(int64_t rev);
+
+#endif

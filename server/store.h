@@ -1,0 +1,143 @@
+/* The store: vigild's only door to SQLite. A revisioned document store of (kind, name) -> spec and
+ * status JSON, with references (a deleted target is refused while referenced), unique keys, API
+ * tokens and the change feed. Narrow on purpose, so that an etcd v3 backend can keep its semantics.
+ * Each thread gets its own connection (opened on first use); writes are serialised. */
+#ifndef VIGIL_STORE_H
+#define VIGIL_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <jansson.h>
+
+enum store_rc {
+	STORE_OK = 0,
+	STORE_NOTFOUND = -1,
+	STORE_EXISTS = -2,     /* create of a name that is taken */
+	STORE_UNIQUE = -3,     /* a unique key is held by another object */
+	STORE_REFERENCED = -4, /* delete of an object that others reference */
+	STORE_DANGLING = -5,   /* a reference to an object that does not exist */
+	STORE_BUSY = -6,       /* the database is locked or unavailable: 503 */
+	STORE_ERROR = -7,      /* anything else: 500 */
+	STORE_GONE = -8,       /* events older than the oldest kept */
+};
+
+#define STORE_KIND_MAX 16
+#define STORE_NAME_MAX 64
+
+/* One stored object. spec and status are owned by the struct: free with store_obj_clear(). */
+struct store_obj {
+	char kind[STORE_KIND_MAX];
+	char name[STORE_NAME_MAX];
+	json_t *spec;
+	json_t *status;      /* may be NULL when never written */
+	int64_t create_rev;
+	int64_t mod_rev;     /* last revision that changed spec or status */
+	int64_t modified_ms; /* wall clock of mod_rev, for Last-Modified */
+};
+
+/* What an object points at and which unique keys it holds; given to store_put. */
+struct store_ref {
+	const char *kind;
+	const char *name;
+};
+#define STORE_MAX_REFS 40
+#define STORE_MAX_UNIQUES 4
+struct store_links {
+	struct store_ref refs[STORE_MAX_REFS];
+	int n_refs;
+	const char *uniques[STORE_MAX_UNIQUES]; /* strings such as "vrid:eth0:4:51" */
+	int n_uniques;
+};
+
+/* A change-feed entry. */
+struct store_change {
+	int64_t rev;
+	char op[8]; /* created | updated | deleted */
+	char kind[STORE_KIND_MAX];
+	char name[STORE_NAME_MAX];
+	int64_t ts_ms;
+};
+
+/* An API token as stored (the secret itself is never stored, only its SHA-256). */
+struct store_token {
+	char id[STORE_NAME_MAX];
+	char role[16];
+	char node[STORE_NAME_MAX]; /* "" unless role is agent */
+	char description[256];
+	int64_t created_ms;
+};
+
+/* Called (from the writing thread, after COMMIT) with the new revision. */
+typedef void (*store_notify_fn)(int64_t rev);
+
+/*
+ * Opens (creating if needed) the database at path, applies the embedded migrations and sets WAL,
+ * synchronous=FULL and foreign keys. events_keep bounds the change feed. Returns 0 or a store_rc,
+ * with a message in err.
+ */
+int store_open(const char *path, int64_t events_keep, store_notify_fn notify, char *err,
+	       size_t errlen);
+/* Finalizes every statement and closes every thread's connection. */
+void store_close(void);
+/* Closes this thread's connection (threads call it before they exit). */
+void store_thread_done(void);
+
+/* Current global revision (0 for an empty store). */
+int64_t store_revision(void);
+
+/* Reads. out is filled and owned by the caller (store_obj_clear). */
+int store_get(const char *kind, const char *name, struct store_obj *out);
+void store_obj_clear(struct store_obj *o);
+
+/*
+ * Lists objects of kind ordered by name, optionally only those that reference (ref_kind, ref_name).
+ * Page: names strictly after `after` (or before `before`, when non-NULL; then the page holds the
+ * limit names just before it, still in ascending order). Returns the number of objects written
+ * into out[0..limit), or a negative store_rc; *total gets the count of all matches.
+ */
+int store_list(const char *kind, const char *ref_kind, const char *ref_name, const char *after,
+	       const char *before, int limit, struct store_obj *out, int *total);
+/* Number of objects of kind. */
+int store_count(const char *kind);
+/* Timestamp of the latest change to any object of kind (0 if none). */
+int64_t store_kind_modified_ms(const char *kind);
+
+/*
+ * Writes. store_write_begin takes the writer lock and opens a transaction; every store_put /
+ * store_set_status / store_delete inside it appends one change and bumps the revision once.
+ * store_commit makes them durable (returns only after fsync) and notifies; store_rollback undoes.
+ * Exactly one of commit/rollback must follow a successful begin.
+ */
+int store_write_begin(void);
+int store_commit(void);
+void store_rollback(void);
+
+/* Creates or replaces the spec of (kind, name) and its refs/uniques. must_create: STORE_EXISTS
+ * if present. *created tells which happened. On STORE_UNIQUE/STORE_DANGLING, detail names the key
+ * or the missing target. Borrowed spec. */
+int store_put(const char *kind, const char *name, json_t *spec, const struct store_links *links,
+	      bool must_create, bool *created, char *detail, size_t detail_len);
+/* Replaces the status of an existing object (borrowed). Records an "updated" change only when the
+ * status differs from the stored one. */
+int store_set_status(const char *kind, const char *name, json_t *status);
+/* Deletes; STORE_REFERENCED (detail: who refers) while others reference it. */
+int store_delete(const char *kind, const char *name, char *detail, size_t detail_len);
+
+/*
+ * Change feed: up to limit changes with rev > since, ascending. since < 0 means "the latest limit".
+ * Returns the count written, STORE_GONE when changes after since have been dropped.
+ */
+int store_changes(int64_t since, int limit, struct store_change *out);
+
+/* Tokens. digest is SHA-256 of the secret. add and delete must run inside a write transaction
+ * (each records a change). */
+int store_token_add(const struct store_token *t, const unsigned char digest[32]);
+int store_token_find(const unsigned char digest[32], struct store_token *out);
+int store_token_get(const char *id, struct store_token *out);
+int store_token_delete(const char *id);
+int store_token_list(const char *after, const char *before, int limit, struct store_token *out,
+		     int *total);
+int store_token_count(void);
+
+#endif
