@@ -123,6 +123,8 @@ static struct {
 	int64_t revision; /* committed; read without the lock through __atomic */
 	int64_t tx_rev;   /* inside a write transaction */
 	int64_t tx_start_rev;
+	char tx_last_kind[STORE_KIND_MAX]; /* the object of the transaction's latest change */
+	char tx_last_name[STORE_NAME_MAX];
 } g = {
 	.list_lock = PTHREAD_MUTEX_INITIALIZER,
 	.write_lock = PTHREAD_MUTEX_INITIALIZER,
@@ -521,6 +523,7 @@ store_write_begin(void)
 		return rc;
 	}
 	g.tx_start_rev = g.tx_rev = meta_get("revision");
+	g.tx_last_kind[0] = g.tx_last_name[0] = '\0';
 	return STORE_OK;
 }
 
@@ -590,6 +593,15 @@ add_change(const char *op, const char *kind, const char *name, int64_t ts, int64
 
 	if (s == NULL)
 		return STORE_BUSY;
+	/* One event per object per transaction: a status set right after the same object's
+	 * create or update (initial or derived status) shares that change. */
+	if (strcmp(op, "updated") == 0 && g.tx_rev != g.tx_start_rev &&
+	    strcmp(kind, g.tx_last_kind) == 0 && strcmp(name, g.tx_last_name) == 0) {
+		*rev = g.tx_rev;
+		return STORE_OK;
+	}
+	snprintf(g.tx_last_kind, sizeof(g.tx_last_kind), "%s", kind);
+	snprintf(g.tx_last_name, sizeof(g.tx_last_name), "%s", name);
 	*rev = ++g.tx_rev;
 	sqlite3_bind_int64(s, 1, *rev);
 	bind_text(s, 2, op);
