@@ -31,9 +31,10 @@ holder_repr(const char *name, const json_t *status)
 		state = "settled";
 	else
 		state = "unheld";
-	repr = json_pack("{s:O, s:O, s:s, s:I}", "node", json_is_string(holder) ? holder : json_null(),
-			 "requested", json_is_string(requested) ? requested : json_null(), "state",
-			 state, "move_id", move_id);
+	repr =
+	    json_pack("{s:O, s:O, s:s, s:I}", "node", json_is_string(holder) ? holder : json_null(),
+		      "requested", json_is_string(requested) ? requested : json_null(), "state",
+		      state, "move_id", move_id);
 	hal_link(repr, "self", "/vips/%s/holder", name);
 	hal_link(repr, "vg:vip", "/vips/%s", name);
 	hal_add_curies(repr);
@@ -63,7 +64,8 @@ holder_is_member(const json_t *spec, const char *node)
 	json_t *m;
 	size_t i;
 
-	json_array_foreach(json_object_get(spec, "members"), i, m) {
+	json_array_foreach(json_object_get(spec, "members"), i, m)
+	{
 		const char *n = json_string_value(json_object_get(m, "node"));
 		if (n != NULL && strcmp(n, node) == 0)
 			return true;
@@ -140,8 +142,8 @@ holder_write(struct http_request *req, struct http_response *res, const char *na
 	if (node != NULL) {
 		json_object_set_new(st, "requested", json_string(node));
 		json_object_set_new(
-			st, "move_id",
-			json_integer(json_integer_value(json_object_get(st, "move_id")) + 1));
+		    st, "move_id",
+		    json_integer(json_integer_value(json_object_get(st, "move_id")) + 1));
 	} else {
 		json_object_set_new(st, "requested", json_null());
 	}

@@ -130,7 +130,7 @@ refresh_vips_of(const char *node)
 
 static const char *const report_fields[] = {"agent_version", "ip_nonlocal_bind", "vrrp",
 					    "vips_held", "last_transition", "moves_done", "checks",
-					    NULL};
+					    "counters", NULL};
 static const char *const vrrp_states[] = {"INIT", "BACKUP", "MASTER", "FAULT", NULL};
 static const char *const check_states[] = {"up", "down", "unknown", NULL};
 
@@ -222,6 +222,13 @@ validate_report(json_t *r, struct verr *e)
 	if ((v = json_object_get(r, "last_transition")) != NULL && !json_is_object(v) &&
 	    !json_is_null(v))
 		verr_add(e, "/last_transition", "must be an object");
+	if ((v = json_object_get(r, "counters")) != NULL) {
+		if (!json_is_object(v))
+			verr_add(e, "/counters", "must be an object of counter name to integer");
+		else
+			json_object_foreach(v, k, x) if (!json_is_integer(x) || strlen(k) > 63)
+				verr_add(e, "/counters", "must map names to integers");
+	}
 	if ((v = json_object_get(r, "moves_done")) != NULL) {
 		if (!json_is_object(v))
 			verr_add(e, "/moves_done", "must be an object of VIP name to move id");
@@ -257,7 +264,7 @@ merge_report(json_t *report, const json_t *old, int64_t now)
 			json_object_set_new(entry, "since", json_string(ts));
 	}
 	static const char *const keep[] = {"agent_version", "ip_nonlocal_bind", "vips_held",
-					   "last_transition", NULL};
+					   "last_transition", "counters", NULL};
 	for (int i = 0; keep[i]; i++)
 		if (json_object_get(st, keep[i]) == NULL)
 			json_object_set(st, keep[i],

@@ -1,6 +1,7 @@
 /* The VIP resource: its fields and their rules (RFC 5798 / RFC 3768 ranges), its refs and vrid
  * uniqueness, its HAL links (vg:failback only when a failback is possible now), and its derived
- * status, recomputed from the member nodes' agent reports. The holder sub-resource is res_holder.c. */
+ * status, recomputed from the member nodes' agent reports. The holder sub-resource is res_holder.c.
+ */
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -16,8 +17,8 @@
 
 /* Spec members in the order they are stored and shown. */
 static const char *const vip_fields[] = {
-	"name",	     "address",		 "interface", "vrid",	   "version", "advert_int_ms",
-	"preempt",   "preempt_delay_ms", "auth_pass", "members", NULL,
+    "name",    "address",	   "interface", "vrid",	   "version", "advert_int_ms",
+    "preempt", "preempt_delay_ms", "auth_pass", "members", NULL,
 };
 static const char *const vip_member_fields[] = {"node", "priority", NULL};
 
@@ -65,7 +66,8 @@ vip_verr_nest(struct verr *e, const char *prefix, struct verr *sub)
 	size_t i;
 	json_t *item;
 
-	json_array_foreach(sub->list, i, item) {
+	json_array_foreach(sub->list, i, item)
+	{
 		const char *p = json_string_value(json_object_get(item, "pointer"));
 		const char *detail = json_string_value(json_object_get(item, "detail"));
 
@@ -96,7 +98,8 @@ vip_validate_members(json_t *spec, struct verr *e)
 	}
 	if (json_array_size(members) > VIP_MAX_MEMBERS)
 		verr_add(e, "/members", "at most %d members", VIP_MAX_MEMBERS);
-	json_array_foreach(members, i, m) {
+	json_array_foreach(members, i, m)
+	{
 		struct verr sub = {0};
 		const char *node = NULL;
 		json_int_t prio;
@@ -115,8 +118,8 @@ vip_validate_members(json_t *spec, struct verr *e)
 			continue;
 		snprintf(ptr, sizeof(ptr), "/members/%zu/node", i);
 		for (j = 0; j < i; j++) {
-			const char *other = json_string_value(
-				json_object_get(json_array_get(members, j), "node"));
+			const char *other =
+			    json_string_value(json_object_get(json_array_get(members, j), "node"));
 			if (other != NULL && strcmp(other, node) == 0) {
 				verr_add(e, ptr, "node %s is listed twice", node);
 				break;
@@ -147,11 +150,17 @@ vip_validate_auth(json_t *spec, const json_t *old, json_int_t version, struct ve
 			json_object_set(spec, "auth_pass", kept);
 		return;
 	}
+	if (version != 2 && old != NULL && json_equal(pass, json_object_get(old, "auth_pass"))) {
+		/* The stored one carried along (a merge patch to version 3): it lapses. */
+		json_object_del(spec, "auth_pass");
+		return;
+	}
 	if (!v_string(spec, "auth_pass", false, 1, 8, &s, e))
 		return;
 	for (const char *c = s; *c != '\0'; c++) {
 		if (*c <= ' ' || *c > '~') {
-			verr_add(e, "/auth_pass", "must be 1..8 printable ASCII characters, no spaces");
+			verr_add(e, "/auth_pass",
+				 "must be 1..8 printable ASCII characters, no spaces");
 			return;
 		}
 	}
@@ -204,8 +213,9 @@ vip_validate(json_t *spec, const char *name, const json_t *old, struct verr *e)
 			json_object_set_new(spec, "address", json_string(canon));
 	}
 	if (v_string(spec, "interface", true, 1, 15, &ifname, e) && !vip_valid_ifname(ifname))
-		verr_add(e, "/interface", "must be 1..15 printable characters without '/', ':' or "
-					  "spaces");
+		verr_add(e, "/interface",
+			 "must be 1..15 printable characters without '/', ':' or "
+			 "spaces");
 	v_int(spec, "vrid", true, 1, 255, 0, false, &vrid, e);
 	if (!v_int(spec, "version", false, 2, 3, 3, true, &version, e))
 		version = 0;
@@ -216,8 +226,7 @@ vip_validate(json_t *spec, const char *name, const json_t *old, struct verr *e)
 	 * whole seconds, 8 bits. */
 	if (v_int(spec, "advert_int_ms", false, 10, 255000, 1000, true, &advert, e)) {
 		if (version == 3 && (advert % 10 != 0 || advert > 40950))
-			verr_add(e, "/advert_int_ms",
-				 "VRRPv3: a multiple of 10 from 10 to 40950");
+			verr_add(e, "/advert_int_ms", "VRRPv3: a multiple of 10 from 10 to 40950");
 		else if (version == 2 && (advert % 1000 != 0 || advert < 1000))
 			verr_add(e, "/advert_int_ms",
 				 "VRRPv2: a multiple of 1000 from 1000 to 255000");
@@ -238,7 +247,8 @@ vip_links(const json_t *spec, struct store_links *out, char *scratch, size_t scr
 	json_t *m;
 	size_t i;
 
-	json_array_foreach(json_object_get(spec, "members"), i, m) {
+	json_array_foreach(json_object_get(spec, "members"), i, m)
+	{
 		if (out->n_refs >= STORE_MAX_REFS)
 			break;
 		out->refs[out->n_refs].kind = "node";
@@ -274,7 +284,8 @@ vip_derive_status(const json_t *spec, const json_t *old, json_t *const node_stat
 	char ts[40];
 	size_t i;
 
-	json_array_foreach(json_object_get(spec, "members"), i, m) {
+	json_array_foreach(json_object_get(spec, "members"), i, m)
+	{
 		const char *node = json_string_value(json_object_get(m, "node"));
 		json_int_t prio = json_integer_value(json_object_get(m, "priority"));
 		const char *agent = json_string_value(json_object_get(node_status[i], "agent"));
@@ -356,7 +367,8 @@ vip_refresh_status(const char *name)
 	memset(nodes, 0, sizeof(nodes));
 	if ((rc = store_get("vip", name, &vip)) != STORE_OK)
 		goto out;
-	json_array_foreach(json_object_get(vip.spec, "members"), i, m) {
+	json_array_foreach(json_object_get(vip.spec, "members"), i, m)
+	{
 		if (i >= VIP_MAX_MEMBERS)
 			break;
 		rc = store_get("node", json_string_value(json_object_get(m, "node")), &nodes[i]);
@@ -400,14 +412,15 @@ vip_decorate(json_t *repr, const struct store_obj *obj, const struct principal *
 	(void)who;
 	hal_link(repr, "vg:holder", "/vips/%s/holder", obj->name);
 	hal_link(repr, "vg:backends", "/backends?vip=%s", obj->name);
-	json_array_foreach(json_object_get(obj->spec, "members"), i, m) {
+	json_array_foreach(json_object_get(obj->spec, "members"), i, m)
+	{
 		const char *node = json_string_value(json_object_get(m, "node"));
 		snprintf(href, sizeof(href), "/nodes/%s", node);
 		hal_link_array_add(repr, "vg:member", href, node, NULL);
 	}
 	if (holder != NULL && pref != NULL && strcmp(holder, pref) != 0) {
 		const char *agent = json_string_value(json_object_get(
-			json_object_get(json_object_get(st, "members"), pref), "agent"));
+		    json_object_get(json_object_get(st, "members"), pref), "agent"));
 		if (agent != NULL && strcmp(agent, "up") == 0) {
 			json_t *l;
 			hal_link(repr, "vg:failback", "/vips/%s/holder", obj->name);
@@ -421,13 +434,13 @@ vip_decorate(json_t *repr, const struct store_obj *obj, const struct principal *
 static const char *const vip_filters[] = {"node", NULL};
 
 const struct resource_kind res_vip_kind = {
-	.kind = "vip",
-	.plural = "vips",
-	.validate = vip_validate,
-	.links = vip_links,
-	.decorate = vip_decorate,
-	.redact = vip_redact,
-	.initial_status = vip_initial_status,
-	.filters = vip_filters,
-	.after_write = vip_after_write,
+    .kind = "vip",
+    .plural = "vips",
+    .validate = vip_validate,
+    .links = vip_links,
+    .decorate = vip_decorate,
+    .redact = vip_redact,
+    .initial_status = vip_initial_status,
+    .filters = vip_filters,
+    .after_write = vip_after_write,
 };

@@ -1,0 +1,463 @@
+/* The agent's life: start from the cached config (so VRRP runs even when vigild is down), find
+ * the node's config and status by following links from the root URL, long-poll the config, report
+ * status on every change and as a heartbeat, and on SIGTERM release every VIP. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "agent.h"
+#include "arp.h"
+#include "client.h"
+#include "instance.h"
+#include "sysctl.h"
+#include "vrrp_io.h"
+
+struct agent {
+	const struct agent_options *opt;
+	struct loop *loop;
+	struct client *client;
+	struct nl_watch *watch;
+	struct inst_env env;
+	struct instance *tab[INST_MAX];
+	int n;
+	int sfd;
+	json_t *config; /* last applied, owned */
+	char config_etag[128];
+	char config_href[512];
+	char status_href[512];
+	int backoff_ms;
+	struct loop_timer retry, heartbeat, give_up;
+	bool status_inflight, status_dirty, stopping;
+	int nonlocal; /* -1 unknown */
+};
+
+static void discover(struct agent *a);
+static void poll_config(struct agent *a);
+static void send_status(struct agent *a);
+
+/* Writes data to dir/name atomically (temp file, fsync, rename). */
+static void
+save_file(const char *dir, const char *name, const char *data)
+{
+	char path[1024], tmp[1040];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return;
+	size_t len = strlen(data);
+	bool ok = write(fd, data, len) == (ssize_t)len && fsync(fd) == 0;
+	close(fd);
+	if (!ok || rename(tmp, path) != 0)
+		fprintf(stderr, "vigil-agent: cannot save %s\n", path);
+}
+
+static json_t *
+load_file(const char *dir, const char *name)
+{
+	char path[1024];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	return json_load_file(path, 0, NULL);
+}
+
+static void
+persist_moves(struct agent *a)
+{
+	char *s = json_dumps(a->env.moves_done, JSON_COMPACT);
+
+	if (s != NULL)
+		save_file(a->opt->state_dir, "moves.json", s);
+	free(s);
+}
+
+/* An instance changed state or carried out a move. */
+static void
+on_changed(void *arg)
+{
+	struct agent *a = arg;
+
+	persist_moves(a);
+	send_status(a);
+}
+
+/* ip_nonlocal_bind: true sets 1, false sets 0, absent leaves it; then read it back. */
+static void
+apply_nonlocal(struct agent *a, json_t *cfg)
+{
+	json_t *want = json_object_get(cfg, "ip_nonlocal_bind");
+	char err[160];
+	bool on;
+
+	if (json_is_boolean(want) &&
+	    sysctl_nonlocal_bind_set(AF_INET, json_is_true(want), err, sizeof(err)) != 0)
+		fprintf(stderr, "vigil-agent: ip_nonlocal_bind: %s\n", err);
+	a->nonlocal = sysctl_nonlocal_bind_get(AF_INET, &on, err, sizeof(err)) == 0 ? on : -1;
+}
+
+static void
+apply_config(struct agent *a, json_t *cfg)
+{
+	apply_nonlocal(a, cfg);
+	inst_apply(&a->env, a->tab, &a->n, cfg);
+	json_decref(a->config);
+	a->config = json_incref(cfg);
+	persist_moves(a);
+	send_status(a);
+}
+
+static void
+retry_later(struct agent *a, void (*what)(struct agent *), const char *why)
+{
+	if (a->stopping)
+		return;
+	a->backoff_ms = a->backoff_ms ? a->backoff_ms * 2 : 250;
+	if (a->backoff_ms > 10000)
+		a->backoff_ms = 10000;
+	fprintf(stderr, "vigil-agent: %s; retrying in %d ms\n", why, a->backoff_ms);
+	a->retry.fn = (loop_timer_fn)what;
+	a->retry.arg = a;
+	loop_timer_at(a->loop, &a->retry, loop_now_ms() + a->backoff_ms);
+}
+
+/* Returns the href of rel in a HAL document, or NULL. */
+static const char *
+link_of(json_t *doc, const char *rel)
+{
+	return json_string_value(json_object_get(json_object_get(json_object_get(doc, "_links"),
+								 rel),
+						 "href"));
+}
+
+static void
+on_config(const struct client_response *r, void *arg)
+{
+	struct agent *a = arg;
+	json_t *cfg;
+
+	if (a->stopping)
+		return;
+	if (r->status == 304) {
+		a->backoff_ms = 0;
+		poll_config(a);
+		return;
+	}
+	if (r->status != 200 || (cfg = json_loads(r->body, 0, NULL)) == NULL) {
+		char why[200];
+		snprintf(why, sizeof(why), "config: %s",
+			 r->status ? "unexpected answer" : r->error);
+		if (r->status == 404 || r->status == 401)
+			retry_later(a, discover, why);
+		else
+			retry_later(a, poll_config, why);
+		return;
+	}
+	a->backoff_ms = 0;
+	snprintf(a->config_etag, sizeof(a->config_etag), "%s", r->etag);
+	save_file(a->opt->state_dir, "config.json", r->body);
+	apply_config(a, cfg);
+	json_decref(cfg);
+	poll_config(a);
+}
+
+static void
+poll_config(struct agent *a)
+{
+	char href[600];
+
+	snprintf(href, sizeof(href), "%s%swait=%d", a->config_href,
+		 strchr(a->config_href, '?') ? "&" : "?", a->opt->poll_wait_s);
+	if (client_request(a->client, "GET", href, a->config_etag[0] ? a->config_etag : NULL, NULL,
+			   (long)(a->opt->poll_wait_s + 15) * 1000, on_config, a) != 0)
+		retry_later(a, poll_config, "cannot start the config request");
+}
+
+static void
+on_node(const struct client_response *r, void *arg)
+{
+	struct agent *a = arg;
+	json_t *doc = r->status == 200 ? json_loads(r->body, 0, NULL) : NULL;
+	const char *cfg = link_of(doc, "vg:config"), *st = link_of(doc, "vg:status");
+
+	if (cfg == NULL || st == NULL) {
+		json_decref(doc);
+		retry_later(a, discover, r->status ? "node: no config/status links" : r->error);
+		return;
+	}
+	snprintf(a->config_href, sizeof(a->config_href), "%s", cfg);
+	snprintf(a->status_href, sizeof(a->status_href), "%s", st);
+	json_decref(doc);
+	a->backoff_ms = 0;
+	poll_config(a);
+	send_status(a);
+}
+
+/* Follows the root's templated vg:node link to our node. */
+static void
+on_root(const struct client_response *r, void *arg)
+{
+	struct agent *a = arg;
+	json_t *doc = r->status == 200 ? json_loads(r->body, 0, NULL) : NULL;
+	const char *tmpl = link_of(doc, "vg:node"), *at;
+	char href[512];
+
+	if (tmpl == NULL || (at = strstr(tmpl, "{name}")) == NULL) {
+		json_decref(doc);
+		retry_later(a, discover, r->status ? "root: no vg:node link" : r->error);
+		return;
+	}
+	snprintf(href, sizeof(href), "%.*s%s%s", (int)(at - tmpl), tmpl, a->opt->node, at + 6);
+	json_decref(doc);
+	if (client_request(a->client, "GET", href, NULL, NULL, 5000, on_node, a) != 0)
+		retry_later(a, discover, "cannot start a request");
+}
+
+static void
+discover(struct agent *a)
+{
+	if (client_request(a->client, "GET", "/", NULL, NULL, 5000, on_root, a) != 0)
+		retry_later(a, discover, "cannot start a request");
+}
+
+static json_t *
+status_report(struct agent *a)
+{
+	json_t *vrrp = json_object(), *held = json_array(), *counters = json_object();
+
+	inst_report(a->tab, a->n, vrrp, held);
+	for (int e = 1; e <= VRRP_PKT_ERROR_MAX; e++)
+		if (a->env.drops[e])
+			json_object_set_new(counters,
+					    e == VRRP_PKT_ERROR_MAX ? "unknown_vrid"
+								    : vrrp_pkt_error_str(e),
+					    json_integer((json_int_t)a->env.drops[e]));
+	json_t *r = json_pack("{s:s, s:o, s:o, s:O, s:o}", "agent_version", AGENT_VERSION, "vrrp",
+			      vrrp, "vips_held", held, "moves_done", a->env.moves_done, "counters",
+			      counters);
+	if (a->env.last_transition)
+		json_object_set(r, "last_transition", a->env.last_transition);
+	if (a->nonlocal >= 0)
+		json_object_set_new(r, "ip_nonlocal_bind", json_boolean(a->nonlocal));
+	return r;
+}
+
+static void
+on_status(const struct client_response *r, void *arg)
+{
+	struct agent *a = arg;
+
+	a->status_inflight = false;
+	if (r->status != 200 && !a->stopping)
+		fprintf(stderr, "vigil-agent: status report: %s (%ld)\n",
+			r->status ? "refused" : r->error, r->status);
+	if (a->stopping) {
+		loop_stop(a->loop);
+		return;
+	}
+	if (a->status_dirty)
+		send_status(a);
+}
+
+static void
+send_status(struct agent *a)
+{
+	json_t *rep;
+	char *body;
+
+	if (a->status_href[0] == '\0')
+		return; /* not discovered yet: the discovery sends one */
+	if (a->status_inflight) {
+		a->status_dirty = true;
+		return;
+	}
+	a->status_dirty = false;
+	rep = status_report(a);
+	body = json_dumps(rep, JSON_COMPACT);
+	json_decref(rep);
+	if (body != NULL &&
+	    client_request(a->client, "PUT", a->status_href, NULL, body, 3000, on_status, a) == 0)
+		a->status_inflight = true;
+	free(body);
+}
+
+static void
+on_heartbeat(void *arg)
+{
+	struct agent *a = arg;
+
+	send_status(a);
+	loop_timer_at(a->loop, &a->heartbeat, loop_now_ms() + a->opt->heartbeat_ms);
+}
+
+static void
+on_give_up(void *arg)
+{
+	loop_stop(((struct agent *)arg)->loop);
+}
+
+/* SIGTERM/SIGINT: release every VIP (priority 0), report once more, then stop. */
+static void
+on_signal(int fd, uint32_t events, void *arg)
+{
+	struct agent *a = arg;
+	struct signalfd_siginfo si;
+
+	(void)events;
+	if (read(fd, &si, sizeof(si)) != sizeof(si) || a->stopping)
+		return;
+	fprintf(stderr, "vigil-agent: stopping (signal %u): releasing VIPs\n", si.ssi_signo);
+	inst_shutdown_all(&a->env, a->tab, &a->n);
+	a->status_inflight = false; /* a final report, whatever is in flight */
+	send_status(a);
+	a->stopping = true;
+	a->give_up.fn = on_give_up;
+	a->give_up.arg = a;
+	loop_timer_at(a->loop, &a->give_up, loop_now_ms() + 1000);
+	if (a->status_href[0] == '\0')
+		loop_stop(a->loop);
+}
+
+static void
+on_vrrp4(int fd, uint32_t events, void *arg)
+{
+	struct agent *a = arg;
+
+	(void)events;
+	inst_receive(&a->env, a->tab, a->n, fd, AF_INET);
+}
+
+static void
+on_vrrp6(int fd, uint32_t events, void *arg)
+{
+	struct agent *a = arg;
+
+	(void)events;
+	inst_receive(&a->env, a->tab, a->n, fd, AF_INET6);
+}
+
+static void
+on_link_event(const struct nl_event *ev, void *arg)
+{
+	struct agent *a = arg;
+
+	if (ev->kind == NL_EV_LINK)
+		inst_link(&a->env, a->tab, a->n, ev->ifindex, ev->up);
+}
+
+static void
+on_netlink(int fd, uint32_t events, void *arg)
+{
+	struct agent *a = arg;
+	char err[160];
+
+	(void)fd;
+	(void)events;
+	if (nl_watch_process(a->watch, err, sizeof(err)) < 0)
+		fprintf(stderr, "vigil-agent: netlink: %s\n", err);
+}
+
+/* Opens sockets and the netlink handles. Returns 0 or -1 (logged). */
+static int
+open_kernel(struct agent *a)
+{
+	char err[200];
+	sigset_t sigs;
+
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	sigprocmask(SIG_BLOCK, &sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	if ((a->sfd = signalfd(-1, &sigs, SFD_NONBLOCK | SFD_CLOEXEC)) < 0 ||
+	    loop_fd_add(a->loop, a->sfd, EPOLLIN, on_signal, a) != 0) {
+		fprintf(stderr, "vigil-agent: signalfd: %s\n", strerror(errno));
+		return -1;
+	}
+	if (nl_watch_open(&a->watch, on_link_event, a, err, sizeof(err)) != 0 ||
+	    nl_ctx_open(&a->env.nl, err, sizeof(err)) != 0 ||
+	    loop_fd_add(a->loop, nl_watch_fd(a->watch), EPOLLIN, on_netlink, a) != 0) {
+		fprintf(stderr, "vigil-agent: netlink: %s\n", err);
+		return -1;
+	}
+	if ((a->env.sock4 = vrrp_io_open(AF_INET, err, sizeof(err))) < 0 ||
+	    (a->env.arp_fd = arp_open(err, sizeof(err))) < 0) {
+		fprintf(stderr, "vigil-agent: %s (the agent needs CAP_NET_RAW)\n", err);
+		return -1;
+	}
+	loop_fd_add(a->loop, a->env.sock4, EPOLLIN, on_vrrp4, a);
+	if ((a->env.sock6 = vrrp_io_open(AF_INET6, err, sizeof(err))) >= 0)
+		loop_fd_add(a->loop, a->env.sock6, EPOLLIN, on_vrrp6, a);
+	return 0;
+}
+
+static void
+close_kernel(struct agent *a)
+{
+	if (a->watch)
+		nl_watch_close(a->watch);
+	if (a->env.nl)
+		nl_ctx_close(a->env.nl);
+	if (a->env.sock4 >= 0)
+		close(a->env.sock4);
+	if (a->env.sock6 >= 0)
+		close(a->env.sock6);
+	if (a->env.arp_fd >= 0)
+		close(a->env.arp_fd);
+	if (a->sfd >= 0)
+		close(a->sfd);
+}
+
+int
+agent_run(const struct agent_options *opt)
+{
+	struct agent a = {.opt = opt, .sfd = -1, .nonlocal = -1};
+	char err[200];
+	json_t *cached;
+	int status = 1;
+
+	a.env.sock4 = a.env.sock6 = a.env.arp_fd = -1;
+	a.env.node = opt->node;
+	a.env.changed = on_changed;
+	a.env.changed_arg = &a;
+	if (mkdir(opt->state_dir, 0700) != 0 && errno != EEXIST) {
+		fprintf(stderr, "vigil-agent: %s: %s\n", opt->state_dir, strerror(errno));
+		return 1;
+	}
+	a.env.moves_done = load_file(opt->state_dir, "moves.json");
+	if (!json_is_object(a.env.moves_done)) {
+		json_decref(a.env.moves_done);
+		a.env.moves_done = json_object();
+	}
+	if ((a.loop = loop_new()) == NULL || open_kernel(&a) != 0 ||
+	    client_new(&a.client, a.loop, opt->server, opt->token, err, sizeof(err)) != 0)
+		goto out;
+	if ((cached = load_file(opt->state_dir, "config.json")) != NULL) {
+		fprintf(stderr, "vigil-agent: starting from the cached config\n");
+		apply_config(&a, cached);
+		json_decref(cached);
+	}
+	a.heartbeat.fn = on_heartbeat;
+	a.heartbeat.arg = &a;
+	loop_timer_at(a.loop, &a.heartbeat, loop_now_ms() + opt->heartbeat_ms);
+	discover(&a);
+	fprintf(stderr, "vigil-agent: node %s, server %s\n", opt->node, opt->server);
+	status = loop_run(a.loop) == 0 ? 0 : 1;
+	inst_shutdown_all(&a.env, a.tab, &a.n);
+out:
+	client_free(a.client);
+	close_kernel(&a);
+	loop_free(a.loop);
+	json_decref(a.config);
+	json_decref(a.env.moves_done);
+	json_decref(a.env.last_transition);
+	return status;
+}

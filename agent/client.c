@@ -1,0 +1,278 @@
+/* libcurl multi on our epoll loop: curl tells us which sockets to watch (socket callback) and when
+ * to call it back (timer callback); we feed events to curl_multi_socket_action and collect finished
+ * transfers. Each request owns its buffers until its callback returns. */
+#include <curl/curl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/epoll.h>
+
+#include "client.h"
+
+struct creq {
+	CURL *easy;
+	struct curl_slist *headers;
+	char *body_in;
+	char *resp;
+	size_t resp_len;
+	char etag[128];
+	char errbuf[CURL_ERROR_SIZE];
+	client_done_fn fn;
+	void *arg;
+	struct creq *next;
+};
+
+struct client {
+	struct loop *loop;
+	CURLM *multi;
+	char base[512];
+	char auth[600];
+	struct loop_timer timer;
+	struct creq *reqs;
+	int pending;
+};
+
+static size_t
+on_data(char *ptr, size_t size, size_t nmemb, void *userdata)
+{
+	struct creq *r = userdata;
+	size_t n = size * nmemb;
+	char *grown;
+
+	if (r->resp_len + n > 4 * 1024 * 1024)
+		return 0; /* refuse absurd bodies */
+	if ((grown = realloc(r->resp, r->resp_len + n + 1)) == NULL)
+		return 0;
+	r->resp = grown;
+	memcpy(r->resp + r->resp_len, ptr, n);
+	r->resp_len += n;
+	r->resp[r->resp_len] = '\0';
+	return n;
+}
+
+static size_t
+on_header(char *buf, size_t size, size_t nitems, void *userdata)
+{
+	struct creq *r = userdata;
+	size_t n = size * nitems, len;
+
+	if (n > 5 && strncasecmp(buf, "ETag:", 5) == 0) {
+		const char *v = buf + 5;
+		while (*v == ' ')
+			v++;
+		len = (size_t)(buf + n - v);
+		while (len > 0 && (v[len - 1] == '\r' || v[len - 1] == '\n' || v[len - 1] == ' '))
+			len--;
+		if (len < sizeof(r->etag)) {
+			memcpy(r->etag, v, len);
+			r->etag[len] = '\0';
+		}
+	}
+	return n;
+}
+
+static void
+creq_free(struct creq *r)
+{
+	curl_slist_free_all(r->headers);
+	curl_easy_cleanup(r->easy);
+	free(r->body_in);
+	free(r->resp);
+	free(r);
+}
+
+/* Hands finished transfers to their callbacks. */
+static void
+collect(struct client *c)
+{
+	CURLMsg *msg;
+	int left;
+
+	while ((msg = curl_multi_info_read(c->multi, &left)) != NULL) {
+		struct creq *r = NULL, **pp;
+		if (msg->msg != CURLMSG_DONE)
+			continue;
+		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&r);
+		CURLcode rc = msg->data.result;
+		curl_multi_remove_handle(c->multi, r->easy);
+		for (pp = &c->reqs; *pp != NULL; pp = &(*pp)->next)
+			if (*pp == r) {
+				*pp = r->next;
+				break;
+			}
+		c->pending--;
+		struct client_response resp = {.body = r->resp ? r->resp : "", .len = r->resp_len,
+					       .etag = r->etag};
+		if (rc == CURLE_OK)
+			curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &resp.status);
+		else
+			resp.error = r->errbuf[0] ? r->errbuf : curl_easy_strerror(rc);
+		r->fn(&resp, r->arg);
+		creq_free(r);
+	}
+}
+
+static void
+on_fd(int fd, uint32_t events, void *arg)
+{
+	struct client *c = arg;
+	int flags = 0, running;
+
+	if (events & EPOLLIN)
+		flags |= CURL_CSELECT_IN;
+	if (events & EPOLLOUT)
+		flags |= CURL_CSELECT_OUT;
+	if (events & (EPOLLERR | EPOLLHUP))
+		flags |= CURL_CSELECT_ERR;
+	curl_multi_socket_action(c->multi, fd, flags, &running);
+	collect(c);
+}
+
+static void
+on_timer(void *arg)
+{
+	struct client *c = arg;
+	int running;
+
+	curl_multi_socket_action(c->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+	collect(c);
+}
+
+static int
+sock_cb(CURL *easy, curl_socket_t s, int what, void *userp, void *socketp)
+{
+	struct client *c = userp;
+	uint32_t ev = 0;
+
+	(void)easy;
+	(void)socketp;
+	if (what == CURL_POLL_REMOVE) {
+		loop_fd_del(c->loop, s);
+		return 0;
+	}
+	if (what & CURL_POLL_IN)
+		ev |= EPOLLIN;
+	if (what & CURL_POLL_OUT)
+		ev |= EPOLLOUT;
+	if (loop_fd_add(c->loop, s, ev, on_fd, c) != 0)
+		loop_fd_mod(c->loop, s, ev);
+	return 0;
+}
+
+static int
+timer_cb(CURLM *multi, long timeout_ms, void *userp)
+{
+	struct client *c = userp;
+
+	(void)multi;
+	if (timeout_ms < 0)
+		loop_timer_off(c->loop, &c->timer);
+	else
+		loop_timer_at(c->loop, &c->timer, loop_now_ms() + timeout_ms);
+	return 0;
+}
+
+int
+client_new(struct client **out, struct loop *l, const char *base_url, const char *token, char *err,
+	   size_t errlen)
+{
+	struct client *c = calloc(1, sizeof(*c));
+	size_t n;
+
+	if (c == NULL || curl_global_init(CURL_GLOBAL_DEFAULT) != 0 ||
+	    (c->multi = curl_multi_init()) == NULL) {
+		snprintf(err, errlen, "cannot start libcurl");
+		free(c);
+		return -1;
+	}
+	c->loop = l;
+	snprintf(c->base, sizeof(c->base), "%s", base_url);
+	n = strlen(c->base);
+	while (n > 0 && c->base[n - 1] == '/')
+		c->base[--n] = '\0';
+	snprintf(c->auth, sizeof(c->auth), "Authorization: Bearer %s", token);
+	c->timer.fn = on_timer;
+	c->timer.arg = c;
+	curl_multi_setopt(c->multi, CURLMOPT_SOCKETFUNCTION, sock_cb);
+	curl_multi_setopt(c->multi, CURLMOPT_SOCKETDATA, c);
+	curl_multi_setopt(c->multi, CURLMOPT_TIMERFUNCTION, timer_cb);
+	curl_multi_setopt(c->multi, CURLMOPT_TIMERDATA, c);
+	*out = c;
+	return 0;
+}
+
+void
+client_free(struct client *c)
+{
+	if (c == NULL)
+		return;
+	while (c->reqs != NULL) {
+		struct creq *r = c->reqs;
+		c->reqs = r->next;
+		curl_multi_remove_handle(c->multi, r->easy);
+		creq_free(r);
+	}
+	loop_timer_off(c->loop, &c->timer);
+	curl_multi_cleanup(c->multi);
+	curl_global_cleanup();
+	free(c);
+}
+
+int
+client_request(struct client *c, const char *method, const char *href, const char *if_none_match,
+	       const char *body, long timeout_ms, client_done_fn fn, void *arg)
+{
+	struct creq *r = calloc(1, sizeof(*r));
+	char url[1024], hdr[256];
+
+	if (r == NULL || (r->easy = curl_easy_init()) == NULL) {
+		free(r);
+		return -1;
+	}
+	if (strncmp(href, "http://", 7) == 0 || strncmp(href, "https://", 8) == 0)
+		snprintf(url, sizeof(url), "%s", href);
+	else
+		snprintf(url, sizeof(url), "%s%s", c->base, href);
+	r->fn = fn;
+	r->arg = arg;
+	r->headers = curl_slist_append(NULL, c->auth);
+	r->headers = curl_slist_append(r->headers, "Accept: application/hal+json");
+	if (if_none_match != NULL && *if_none_match != '\0') {
+		snprintf(hdr, sizeof(hdr), "If-None-Match: %s", if_none_match);
+		r->headers = curl_slist_append(r->headers, hdr);
+	}
+	curl_easy_setopt(r->easy, CURLOPT_URL, url);
+	curl_easy_setopt(r->easy, CURLOPT_CUSTOMREQUEST, method);
+	if (body != NULL) {
+		r->body_in = strdup(body);
+		r->headers = curl_slist_append(r->headers, "Content-Type: application/json");
+		curl_easy_setopt(r->easy, CURLOPT_POSTFIELDS, r->body_in);
+		curl_easy_setopt(r->easy, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
+	}
+	curl_easy_setopt(r->easy, CURLOPT_HTTPHEADER, r->headers);
+	curl_easy_setopt(r->easy, CURLOPT_WRITEFUNCTION, on_data);
+	curl_easy_setopt(r->easy, CURLOPT_WRITEDATA, r);
+	curl_easy_setopt(r->easy, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(r->easy, CURLOPT_HEADERDATA, r);
+	curl_easy_setopt(r->easy, CURLOPT_ERRORBUFFER, r->errbuf);
+	curl_easy_setopt(r->easy, CURLOPT_PRIVATE, r);
+	curl_easy_setopt(r->easy, CURLOPT_TIMEOUT_MS, timeout_ms);
+	curl_easy_setopt(r->easy, CURLOPT_CONNECTTIMEOUT_MS, 3000L);
+	curl_easy_setopt(r->easy, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(r->easy, CURLOPT_TCP_NODELAY, 1L);
+	if (curl_multi_add_handle(c->multi, r->easy) != CURLM_OK) {
+		creq_free(r);
+		return -1;
+	}
+	r->next = c->reqs;
+	c->reqs = r;
+	c->pending++;
+	return 0;
+}
+
+int
+client_pending(const struct client *c)
+{
+	return c->pending;
+}

@@ -1,0 +1,410 @@
+/* VRRP instances of the agent. The state machine (vrrp.c) decides; this file does what it says,
+ * in the order it says: for a new Master, address then gratuitous ARP then advert (make before
+ * break); for a Master stepping down, the address goes only after the higher advert was seen. */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "arp.h"
+#include "instance.h"
+#include "vrrp_io.h"
+
+static void run(struct instance *in, struct vrrp_actions *acts);
+
+static int64_t
+now(void)
+{
+	return loop_now_ms();
+}
+
+static void
+on_timer(void *arg)
+{
+	struct instance *in = arg;
+	struct vrrp_actions acts;
+
+	vrrp_timer(&in->vr, now(), &acts);
+	run(in, &acts);
+}
+
+static void
+rearm(struct instance *in)
+{
+	int64_t at = vrrp_next_deadline(&in->vr);
+
+	if (at == VRRP_NEVER)
+		loop_timer_off(in->env->loop, &in->timer);
+	else
+		loop_timer_at(in->env->loop, &in->timer, at);
+}
+
+static int
+sock_of(const struct instance *in)
+{
+	return in->prefix.addr.family == AF_INET ? in->env->sock4 : in->env->sock6;
+}
+
+static void
+send_advert(struct instance *in, uint8_t priority)
+{
+	struct vrrp_advert adv;
+	struct addr group;
+	uint8_t buf[VRRP_PKT_MAX];
+	ssize_t len;
+
+	vrrp_advert_fill(&in->vr, priority, &adv);
+	vrrp_io_group(in->prefix.addr.family, &group);
+	len = vrrp_packet_encode(&adv, &in->vr.cfg.primary, &group, buf, sizeof(buf));
+	if (len < 0 || vrrp_io_send(sock_of(in), in->ifc.ifindex, &in->vr.cfg.primary, buf,
+				    (size_t)len) != 0)
+		fprintf(stderr, "vigil-agent: %s: cannot send advertisement\n", in->name);
+}
+
+static void
+announce(struct instance *in)
+{
+	char err[160];
+	int rc;
+
+	if (in->prefix.addr.family == AF_INET)
+		rc = arp_send_garp(in->env->arp_fd, in->ifc.ifindex, in->ifc.mac,
+				   in->prefix.addr.u.v4, err, sizeof(err));
+	else
+		rc = arp_send_na(in->env->arp_fd, in->ifc.ifindex, in->ifc.mac,
+				 in->ifc.has_ipv6_ll ? &in->ifc.ipv6_ll : &in->prefix.addr.u.v6,
+				 &in->prefix.addr.u.v6, false, err, sizeof(err));
+	if (rc != 0)
+		fprintf(stderr, "vigil-agent: %s: announce: %s\n", in->name, err);
+}
+
+static void
+set_addr(struct instance *in, bool add)
+{
+	char err[160];
+	int rc = add ? nl_ifaddr_add(in->env->nl, in->ifc.ifindex, &in->prefix, err, sizeof(err))
+		     : nl_ifaddr_del(in->env->nl, in->ifc.ifindex, &in->prefix, err, sizeof(err));
+
+	if (rc != 0)
+		fprintf(stderr, "vigil-agent: %s: %s address: %s\n", in->name, add ? "add" : "remove",
+			err);
+}
+
+static void
+transition(struct instance *in, const struct vrrp_action *a)
+{
+	char ts[40];
+	struct inst_env *env = in->env;
+	struct timespec t;
+
+	clock_gettime(CLOCK_REALTIME, &t);
+	struct tm tm;
+	gmtime_r(&t.tv_sec, &tm);
+	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	json_decref(env->last_transition);
+	env->last_transition = json_pack("{s:s, s:s, s:s, s:s, s:s}", "vip", in->name, "from",
+					 vrrp_state_str(a->from), "to", vrrp_state_str(a->to),
+					 "reason", vrrp_reason_str(a->reason), "at", ts);
+	fprintf(stderr, "vigil-agent: %s: %s -> %s (%s)\n", in->name, vrrp_state_str(a->from),
+		vrrp_state_str(a->to), vrrp_reason_str(a->reason));
+}
+
+/* Carries out the actions in order, then re-arms the instance's timer and reports. */
+static void
+run(struct instance *in, struct vrrp_actions *acts)
+{
+	bool report = false;
+
+	for (unsigned i = 0; i < acts->n; i++) {
+		const struct vrrp_action *a = &acts->list[i];
+		switch (a->type) {
+		case VRRP_ACT_ADD_VIP: set_addr(in, true); break;
+		case VRRP_ACT_DEL_VIP: set_addr(in, false); break;
+		case VRRP_ACT_SEND_GARP: announce(in); break;
+		case VRRP_ACT_SEND_ADVERT: send_advert(in, a->priority); break;
+		case VRRP_ACT_STATE_CHANGED:
+			transition(in, a);
+			report = true;
+			break;
+		case VRRP_ACT_MOVE_DONE:
+			json_object_set_new(in->env->moves_done, in->name, json_integer(a->move_id));
+			report = true;
+			break;
+		}
+	}
+	rearm(in);
+	if (report && in->env->changed)
+		in->env->changed(in->env->changed_arg);
+}
+
+/* Builds the VRRP config of a VIP entry. Returns 0 or -1 (reason in err). */
+static int
+make_config(struct instance *in, json_t *v, struct vrrp_config *c, char *err, size_t errlen)
+{
+	const char *pass = json_string_value(json_object_get(v, "auth_pass"));
+	json_int_t prio = json_integer_value(json_object_get(v, "priority"));
+
+	vrrp_config_defaults(c);
+	c->vrid = (uint8_t)json_integer_value(json_object_get(v, "vrid"));
+	c->version = (uint8_t)json_integer_value(json_object_get(v, "version"));
+	c->priority = (uint8_t)(prio >= 1 && prio <= 254 ? prio : 100);
+	c->advert_int_ms = (uint32_t)json_integer_value(json_object_get(v, "advert_int_ms"));
+	c->preempt = json_is_true(json_object_get(v, "preempt"));
+	c->preempt_delay_ms = (uint32_t)json_integer_value(json_object_get(v, "preempt_delay_ms"));
+	c->family = in->prefix.addr.family;
+	if (c->family == AF_INET) {
+		if (!in->ifc.has_ipv4) {
+			snprintf(err, errlen, "%s has no IPv4 address", in->ifname);
+			return -1;
+		}
+		c->primary.family = AF_INET;
+		c->primary.u.v4 = in->ifc.ipv4;
+	} else {
+		if (!in->ifc.has_ipv6_ll) {
+			snprintf(err, errlen, "%s has no IPv6 link-local address", in->ifname);
+			return -1;
+		}
+		c->primary.family = AF_INET6;
+		c->primary.u.v6 = in->ifc.ipv6_ll;
+	}
+	c->naddr = 1;
+	c->addrs[0] = in->prefix.addr;
+	if (c->version == 2 && pass != NULL) {
+		c->auth_type = VRRP_AUTH_PASS;
+		memcpy(c->auth_data, pass, strnlen(pass, VRRP_AUTH_LEN)); /* NUL padded */
+	}
+	return 0;
+}
+
+/* The priority a move target advertises: above every other member's, at most 254. */
+static uint8_t
+move_priority(json_t *v)
+{
+	json_int_t best = json_integer_value(json_object_get(v, "priority"));
+	json_t *p;
+	size_t i;
+
+	json_array_foreach(json_object_get(v, "peers"), i, p)
+		if (json_integer_value(json_object_get(p, "priority")) >= best)
+			best = json_integer_value(json_object_get(p, "priority")) + 1;
+	return (uint8_t)(best > 254 ? 254 : best < 1 ? 1 : best);
+}
+
+static void
+apply_move(struct instance *in, json_t *v)
+{
+	json_t *move = json_object_get(v, "move");
+	struct vrrp_actions acts;
+
+	if (json_is_object(move)) {
+		const char *target = json_string_value(json_object_get(move, "target"));
+		json_int_t id = json_integer_value(json_object_get(move, "id"));
+		if (target == NULL || id <= 0)
+			return;
+		vrrp_move(&in->vr, id, strcmp(target, in->env->node) == 0, move_priority(v), now(),
+			  &acts);
+		run(in, &acts);
+	} else if (in->vr.move_id != 0 && in->vr.move_priority != 0) {
+		vrrp_move_clear(&in->vr, now(), &acts);
+		run(in, &acts);
+	}
+}
+
+static void
+destroy(struct instance *in)
+{
+	struct vrrp_actions acts;
+
+	vrrp_shutdown(&in->vr, now(), &acts);
+	run(in, &acts);
+	loop_timer_off(in->env->loop, &in->timer);
+	free(in);
+}
+
+/* Creates and starts the instance of VIP entry v. Returns it or NULL (logged). */
+static struct instance *
+create(struct inst_env *env, json_t *v)
+{
+	struct instance *in = calloc(1, sizeof(*in));
+	const char *name = json_string_value(json_object_get(v, "name"));
+	const char *ifname = json_string_value(json_object_get(v, "interface"));
+	const char *address = json_string_value(json_object_get(v, "address"));
+	struct vrrp_config cfg;
+	struct vrrp_actions acts;
+	char err[200];
+	bool present = false;
+
+	if (in == NULL || !name || !ifname || !address)
+		goto fail_quiet;
+	in->env = env;
+	snprintf(in->name, sizeof(in->name), "%s", name);
+	snprintf(in->ifname, sizeof(in->ifname), "%s", ifname);
+	in->timer.fn = on_timer;
+	in->timer.arg = in;
+	if (addr_parse_prefix(address, &in->prefix) != 0) {
+		snprintf(err, sizeof(err), "bad address %s", address);
+		goto fail;
+	}
+	if (nl_if_resolve(env->nl, ifname, &in->ifc, err, sizeof(err)) != 0 ||
+	    make_config(in, v, &cfg, err, sizeof(err)) != 0 ||
+	    vrrp_init(&in->vr, &cfg, err, sizeof(err)) != 0)
+		goto fail;
+	in->vr.move_done_id = json_integer_value(json_object_get(env->moves_done, name));
+	/* On start we hold nothing: an address left behind (a crash, a reboot) goes. */
+	if (nl_ifaddr_present(env->nl, in->ifc.ifindex, &in->prefix, 1, &present, err,
+			      sizeof(err)) == 0 && present)
+		set_addr(in, false);
+	if (sock_of(in) < 0 ||
+	    vrrp_io_join(sock_of(in), in->prefix.addr.family, in->ifc.ifindex) != 0) {
+		snprintf(err, sizeof(err), "cannot join the VRRP group on %s", ifname);
+		goto fail;
+	}
+	if (!in->ifc.oper_up) {
+		vrrp_set_fault(&in->vr, true, now(), &acts);
+		run(in, &acts);
+	}
+	vrrp_start(&in->vr, now(), &acts);
+	run(in, &acts);
+	return in;
+fail:
+	fprintf(stderr, "vigil-agent: VIP %s: %s\n", name ? name : "?", err);
+fail_quiet:
+	free(in);
+	return NULL;
+}
+
+void
+inst_apply(struct inst_env *env, struct instance *tab[], int *n, json_t *config)
+{
+	json_t *v;
+	size_t i;
+
+	for (int k = 0; k < *n; k++)
+		tab[k]->seen = false;
+	json_array_foreach(json_object_get(config, "vips"), i, v)
+	{
+		const char *name = json_string_value(json_object_get(v, "name"));
+		struct instance *in = NULL;
+		int k;
+		for (k = 0; k < *n && name; k++)
+			if (strcmp(tab[k]->name, name) == 0) {
+				in = tab[k];
+				break;
+			}
+		if (in != NULL) {
+			struct vrrp_config cfg;
+			struct vrrp_actions acts;
+			struct addr_prefix p;
+			char err[200];
+			const char *ifname = json_string_value(json_object_get(v, "interface"));
+			bool same = ifname && strcmp(ifname, in->ifname) == 0 &&
+				    addr_parse_prefix(json_string_value(json_object_get(v, "address")),
+						      &p) == 0 &&
+				    addr_equal(&p.addr, &in->prefix.addr) &&
+				    p.prefix_len == in->prefix.prefix_len;
+			if (same && make_config(in, v, &cfg, err, sizeof(err)) == 0 &&
+			    vrrp_update_config(&in->vr, &cfg, now(), &acts, err, sizeof(err)) == 0) {
+				run(in, &acts);
+			} else {
+				destroy(in);
+				tab[k] = tab[--*n];
+				in = NULL;
+			}
+		}
+		if (in == NULL && *n < INST_MAX && (in = create(env, v)) != NULL)
+			tab[(*n)++] = in;
+		if (in != NULL) {
+			in->seen = true;
+			apply_move(in, v);
+		}
+	}
+	for (int k = 0; k < *n;) {
+		if (tab[k]->seen) {
+			k++;
+			continue;
+		}
+		json_object_del(env->moves_done, tab[k]->name);
+		destroy(tab[k]);
+		tab[k] = tab[--*n];
+	}
+}
+
+void
+inst_shutdown_all(struct inst_env *env, struct instance *tab[], int *n)
+{
+	(void)env;
+	while (*n > 0)
+		destroy(tab[--*n]);
+}
+
+void
+inst_receive(struct inst_env *env, struct instance *tab[], int n, int fd, int family)
+{
+	uint8_t buf[2048];
+	struct vrrp_rx rx;
+	int rc;
+
+	while ((rc = vrrp_io_recv(fd, family, buf, sizeof(buf), &rx)) > 0) {
+		struct instance *in = NULL;
+		struct vrrp_rx_expect expect;
+		struct vrrp_advert adv;
+		struct vrrp_actions acts;
+		enum vrrp_pkt_error e;
+
+		if (rc == 2 || rx.len < 2) {
+			env->drops[VRRP_PKT_TOO_SHORT]++;
+			continue;
+		}
+		for (int k = 0; k < n; k++)
+			if (tab[k]->ifc.ifindex == rx.ifindex && tab[k]->vr.cfg.vrid == rx.payload[1] &&
+			    tab[k]->prefix.addr.family == family)
+				in = tab[k];
+		if (in == NULL) {
+			env->drops[VRRP_PKT_ERROR_MAX]++;
+			continue;
+		}
+		vrrp_rx_expect_fill(&in->vr, &expect);
+		e = vrrp_packet_decode(rx.payload, rx.len, &rx.meta, &expect, &adv);
+		if (e == VRRP_PKT_OK)
+			e = vrrp_recv(&in->vr, &adv, &rx.meta.src, now(), &acts);
+		if (e != VRRP_PKT_OK) {
+			env->drops[e]++;
+			continue;
+		}
+		run(in, &acts);
+	}
+}
+
+void
+inst_link(struct inst_env *env, struct instance *tab[], int n, int ifindex, bool up)
+{
+	(void)env;
+	for (int k = 0; k < n; k++) {
+		struct instance *in = tab[k];
+		struct vrrp_actions acts;
+		if (in->ifc.ifindex != ifindex || in->vr.fault == !up)
+			continue;
+		if (up) { /* the primary address may have changed while it was down */
+			struct nl_iface ifc;
+			char err[160];
+			if (nl_if_resolve(env->nl, in->ifname, &ifc, err, sizeof(err)) == 0)
+				in->ifc = ifc;
+		}
+		vrrp_set_fault(&in->vr, !up, now(), &acts);
+		run(in, &acts);
+	}
+}
+
+void
+inst_report(struct instance *tab[], int n, json_t *vrrp, json_t *held)
+{
+	for (int k = 0; k < n; k++) {
+		struct instance *in = tab[k];
+		json_object_set_new(vrrp, in->name,
+				    json_pack("{s:s, s:i}", "state", vrrp_state_str(in->vr.state),
+					      "priority", vrrp_effective_priority(&in->vr)));
+		if (in->vr.state == VRRP_STATE_MASTER)
+			json_array_append_new(held, json_string(in->name));
+	}
+}

@@ -1,0 +1,54 @@
+/* One VRRP instance per VIP of the node's config, bound to its interface: builds the vrrp_config
+ * from the config JSON, feeds the state machine its inputs (packets, timers, link state, moves) and
+ * carries out the actions it returns (netlink, ARP/NA, adverts). */
+#ifndef VIGIL_INSTANCE_H
+#define VIGIL_INSTANCE_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "addr.h"
+#include "loop.h"
+#include "netlink.h"
+#include "vrrp.h"
+
+#define INST_MAX 64
+
+/* What instances share: owned by the agent. */
+struct inst_env {
+	struct loop *loop;
+	struct nl_ctx *nl;
+	int sock4, sock6; /* VRRP raw sockets (-1 when unavailable) */
+	int arp_fd;
+	const char *node;
+	unsigned long drops[VRRP_PKT_ERROR_MAX + 1]; /* + 1: unknown VRID */
+	json_t *moves_done;	 /* {vip: id}, owned here, persisted by the agent */
+	json_t *last_transition; /* owned, or NULL */
+	void (*changed)(void *arg); /* state, move or transition changed: report and persist */
+	void *changed_arg;
+};
+
+struct instance {
+	char name[64];
+	char ifname[NL_IFNAMSIZ];
+	struct nl_iface ifc;
+	struct addr_prefix prefix;
+	struct vrrp_instance vr;
+	struct loop_timer timer;
+	struct inst_env *env;
+	bool seen; /* present in the config being applied */
+};
+
+/* Applies config (the node's config document, borrowed) to the instance table: creates, updates,
+ * moves and removes instances. */
+void inst_apply(struct inst_env *env, struct instance *tab[], int *n, json_t *config);
+/* Releases every instance (priority 0, addresses removed) and frees them. */
+void inst_shutdown_all(struct inst_env *env, struct instance *tab[], int *n);
+/* Reads pending VRRP packets from fd (family) and dispatches them. */
+void inst_receive(struct inst_env *env, struct instance *tab[], int n, int fd, int family);
+/* A link changed state (netlink event). */
+void inst_link(struct inst_env *env, struct instance *tab[], int n, int ifindex, bool up);
+/* Adds {vip: {state, priority}} to vrrp and held VIP names to held. */
+void inst_report(struct instance *tab[], int n, json_t *vrrp, json_t *held);
+
+#endif
