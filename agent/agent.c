@@ -437,7 +437,7 @@ agent_run(const struct agent_options *opt)
 		json_decref(a.env.moves_done);
 		a.env.moves_done = json_object();
 	}
-	if ((a.loop = loop_new()) == NULL || open_kernel(&a) != 0 ||
+	if ((a.loop = a.env.loop = loop_new()) == NULL || open_kernel(&a) != 0 ||
 	    client_new(&a.client, a.loop, opt->server, opt->token, err, sizeof(err)) != 0)
 		goto out;
 	if ((cached = load_file(opt->state_dir, "config.json")) != NULL) {
