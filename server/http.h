@@ -155,6 +155,7 @@ void http_response_clear(struct http_response *res);
 
 /* Server-wide options that change HTTP behaviour, set once at start. */
 struct http_options {
+	int64_t start_ms; /* Last-Modified of what has never changed */
 	bool require_if_match;
 	const char *cors_origins[16];
 	int n_cors_origins;

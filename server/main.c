@@ -174,6 +174,7 @@ main(int argc, char **argv)
 		return 1;
 	}
 	cfg.connection_limit = raise_nofile();
+	http_opts.start_ms = http_now_ms();
 	/* Signals are taken synchronously by sigwait below; every thread inherits the mask. */
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGTERM);

@@ -79,6 +79,43 @@ field_applies(json_t *spec, const char *key, int type, int allowed_types, const 
 	return false;
 }
 
+/*
+ * A change of type or target (PATCH {"type": "tcp"} on an http check) would otherwise trip over
+ * the defaults that the server itself filled in for the old type. So a field that no longer
+ * applies is dropped when it is unchanged from the stored spec (old, NULL on create) and still
+ * has its default value; anything else the client carried over is a 422 as usual.
+ */
+static void
+drop_stale_defaults(json_t *spec, const json_t *old, int type, int target)
+{
+	static const struct {
+		const char *key;
+		int types; /* T_* bits the field applies to; 0: node checks only */
+		const char *dflt;
+	} d[] = {
+		{"path", T_HTTP | T_HTTPS, "\"/\""},
+		{"expect_status", T_HTTP | T_HTTPS, "200"},
+		{"verify_tls", T_HTTPS, "true"},
+		{"weight", 0, "0"},
+	};
+
+	if (old == NULL)
+		return;
+	for (size_t i = 0; i < sizeof(d) / sizeof(d[0]); i++) {
+		json_t *v = json_object_get(spec, d[i].key), *dflt;
+		bool stale = target == 'b';
+
+		if (d[i].types != 0)
+			stale = type != 0 && (type & d[i].types) == 0;
+		if (v == NULL || !stale || !json_equal(v, json_object_get(old, d[i].key)))
+			continue;
+		dflt = json_loads(d[i].dflt, JSON_DECODE_ANY, NULL);
+		if (json_equal(v, dflt))
+			json_object_del(spec, d[i].key);
+		json_decref(dflt);
+	}
+}
+
 /* Bytes that must not appear in a script argument: C0 controls and DEL (NUL included). */
 static bool
 has_control(const char *s, size_t len)
@@ -205,6 +242,7 @@ check_target(json_t *spec, struct verr *e)
  * weight 0; "name" set from the URL, members in canonical order. A field of another type (or
  * weight on a backend check) is a 422 at its pointer. port stays absent on backend checks when
  * not given: the agent then uses the backend's port, so a later change of that port carries over.
+ * old (the stored spec on replace, else NULL) only serves drop_stale_defaults().
  */
 static void
 check_validate(json_t *spec, const char *name, const json_t *old, struct verr *e)
@@ -214,7 +252,6 @@ check_validate(json_t *spec, const char *name, const json_t *old, struct verr *e
 	bool b;
 	int t, target;
 
-	(void)old;
 	v_only_fields(spec, check_fields, e);
 	body_name = json_string_value(json_object_get(spec, "name"));
 	if (json_object_get(spec, "name") != NULL && (body_name == NULL || strcmp(body_name, name)))
@@ -223,6 +260,7 @@ check_validate(json_t *spec, const char *name, const json_t *old, struct verr *e
 	v_enum(spec, "type", true, check_types, NULL, &type, e);
 	t = type_bit(type);
 	target = check_target(spec, e);
+	drop_stale_defaults(spec, old, t, target);
 
 	v_int(spec, "interval_ms", false, 100, 3600000, 2000, true, &n, e);
 	v_int(spec, "timeout_ms", false, 10, 60000, 1000, true, &n, e);

@@ -83,7 +83,9 @@ res_events(struct http_request *req, struct http_response *res)
 		hal_link(res->body, "self", "/events");
 	hal_link(res->body, "next", "/events?since=%lld", last);
 	hal_add_curies(res->body);
-	res->last_modified_ms = n > 0 ? ch[n - 1].ts_ms : 0;
+	res->last_modified_ms = store_kind_modified_ms(NULL);
+	if (res->last_modified_ms < http_opts.start_ms)
+		res->last_modified_ms = http_opts.start_ms;
 	res->nothing_yet = since >= 0 && n == 0;
 	res->status = 200;
 	free(ch);

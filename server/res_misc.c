@@ -35,6 +35,9 @@ res_root(struct http_request *req, struct http_response *res)
 	hal_link_templated(r, "vg:check", "/checks/{name}");
 	res->body = r;
 	res->status = 200;
+	res->last_modified_ms = store_kind_modified_ms(NULL);
+	if (res->last_modified_ms < http_opts.start_ms)
+		res->last_modified_ms = http_opts.start_ms;
 	return 0;
 }
 

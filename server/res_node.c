@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "addr.h"
+#include "res_health.h"
 #include "res_node.h"
 #include "res_vip.h"
 #include "resource.h"
@@ -319,9 +320,13 @@ status_put(struct http_request *req, struct http_response *res, const char *name
 		return -1;
 	}
 	st = merge_report(report, node.status, http_now_ms());
-	json_decref(report);
 	store_obj_clear(&node);
-	rc = store_set_status("node", name, st);
+	/* check results live on the checks, not in the node's status */
+	rc = health_record(name, json_object_get(report, "checks"));
+	json_object_del(st, "checks");
+	json_decref(report);
+	if (rc == STORE_OK)
+		rc = store_set_status("node", name, st);
 	if (rc == STORE_OK)
 		rc = refresh_vips_of(name);
 	if (rc != STORE_OK) {

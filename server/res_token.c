@@ -55,6 +55,8 @@ tokens_list(struct http_request *req, struct http_response *res)
 	hal_add_curies(res->body);
 	res->status = 200;
 	res->last_modified_ms = store_kind_modified_ms("token");
+	if (res->last_modified_ms < http_opts.start_ms)
+		res->last_modified_ms = http_opts.start_ms;
 	free(toks);
 	return 0;
 }

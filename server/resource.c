@@ -211,6 +211,8 @@ collection_get(const struct resource_kind *k, struct http_request *req, struct h
 	find_link(k, res->body);
 	res->status = 200;
 	res->last_modified_ms = store_kind_modified_ms(k->kind);
+	if (res->last_modified_ms < http_opts.start_ms)
+		res->last_modified_ms = http_opts.start_ms;
 	for (int i = 0; i < n; i++)
 		store_obj_clear(&objs[i]);
 	free(objs);

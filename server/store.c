@@ -63,7 +63,7 @@ static const char *const stmt_sql[S_MAX] = {
 			 "EXISTS (SELECT 1 FROM refs r WHERE r.kind = o.kind AND r.name = o.name "
 			 "AND r.to_kind = ?2 AND r.to_name = ?3))",
 	[S_COUNT] = "SELECT count(*) FROM objects WHERE kind = ?1",
-	[S_KIND_MOD] = "SELECT modified_ms FROM kinds WHERE kind = ?1",
+	[S_KIND_MOD] = "SELECT max(modified_ms) FROM kinds WHERE ?1 IS NULL OR kind = ?1",
 	[S_EXISTS] = "SELECT 1 FROM objects WHERE kind = ?1 AND name = ?2",
 	[S_INSERT] = "INSERT INTO objects (kind, name, spec, status, create_rev, mod_rev, "
 		     "modified_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6)",

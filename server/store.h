@@ -100,7 +100,7 @@ int store_list(const char *kind, const char *ref_kind, const char *ref_name, con
 	       const char *before, int limit, struct store_obj *out, int *total);
 /* Number of objects of kind. */
 int store_count(const char *kind);
-/* Timestamp of the latest change to any object of kind (0 if none). */
+/* Timestamp of the latest change to any object of kind (0 if none); NULL: of any kind. */
 int64_t store_kind_modified_ms(const char *kind);
 
 /*

@@ -1,0 +1,223 @@
+"""/nodes/{name}/status: agent reports, validation, liveness, and what the server derives from them
+(VIP status, holder, check results, the vg:failback link)."""
+
+import json
+import re
+import time
+
+import pytest
+
+from vigiltest import assert_422, assert_problem, uniq, wait_until
+
+RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
+NOW = "2024-01-02T03:04:05Z"
+
+
+@pytest.fixture
+def trio(admin):
+    """Nodes a, b, c with agents; VIP v with members a (200) and b (100)."""
+    names = [admin.node()["name"] for _ in range(3)]
+    agents = {n: admin.mint("agent", node=n) for n in names}
+    a, b, _ = names
+    v = admin.vip(members=[{"node": a, "priority": 200}, {"node": b, "priority": 100}])["name"]
+    return names, agents, v
+
+
+def report(agent, **body):
+    r = agent.put(f"/nodes/{agent.bound_node}/status", json=body)
+    assert r.status_code == 200, f"status PUT by {agent.bound_node}: {r.status_code} {r.text[:500]}"
+    return r.json()
+
+
+def test_agent_put_own_status(admin, trio):
+    (a, _, _), agents, v = trio
+    body = {"agent_version": "0.1.0", "ip_nonlocal_bind": True,
+            "vrrp": {v: {"state": "MASTER", "priority": 200}}, "vips_held": [v],
+            "last_transition": {"vip": v, "from": "BACKUP", "to": "MASTER",
+                                "reason": "higher priority", "at": NOW}}
+    doc = report(agents[a], **body)
+    assert doc["agent"] == "up"
+    assert RFC3339.match(doc["last_seen"]), doc
+    assert doc["agent_version"] == "0.1.0"
+    assert doc["ip_nonlocal_bind"] is True
+    assert doc["vrrp"][v]["state"] == "MASTER"
+    assert doc["vrrp"][v]["priority"] == 200
+    assert RFC3339.match(doc["vrrp"][v]["since"])
+    assert doc["vips_held"] == [v]
+    assert doc["last_transition"]["to"] == "MASTER"
+    g = admin.get(f"/nodes/{a}/status")
+    assert g.status_code == 200
+    for k in ("agent", "last_seen", "agent_version", "ip_nonlocal_bind", "vrrp", "vips_held",
+              "last_transition"):
+        assert g.json()[k] == doc[k], k
+    node_status = admin.get(f"/nodes/{a}").json()["status"]
+    assert node_status["agent"] == "up" and node_status["vips_held"] == [v]
+
+
+def test_empty_report_marks_agent_up(admin, trio):
+    (a, _, _), agents, _ = trio
+    assert admin.get(f"/nodes/{a}/status").json()["agent"] == "unknown"
+    doc = report(agents[a])
+    assert doc["agent"] == "up" and doc["last_seen"] is not None
+
+
+def test_since_is_stamped_only_when_state_changes(trio):
+    (a, _, _), agents, v = trio
+    s1 = report(agents[a], vrrp={v: {"state": "BACKUP", "priority": 200}})["vrrp"][v]["since"]
+    time.sleep(1.1)
+    s2 = report(agents[a], vrrp={v: {"state": "BACKUP", "priority": 200}})["vrrp"][v]["since"]
+    assert s2 == s1
+    s3 = report(agents[a], vrrp={v: {"state": "MASTER", "priority": 200}})["vrrp"][v]["since"]
+    assert s3 > s1
+
+
+def test_agent_cannot_put_other_nodes_status(admin, trio):
+    (a, b, _), agents, _ = trio
+    before = admin.get(f"/nodes/{b}/status").json()
+    r = agents[a].put(f"/nodes/{b}/status", json={"agent_version": "forged"})
+    assert_problem(r, 403, "forbidden")
+    assert admin.get(f"/nodes/{b}/status").json() == before
+
+
+def test_status_of_missing_node_is_404(admin):
+    n = uniq("nope")
+    assert_problem(admin.get(f"/nodes/{n}/status"), 404, "not-found")
+    assert_problem(admin.put(f"/nodes/{n}/status", json={}), 404, "not-found")
+
+
+BAD = [
+    ({"foo": 1}, "/foo"),
+    ({"agent": "up"}, "/agent"),
+    ({"agent_version": 1}, "/agent_version"),
+    ({"ip_nonlocal_bind": "1"}, "/ip_nonlocal_bind"),
+    ({"vrrp": []}, "/vrrp"),
+    ({"vrrp": {"V": {"state": "LEADER", "priority": 1}}}, "/vrrp/V/state"),
+    ({"vrrp": {"V": {"state": "MASTER", "priority": 256}}}, "/vrrp/V/priority"),
+    ({"vrrp": {"V": {"state": "MASTER", "priority": -1}}}, "/vrrp/V/priority"),
+    ({"vips_held": "V"}, "/vips_held"),
+    ({"vips_held": [1]}, ["/vips_held/0", "/vips_held"]),
+    ({"last_transition": "x"}, "/last_transition"),
+    ({"moves_done": {"V": "one"}}, ["/moves_done/V", "/moves_done"]),
+    ({"checks": {"C": {"state": "maybe", "output": "", "at": NOW}}}, "/checks/C/state"),
+    ({"checks": []}, "/checks"),
+]
+
+
+@pytest.mark.parametrize("body,pointer", BAD, ids=[str(p) for _, p in BAD])
+def test_invalid_status_report_is_422(trio, body, pointer):
+    (a, _, _), agents, v = trio
+    text = json.dumps(body).replace('"V"', json.dumps(v)).replace('"C"', '"chk"')
+    pointers = [pointer] if isinstance(pointer, str) else pointer
+    pointers = [p.replace("/V", "/" + v).replace("/C/", "/chk/") for p in pointers]
+    r = agents[a].request("PUT", f"/nodes/{a}/status", data=text.encode(),
+                          headers={"Content-Type": "application/json"})
+    assert_422(r, pointers)
+
+
+def test_check_results_appear_on_the_check(admin, trio):
+    (a, _, _), agents, _ = trio
+    chk = admin.check(type="script", node=a, script=["check_haproxy"])["name"]
+    report(agents[a], checks={chk: {"state": "down", "output": "connection refused", "at": NOW}})
+    res = admin.get(f"/checks/{chk}").json()["status"]["results"]
+    assert res[a]["state"] == "down"
+    assert res[a]["output"] == "connection refused"
+    assert res[a]["since"] is not None
+
+
+def test_agent_goes_down_after_timeout(make_server):
+    srv = make_server("--agent-timeout", "1")
+    c = srv.client()
+    n = c.node()["name"]
+    agent = c.mint("agent", node=n)
+    assert report(agent)["agent"] == "up"
+    wait_until(lambda: c.get(f"/nodes/{n}/status").json()["agent"] == "down", timeout=4,
+               what="agent down")
+    assert report(agent)["agent"] == "up"
+
+
+# -- derived VIP status and vg:failback ----------------------------------------------------------
+
+def test_vip_status_derived_from_reports(admin, trio):
+    (a, b, _), agents, v = trio
+    report(agents[a], vrrp={v: {"state": "BACKUP", "priority": 200}}, vips_held=[])
+    report(agents[b], vrrp={v: {"state": "MASTER", "priority": 100}}, vips_held=[v])
+    st = admin.get(f"/vips/{v}").json()["status"]
+    assert st["holder"] == b
+    assert st["preferred"] == a
+    assert st["members"][a] == {"state": "BACKUP", "agent": "up", "priority": 200}
+    assert st["members"][b] == {"state": "MASTER", "agent": "up", "priority": 100}
+    assert RFC3339.match(st["since"])
+    assert admin.get(f"/vips/{v}/holder").json()["node"] == b
+
+
+def test_failback_link_when_held_by_non_preferred_and_preferred_up(admin, trio):
+    (a, b, _), agents, v = trio
+    report(agents[a], vrrp={v: {"state": "BACKUP", "priority": 200}}, vips_held=[])
+    report(agents[b], vrrp={v: {"state": "MASTER", "priority": 100}}, vips_held=[v])
+    doc = admin.get(f"/vips/{v}").json()
+    fb = doc["_links"]["vg:failback"]
+    assert fb["href"] == f"/vips/{v}/holder"
+    assert fb["name"] == a
+    assert fb["title"] == f"Move to {a}"
+    # The link is the action: PUT its href with the name.
+    r = admin.put(fb["href"], json={"node": fb["name"]})
+    assert r.status_code == 202, r.text
+
+
+def test_no_failback_link_when_held_by_preferred(admin, trio):
+    (a, b, _), agents, v = trio
+    report(agents[a], vrrp={v: {"state": "MASTER", "priority": 200}}, vips_held=[v])
+    report(agents[b], vrrp={v: {"state": "BACKUP", "priority": 100}}, vips_held=[])
+    doc = admin.get(f"/vips/{v}").json()
+    assert doc["status"]["holder"] == a
+    assert "vg:failback" not in doc["_links"]
+
+
+def test_no_failback_link_when_unheld(admin, trio):
+    (a, b, _), agents, v = trio
+    report(agents[a], vrrp={v: {"state": "BACKUP", "priority": 200}}, vips_held=[])
+    report(agents[b], vrrp={v: {"state": "BACKUP", "priority": 100}}, vips_held=[])
+    doc = admin.get(f"/vips/{v}").json()
+    assert doc["status"]["holder"] is None
+    assert "vg:failback" not in doc["_links"]
+
+
+def test_no_failback_link_when_preferred_agent_never_reported(admin, trio):
+    (a, b, c), agents, _ = trio
+    v2 = admin.vip(members=[{"node": c, "priority": 250}, {"node": b, "priority": 100}])["name"]
+    report(agents[b], vrrp={v2: {"state": "MASTER", "priority": 100}}, vips_held=[v2])
+    doc = admin.get(f"/vips/{v2}").json()
+    assert doc["status"]["holder"] == b
+    assert doc["status"]["preferred"] == c
+    assert doc["status"]["members"][c]["agent"] == "unknown"
+    assert "vg:failback" not in doc["_links"]
+
+
+def test_failback_link_disappears_when_preferred_agent_goes_down(make_server):
+    srv = make_server("--agent-timeout", "1")
+    c = srv.client()
+    a, b = c.node()["name"], c.node()["name"]
+    v = c.vip(members=[{"node": a, "priority": 200}, {"node": b, "priority": 100}])["name"]
+    aa, ab = c.mint("agent", node=a), c.mint("agent", node=b)
+    report(aa, vrrp={v: {"state": "BACKUP", "priority": 200}}, vips_held=[])
+    report(ab, vrrp={v: {"state": "MASTER", "priority": 100}}, vips_held=[v])
+    assert "vg:failback" in c.get(f"/vips/{v}").json()["_links"]
+
+    def gone():
+        report(ab, vrrp={v: {"state": "MASTER", "priority": 100}}, vips_held=[v])  # b stays up
+        doc = c.get(f"/vips/{v}").json()
+        return doc["status"]["members"][a]["agent"] == "down" and doc
+    doc = wait_until(gone, timeout=4, interval=0.3, what="preferred agent down")
+    assert doc["status"]["holder"] == b
+    assert "vg:failback" not in doc["_links"]
+
+
+def test_failback_link_follows_requested_holder(admin, trio):
+    """preferred = the requested holder when set: a move to b, held by a, links back to b."""
+    (a, b, _), agents, v = trio
+    report(agents[b], vrrp={v: {"state": "BACKUP", "priority": 100}}, vips_held=[])
+    report(agents[a], vrrp={v: {"state": "MASTER", "priority": 200}}, vips_held=[v])
+    assert admin.put(f"/vips/{v}/holder", json={"node": b}).status_code == 202
+    doc = admin.get(f"/vips/{v}").json()
+    assert doc["status"]["preferred"] == b
+    assert doc["_links"]["vg:failback"]["name"] == b
