@@ -25,7 +25,7 @@ ASAN_OBJ   := $(SERVER_SRC:%.c=$(BUILD)/asan/obj/%.o) $(BUILD)/asan/obj/gen/embe
 ASAN_AGENT_OBJ := $(AGENT_SRC:%.c=$(BUILD)/asan/obj/%.o)
 
 # Files compiled into vigild: the SQL migrations, the OpenAPI spec and the link-relation docs.
-EMBED := $(sort $(wildcard schema/*.sql)) $(wildcard api-spec/openapi.yaml)
+EMBED := $(sort $(wildcard schema/*.sql)) $(wildcard api-spec/openapi.yaml) $(sort $(wildcard ui/*))
 
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)

@@ -14,7 +14,7 @@
 enum { R = HTTP_GET | HTTP_HEAD | HTTP_OPTIONS };
 enum { COLL = R | HTTP_POST, ITEM = R | HTTP_PUT | HTTP_PATCH | HTTP_DELETE };
 
-enum offer { OFFER_JSON, OFFER_CONFIG, OFFER_TEXT, OFFER_HTML, OFFER_YAML };
+enum offer { OFFER_JSON, OFFER_CONFIG, OFFER_TEXT, OFFER_HTML, OFFER_YAML, OFFER_ANY };
 
 struct route {
 	const char *pattern; /* '*' matches one path segment, which becomes a parameter */
@@ -33,6 +33,8 @@ static const struct route routes[] = {
 	{"/openapi.yaml", R, ROLE_NONE, ROLE_NONE, false, OFFER_YAML, res_openapi, NULL},
 	{"/rels/*", R, ROLE_NONE, ROLE_NONE, false, OFFER_HTML, res_doc, NULL},
 	{"/problems/*", R, ROLE_NONE, ROLE_NONE, false, OFFER_HTML, res_doc, NULL},
+	{"/ui/", R, ROLE_NONE, ROLE_NONE, false, OFFER_ANY, res_ui, NULL},
+	{"/ui/*", R, ROLE_NONE, ROLE_NONE, false, OFFER_ANY, res_ui, NULL},
 	{"/metrics", R, ROLE_VIEWER, ROLE_ADMIN, false, OFFER_TEXT, res_metrics, NULL},
 	{"/events", R, ROLE_VIEWER, ROLE_ADMIN, false, OFFER_JSON, res_events, NULL},
 	{"/nodes", COLL, ROLE_VIEWER, ROLE_OPERATOR, false, OFFER_JSON, NULL, &res_node_kind},
@@ -87,6 +89,7 @@ static const char *const offers_config[] = {MT_HAL, MT_JSON, "text/plain"};
 static const char *const offers_text[] = {"text/plain"};
 static const char *const offers_html[] = {"text/html"};
 static const char *const offers_yaml[] = {"application/yaml", "text/yaml", "text/plain"};
+static const char *const offers_any[] = {"*/*"};
 
 static const char *
 negotiate(const struct route *rt, const char *accept)
@@ -99,6 +102,7 @@ negotiate(const struct route *rt, const char *accept)
 	case OFFER_TEXT: o = offers_text; n = 1; break;
 	case OFFER_HTML: o = offers_html; n = 1; break;
 	case OFFER_YAML: o = offers_yaml; n = 3; break;
+	case OFFER_ANY: return offers_any[0]; /* static files: the handler picks the type */
 	default: o = offers_json; n = 2; break;
 	}
 	i = http_negotiate(accept, o, n);

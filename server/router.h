@@ -17,5 +17,6 @@ int res_openapi(struct http_request *req, struct http_response *res);
 int res_events(struct http_request *req, struct http_response *res);
 int res_tokens(struct http_request *req, struct http_response *res);
 int res_token(struct http_request *req, struct http_response *res);
+int res_ui(struct http_request *req, struct http_response *res); /* /ui/ and /ui/{file} */
 
 #endif

@@ -226,6 +226,10 @@ send_response(struct reqctx *ctx, struct http_response *res)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, res->allow);
 	if (res->extra_name)
 		MHD_add_response_header(r, res->extra_name, res->extra_value);
+	if (res->csp) {
+		MHD_add_response_header(r, "Content-Security-Policy", res->csp);
+		MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	}
 	if (cors) {
 		MHD_add_response_header(r, "Access-Control-Allow-Origin", req->origin);
 		MHD_add_response_header(r, "Access-Control-Expose-Headers",
