@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth.h"
 #include "embedded.h"
 #include "metrics.h"
 #include "resource.h"
@@ -14,10 +15,10 @@
 int
 res_root(struct http_request *req, struct http_response *res)
 {
-	json_t *r = json_pack("{s:s, s:I}", "version", VIGIL_VERSION, "revision",
-			      (json_int_t)store_revision());
+	json_t *r = json_pack("{s:s, s:I, s:s}", "version", VIGIL_VERSION, "revision",
+			      (json_int_t)store_revision(), "role", auth_role_name(req->who.role));
 
-	(void)req;
+	json_object_set_new(r, "node", req->who.node[0] ? json_string(req->who.node) : json_null());
 	hal_link(r, "self", "/");
 	hal_add_curies(r);
 	hal_link(r, "vg:nodes", "/nodes");
