@@ -34,6 +34,8 @@ usage(FILE *f)
 		"(428)\n"
 		"  --threads N            HTTP worker threads (default 2)\n"
 		"  --events-keep N        change-feed entries kept for /events (default 10000)\n"
+		"  --max-parked N         long-polls waiting at once before 429 (default: 3/4 of "
+		"the\n                         connection limit, which follows RLIMIT_NOFILE)\n"
 		"  --help                 this text\n"
 		"  --version              print the version\n"
 		"environment:\n"
@@ -132,6 +134,7 @@ main(int argc, char **argv)
 		{"require-if-match", no_argument, NULL, 'r'},
 		{"threads", required_argument, NULL, 't'},
 		{"events-keep", required_argument, NULL, 'e'},
+		{"max-parked", required_argument, NULL, 'm'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
@@ -157,6 +160,7 @@ main(int argc, char **argv)
 		case 'r': http_opts.require_if_match = true; break;
 		case 't': cfg.threads = (unsigned)atoi(optarg); break;
 		case 'e': events_keep = atol(optarg); break;
+		case 'm': cfg.max_parked = (unsigned)atol(optarg); break;
 		case 'h': usage(stdout); return 0;
 		case 'V': printf("vigild %s\n", VIGIL_VERSION); return 0;
 		default: usage(stderr); return 2;

@@ -45,6 +45,7 @@ static struct {
 	pthread_cond_t cond;
 	struct reqctx *parked;
 	int64_t rev;     /* latest revision announced by the store */
+	unsigned n_parked, max_parked;
 	bool stopping;
 	int64_t agent_timeout_ms;
 } s = {
@@ -279,6 +280,18 @@ maybe_park(struct reqctx *ctx, struct http_response *res)
 		pthread_mutex_unlock(&s.lock);
 		return false;
 	}
+	if (s.n_parked >= s.max_parked) { /* every parked request holds a socket: bound them */
+		pthread_mutex_unlock(&s.lock);
+		http_response_clear(res);
+		http_problem(res, &ctx->req, 429, "too-many-requests",
+			     "%u long-polls are already waiting; retry without wait or later",
+			     s.max_parked);
+		res->extra_name = "Retry-After";
+		res->extra_value = "5";
+		finalize(&ctx->req, res);
+		return false;
+	}
+	s.n_parked++;
 	ctx->parked = true;
 	ctx->parked_feed = res->nothing_yet;
 	memcpy(ctx->parked_etag, res->etag, sizeof(ctx->parked_etag));
@@ -426,6 +439,7 @@ waker_main(void *arg)
 			struct reqctx *ctx = *pp;
 			if (waker_check(ctx, rev, now)) {
 				*pp = ctx->next_parked;
+				s.n_parked--;
 				ctx->parked = false;
 				ctx->ready = true;
 				metrics_parked(-1);
@@ -481,6 +495,9 @@ server_start(const struct server_config *cfg, char *err, size_t errlen)
 	int n = 0;
 
 	s.agent_timeout_ms = cfg->agent_timeout_ms;
+	/* leave a quarter of the connections for requests that answer at once */
+	s.max_parked = cfg->max_parked ? cfg->max_parked
+				       : cfg->connection_limit - cfg->connection_limit / 4;
 	s.rev = store_revision();
 	if (cfg->addr.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
