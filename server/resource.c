@@ -35,7 +35,8 @@ void
 page_cursor_encode(char dir, const char *name, char *out, size_t len)
 {
 	char raw[STORE_NAME_MAX + 4];
-	size_t n = (size_t)snprintf(raw, sizeof(raw), "%c:%s", dir, name), o = 0;
+	int w = snprintf(raw, sizeof(raw), "%c:%s", dir, name);
+	size_t n = w < 0 ? 0 : (size_t)w >= sizeof(raw) ? sizeof(raw) - 1 : (size_t)w, o = 0;
 	const unsigned char *p = (const unsigned char *)raw;
 
 	for (size_t i = 0; i < n && o + 5 < len; i += 3) {

@@ -55,9 +55,9 @@ static void
 test_ipv4_rejects(void **state)
 {
 	static const char *const bad[] = {
-		"",          "1.2.3",       "1.2.3.4.5", "256.1.1.1", "1.2.3.-1", "1.2.3.4 ",
-		" 1.2.3.4",  "1.2.3.4x",    "a.b.c.d",   "1..2.3",    "1.2.3.",   "01.2.3.4",
-		"0x1.2.3.4", "1.2.3.4/24",  "localhost", "1.2.3.4.",  "1,2,3,4",  "1.2.3.04",
+	    "",		 "1.2.3",      "1.2.3.4.5", "256.1.1.1", "1.2.3.-1", "1.2.3.4 ",
+	    " 1.2.3.4",	 "1.2.3.4x",   "a.b.c.d",   "1..2.3",	 "1.2.3.",   "01.2.3.4",
+	    "0x1.2.3.4", "1.2.3.4/24", "localhost", "1.2.3.4.",	 "1,2,3,4",  "1.2.3.04",
 	};
 	struct addr a;
 
@@ -98,9 +98,18 @@ static void
 test_ipv6_rejects(void **state)
 {
 	static const char *const bad[] = {
-		":",           ":::",          "1::2::3",   "2001:db8::g",   "12345::1",
-		"fe80::1%eth0", "2001:db8::/64", "[::1]",     "1:2:3:4:5:6:7:8:9", "::ffff:1.2.3",
-		"2001:db8::1 ", ":1",
+	    ":",
+	    ":::",
+	    "1::2::3",
+	    "2001:db8::g",
+	    "12345::1",
+	    "fe80::1%eth0",
+	    "2001:db8::/64",
+	    "[::1]",
+	    "1:2:3:4:5:6:7:8:9",
+	    "::ffff:1.2.3",
+	    "2001:db8::1 ",
+	    ":1",
 	};
 	struct addr a;
 
@@ -138,31 +147,31 @@ static void
 test_prefix_rejects(void **state)
 {
 	static const char *const bad[] = {
-		"",              /* empty */
-		"10.0.0.1",      /* missing prefix */
-		"2001:db8::1",   /* missing prefix */
-		"/24",           /* missing address */
-		"10.0.0.1/",     /* empty length */
-		"10.0.0.1/33",   /* over 32 on IPv4 */
-		"10.0.0.1/100",
-		"::1/129",       /* over 128 on IPv6 */
-		"::1/999",
-		"10.0.0.1/024",  /* leading zero */
-		"10.0.0.1/00",
-		"10.0.0.1/-1",   /* sign */
-		"10.0.0.1/+8",
-		"10.0.0.1/ 8",
-		"10.0.0.1/8 ",   /* trailing junk */
-		"10.0.0.1/8x",
-		"10.0.0.1/8/8",
-		"10.0.0.1/0008", /* too many digits */
-		"1.2.3/24",      /* not an address */
-		"1.2.3.4.5/24",
-		"10.0.0.1 /24",
-		"fe80::1%eth0/64",
-		"::ffff:1.2.3/96",
-		"10.0.0.0/255.0.0.0", /* a netmask is not a length */
-		"10.0.0.1/0x8",
+	    "",		   /* empty */
+	    "10.0.0.1",	   /* missing prefix */
+	    "2001:db8::1", /* missing prefix */
+	    "/24",	   /* missing address */
+	    "10.0.0.1/",   /* empty length */
+	    "10.0.0.1/33", /* over 32 on IPv4 */
+	    "10.0.0.1/100",
+	    "::1/129", /* over 128 on IPv6 */
+	    "::1/999",
+	    "10.0.0.1/024", /* leading zero */
+	    "10.0.0.1/00",
+	    "10.0.0.1/-1", /* sign */
+	    "10.0.0.1/+8",
+	    "10.0.0.1/ 8",
+	    "10.0.0.1/8 ", /* trailing junk */
+	    "10.0.0.1/8x",
+	    "10.0.0.1/8/8",
+	    "10.0.0.1/0008", /* too many digits */
+	    "1.2.3/24",	     /* not an address */
+	    "1.2.3.4.5/24",
+	    "10.0.0.1 /24",
+	    "fe80::1%eth0/64",
+	    "::ffff:1.2.3/96",
+	    "10.0.0.0/255.0.0.0", /* a netmask is not a length */
+	    "10.0.0.1/0x8",
 	};
 	struct addr_prefix p;
 
@@ -215,14 +224,14 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_ipv4_parse),
-		cmocka_unit_test(test_ipv4_rejects),
-		cmocka_unit_test(test_ipv6_parse_and_canonical),
-		cmocka_unit_test(test_ipv6_rejects),
-		cmocka_unit_test(test_prefix_parse),
-		cmocka_unit_test(test_prefix_rejects),
-		cmocka_unit_test(test_prefix_long_input),
-		cmocka_unit_test(test_equal),
+	    cmocka_unit_test(test_ipv4_parse),
+	    cmocka_unit_test(test_ipv4_rejects),
+	    cmocka_unit_test(test_ipv6_parse_and_canonical),
+	    cmocka_unit_test(test_ipv6_rejects),
+	    cmocka_unit_test(test_prefix_parse),
+	    cmocka_unit_test(test_prefix_rejects),
+	    cmocka_unit_test(test_prefix_long_input),
+	    cmocka_unit_test(test_equal),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,7 +1,8 @@
 // links: server/http.c server/validate.c
-/* HTTP semantics without the wire (server/http.c): content negotiation (RFC 9110 12.5.1), entity-tag
- * comparison and write preconditions (RFC 9110 8.8.3, 13.1, 13.2.2), request bodies (400/415),
- * problem details (RFC 9457), the Allow header, HAL links, timestamps and query escaping. */
+/* HTTP semantics without the wire (server/http.c): content negotiation (RFC 9110 12.5.1),
+ * entity-tag comparison and write preconditions (RFC 9110 8.8.3, 13.1, 13.2.2), request bodies
+ * (400/415), problem details (RFC 9457), the Allow header, HAL links, timestamps and query
+ * escaping. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -116,19 +117,15 @@ test_negotiate_qvalues(void **state)
 	(void)state;
 	assert_int_equal(http_negotiate("application/hal+json;q=0.5, application/json", offered, 2),
 			 1);
-	assert_int_equal(http_negotiate("application/json;q=0.5, application/hal+json;q=0.9",
-					offered, 2),
-			 0);
-	assert_int_equal(http_negotiate("application/json; q=0.9, application/hal+json ; q=0.8",
-					offered, 2),
-			 1);
-	assert_int_equal(http_negotiate("application/json;Q=0.9, application/hal+json;q=0.8",
-					offered, 2),
-			 1);
+	assert_int_equal(
+	    http_negotiate("application/json;q=0.5, application/hal+json;q=0.9", offered, 2), 0);
+	assert_int_equal(
+	    http_negotiate("application/json; q=0.9, application/hal+json ; q=0.8", offered, 2), 1);
+	assert_int_equal(
+	    http_negotiate("application/json;Q=0.9, application/hal+json;q=0.8", offered, 2), 1);
 	/* the most specific range sets the quality (RFC 9110 12.5.1) */
-	assert_int_equal(http_negotiate("application/*;q=0.9, application/hal+json;q=0.1",
-					offered, 2),
-			 1);
+	assert_int_equal(
+	    http_negotiate("application/*;q=0.9, application/hal+json;q=0.1", offered, 2), 1);
 	assert_int_equal(http_negotiate("*/*;q=0.1, application/json;q=0.2", offered, 2), 1);
 	/* parameters before q */
 	assert_int_equal(http_negotiate("application/hal+json;charset=utf-8;q=0.2, "
@@ -150,9 +147,8 @@ test_negotiate_refusal(void **state)
 	assert_int_equal(http_negotiate("application/json;q=0.000", offered + 1, 1), -1);
 	assert_int_equal(http_negotiate("*/*;q=0", offered, 2), -1);
 	assert_int_equal(http_negotiate("application/*;q=0, text/html", offered, 2), -1);
-	assert_int_equal(http_negotiate("application/json;q=0, application/hal+json;q=0", offered,
-					2),
-			 -1);
+	assert_int_equal(
+	    http_negotiate("application/json;q=0, application/hal+json;q=0", offered, 2), -1);
 }
 
 /* ------------------------------------------------------------------ entity tags */
@@ -205,7 +201,7 @@ test_etag_matches(void **state)
 	assert_false(http_etag_matches("\"0123456789ABCDEF\"", ETAG, true)); /* case matters */
 	assert_false(http_etag_matches("0123456789abcdef", ETAG, true));     /* unquoted */
 	assert_false(http_etag_matches("\"0123456789abcdef", ETAG, true));   /* unterminated */
-	assert_false(http_etag_matches("w/" ETAG, ETAG, true));              /* W is uppercase */
+	assert_false(http_etag_matches("w/" ETAG, ETAG, true));		     /* W is uppercase */
 	assert_false(http_etag_matches("", ETAG, true));
 	assert_false(http_etag_matches("\"a\", \"b\"", ETAG, true));
 }
@@ -410,9 +406,8 @@ test_body_content_type(void **state)
 	json_decref(v);
 	assert_int_equal(parse(MT_MERGE_PATCH, b, strlen(b), true, &v), 0);
 	json_decref(v);
-	assert_int_equal(parse("application/merge-patch+json; charset=utf-8", b, strlen(b), true,
-			       &v),
-			 0);
+	assert_int_equal(
+	    parse("application/merge-patch+json; charset=utf-8", b, strlen(b), true, &v), 0);
 	json_decref(v);
 }
 
@@ -458,17 +453,17 @@ test_body_malformed(void **state)
 	assert_int_equal(put_status("{\"a\":}"), 400);
 	assert_int_equal(put_status("{'a':1}"), 400);
 	assert_int_equal(put_status("{\"a\":1,}"), 400);
-	assert_int_equal(put_status("{\"a\":1,\"a\":2}"), 400);         /* duplicate key */
+	assert_int_equal(put_status("{\"a\":1,\"a\":2}"), 400);		/* duplicate key */
 	assert_int_equal(put_status("{\"a\":{\"b\":1,\"b\":1}}"), 400); /* nested duplicate */
-	assert_int_equal(put_status("{\"a\":\"x\\u0000y\"}"), 400);     /* escaped NUL */
-	assert_int_equal(put_status("{\"a\\u0000\":1}"), 400);          /* NUL in a key */
-	assert_int_equal(put_status("{\"a\":\"\xff\"}"), 400);          /* invalid UTF-8 */
-	assert_int_equal(put_status("{\"a\":\"\xc0\xaf\"}"), 400);      /* overlong */
-	assert_int_equal(put_status("{\"a\":\"\xed\xa0\x80\"}"), 400);  /* encoded surrogate */
-	assert_int_equal(put_status("{\"a\":\"\xc3\"}"), 400);          /* truncated sequence */
-	assert_int_equal(put_status("{\"a\":\"\\ud800\"}"), 400);       /* lone surrogate */
-	assert_int_equal(put_status("{\"\xfe\":1}"), 400);              /* invalid UTF-8 key */
-	assert_int_equal(put_status("{} x"), 400);                      /* trailing garbage */
+	assert_int_equal(put_status("{\"a\":\"x\\u0000y\"}"), 400);	/* escaped NUL */
+	assert_int_equal(put_status("{\"a\\u0000\":1}"), 400);		/* NUL in a key */
+	assert_int_equal(put_status("{\"a\":\"\xff\"}"), 400);		/* invalid UTF-8 */
+	assert_int_equal(put_status("{\"a\":\"\xc0\xaf\"}"), 400);	/* overlong */
+	assert_int_equal(put_status("{\"a\":\"\xed\xa0\x80\"}"), 400);	/* encoded surrogate */
+	assert_int_equal(put_status("{\"a\":\"\xc3\"}"), 400);		/* truncated sequence */
+	assert_int_equal(put_status("{\"a\":\"\\ud800\"}"), 400);	/* lone surrogate */
+	assert_int_equal(put_status("{\"\xfe\":1}"), 400);		/* invalid UTF-8 key */
+	assert_int_equal(put_status("{} x"), 400);			/* trailing garbage */
 	assert_int_equal(put_status("{}{}"), 400);
 	assert_int_equal(put_status("{},"), 400);
 	assert_int_equal(put_status("[]"), 400); /* not an object */
@@ -612,14 +607,21 @@ test_problem_fields(void **state)
 		int status;
 		const char *title;
 	} titles[] = {
-		{400, "Bad Request"},          {401, "Unauthorized"},
-		{403, "Forbidden"},            {405, "Method Not Allowed"},
-		{406, "Not Acceptable"},       {409, "Conflict"},
-		{410, "Gone"},                 {412, "Precondition Failed"},
-		{413, "Content Too Large"},    {415, "Unsupported Media Type"},
-		{422, "Unprocessable Content"}, {428, "Precondition Required"},
-		{500, "Internal Server Error"}, {501, "Not Implemented"},
-		{503, "Service Unavailable"},
+	    {400, "Bad Request"},
+	    {401, "Unauthorized"},
+	    {403, "Forbidden"},
+	    {405, "Method Not Allowed"},
+	    {406, "Not Acceptable"},
+	    {409, "Conflict"},
+	    {410, "Gone"},
+	    {412, "Precondition Failed"},
+	    {413, "Content Too Large"},
+	    {415, "Unsupported Media Type"},
+	    {422, "Unprocessable Content"},
+	    {428, "Precondition Required"},
+	    {500, "Internal Server Error"},
+	    {501, "Not Implemented"},
+	    {503, "Service Unavailable"},
 	};
 	for (size_t i = 0; i < sizeof(titles) / sizeof(titles[0]); i++) {
 		http_problem(&res, &req, titles[i].status, "x", "d");
@@ -694,16 +696,16 @@ test_problem_method_and_store(void **state)
 		int rc, status;
 		const char *slug, *detail_in, *detail_out;
 	} map[] = {
-		{STORE_NOTFOUND, 404, "not-found", NULL, "no such resource"},
-		{STORE_NOTFOUND, 404, "not-found", "", "no such resource"},
-		{STORE_NOTFOUND, 404, "not-found", "vip x", "vip x"},
-		{STORE_EXISTS, 409, "conflict", "node a already exists", "node a already exists"},
-		{STORE_UNIQUE, 409, "conflict", "vrid:eth0:51 is held", "vrid:eth0:51 is held"},
-		{STORE_REFERENCED, 409, "conflict", NULL, "conflict"},
-		{STORE_GONE, 410, "gone", NULL, "gone"},
-		{STORE_BUSY, 503, "unavailable", "ignored", "the store is busy; retry"},
-		{STORE_ERROR, 500, "internal", "secret sql text", "store error"},
-		{STORE_DANGLING, 500, "internal", NULL, "store error"},
+	    {STORE_NOTFOUND, 404, "not-found", NULL, "no such resource"},
+	    {STORE_NOTFOUND, 404, "not-found", "", "no such resource"},
+	    {STORE_NOTFOUND, 404, "not-found", "vip x", "vip x"},
+	    {STORE_EXISTS, 409, "conflict", "node a already exists", "node a already exists"},
+	    {STORE_UNIQUE, 409, "conflict", "vrid:eth0:51 is held", "vrid:eth0:51 is held"},
+	    {STORE_REFERENCED, 409, "conflict", NULL, "conflict"},
+	    {STORE_GONE, 410, "gone", NULL, "gone"},
+	    {STORE_BUSY, 503, "unavailable", "ignored", "the store is busy; retry"},
+	    {STORE_ERROR, 500, "internal", "secret sql text", "store error"},
+	    {STORE_DANGLING, 500, "internal", NULL, "store error"},
 	};
 	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
 		assert_int_equal(http_problem_store(&res, &req, map[i].rc, map[i].detail_in), -1);
@@ -835,29 +837,29 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_negotiate_basic),
-		cmocka_unit_test(test_negotiate_wildcards),
-		cmocka_unit_test(test_negotiate_qvalues),
-		cmocka_unit_test(test_negotiate_refusal),
-		cmocka_unit_test(test_etag_compute),
-		cmocka_unit_test(test_etag_matches),
-		cmocka_unit_test(test_preconditions_if_match),
-		cmocka_unit_test(test_preconditions_if_none_match),
-		cmocka_unit_test(test_preconditions_details),
-		cmocka_unit_test(test_preconditions_require_if_match),
-		cmocka_unit_test(test_body_content_type),
-		cmocka_unit_test(test_body_415_details),
-		cmocka_unit_test(test_body_malformed),
-		cmocka_unit_test(test_body_400_details),
-		cmocka_unit_test(test_body_depth),
-		cmocka_unit_test(test_problem_fields),
-		cmocka_unit_test(test_problem_validation),
-		cmocka_unit_test(test_problem_method_and_store),
-		cmocka_unit_test(test_allow_string),
-		cmocka_unit_test(test_hal),
-		cmocka_unit_test(test_rfc3339),
-		cmocka_unit_test(test_qs_escape),
-		cmocka_unit_test(test_query),
+	    cmocka_unit_test(test_negotiate_basic),
+	    cmocka_unit_test(test_negotiate_wildcards),
+	    cmocka_unit_test(test_negotiate_qvalues),
+	    cmocka_unit_test(test_negotiate_refusal),
+	    cmocka_unit_test(test_etag_compute),
+	    cmocka_unit_test(test_etag_matches),
+	    cmocka_unit_test(test_preconditions_if_match),
+	    cmocka_unit_test(test_preconditions_if_none_match),
+	    cmocka_unit_test(test_preconditions_details),
+	    cmocka_unit_test(test_preconditions_require_if_match),
+	    cmocka_unit_test(test_body_content_type),
+	    cmocka_unit_test(test_body_415_details),
+	    cmocka_unit_test(test_body_malformed),
+	    cmocka_unit_test(test_body_400_details),
+	    cmocka_unit_test(test_body_depth),
+	    cmocka_unit_test(test_problem_fields),
+	    cmocka_unit_test(test_problem_validation),
+	    cmocka_unit_test(test_problem_method_and_store),
+	    cmocka_unit_test(test_allow_string),
+	    cmocka_unit_test(test_hal),
+	    cmocka_unit_test(test_rfc3339),
+	    cmocka_unit_test(test_qs_escape),
+	    cmocka_unit_test(test_query),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -40,8 +40,8 @@ round_trip(char dir, const char *name)
 
 	page_cursor_encode(dir, name, cur, sizeof(cur));
 	for (const char *c = cur; *c != '\0'; c++)
-		if (strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_", *c) ==
-		    NULL)
+		if (strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_",
+			   *c) == NULL)
 			fail_msg("cursor %s for %s has a character outside base64url", cur, name);
 	memset(name_out, 'X', sizeof(name_out));
 	assert_int_equal(page_cursor_decode(cur, &d, name_out, sizeof(name_out)), 0);
@@ -74,28 +74,28 @@ test_cursor_round_trip(void **state)
 	assert_int_equal(strlen(cur), 87);
 	memset(longest, 'x', STORE_NAME_MAX - 1);
 	page_cursor_encode('a', longest, cur, sizeof(cur));
-	assert_string_equal(cur, "YTp4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4e"
-				 "Hh4eHh4eHh4eHh4eHg");
+	assert_string_equal(cur,
+			    "YTp4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4eHh4e"
+			    "Hh4eHh4eHh4eHh4eHg");
 }
 
 static void
 test_cursor_decode_rejects(void **state)
 {
 	static const char *const bad[] = {
-		"",             /* nothing */
-		"YTo",          /* "a:" without a name */
-		"YQ",           /* "a" */
-		"eDp3ZWI",      /* "x:web": unknown direction */
-		"YS13ZWI",      /* "a-web": no colon */
-		"YTp3AGI",      /* "a:w\0b": an embedded NUL */
-		"YTp3ZWI=",     /* padding is not base64url-without-padding */
-		"YTp3Z WI",     /* space */
-		"YTp3ZW+",      /* '+' is base64, not base64url */
-		"YTp3ZW/",      /* '/' likewise */
-		"YTp3ZWI%3D",   /* percent-encoded */
-		"!!!!",
-		"a:web",        /* not encoded at all */
-		"QTp3ZWI",      /* "A:web": the direction is lowercase */
+	    "",			   /* nothing */
+	    "YTo",		   /* "a:" without a name */
+	    "YQ",		   /* "a" */
+	    "eDp3ZWI",		   /* "x:web": unknown direction */
+	    "YS13ZWI",		   /* "a-web": no colon */
+	    "YTp3AGI",		   /* "a:w\0b": an embedded NUL */
+	    "YTp3ZWI=",		   /* padding is not base64url-without-padding */
+	    "YTp3Z WI",		   /* space */
+	    "YTp3ZW+",		   /* '+' is base64, not base64url */
+	    "YTp3ZW/",		   /* '/' likewise */
+	    "YTp3ZWI%3D",	   /* percent-encoded */
+	    "!!!!",	  "a:web", /* not encoded at all */
+	    "QTp3ZWI",		   /* "A:web": the direction is lowercase */
 	};
 	char d = '?', name[STORE_NAME_MAX] = "untouched";
 
@@ -125,20 +125,23 @@ test_cursor_decode_too_long(void **state)
 	assert_int_equal(page_cursor_decode(cur, &d, name, sizeof(name)), 0);
 	assert_string_equal(name, longest);
 	/* "a:" + 65 q's (67 bytes) is the most the decoder takes; the name is cut to fit */
-	assert_int_equal(page_cursor_decode("YTpxcXFxcXFxcXFxcXFxcXFxcXFxcXFxcXFxcXFxcXFxcXFxcXFxcXFx"
-					    "cXFxcXFxcXFxcXFxcXFxcXFxcXFxcXFxcQ",
-					    &d, name, sizeof(name)),
-			 0);
+	assert_int_equal(
+	    page_cursor_decode("YTpxcXFxcXFxcXFxcXFxcXFxcXFxcXFxcXFxcXFxcXFxcXFxcXFxcXFx"
+			       "cXFxcXFxcXFxcXFxcXFxcXFxcXFxcXFxcQ",
+			       &d, name, sizeof(name)),
+	    0);
 	assert_string_equal(name, longest);
 	/* "a:" + 66 q's (68 bytes) and "a:" + 70 q's are refused */
-	assert_int_equal(page_cursor_decode("YTpxcXFxcXFxcXFxcXFxcXFxcXFxcXFxcXFxcXFxcXFxcXFxcXFxcXFx"
-					    "cXFxcXFxcXFxcXFxcXFxcXFxcXFxcXFxcXE",
-					    &d, name, sizeof(name)),
-			 -1);
-	assert_int_equal(page_cursor_decode("YTpxcXFxcXFxcXFxcXFxcXFxcXFxcXFxcXFxcXFxcXFxcXFxcXFxcXFx"
-					    "cXFxcXFxcXFxcXFxcXFxcXFxcXFxcXFxcXFxcXFx",
-					    &d, name, sizeof(name)),
-			 -1);
+	assert_int_equal(
+	    page_cursor_decode("YTpxcXFxcXFxcXFxcXFxcXFxcXFxcXFxcXFxcXFxcXFxcXFxcXFxcXFx"
+			       "cXFxcXFxcXFxcXFxcXFxcXFxcXFxcXFxcXE",
+			       &d, name, sizeof(name)),
+	    -1);
+	assert_int_equal(
+	    page_cursor_decode("YTpxcXFxcXFxcXFxcXFxcXFxcXFxcXFxcXFxcXFxcXFxcXFxcXFxcXFx"
+			       "cXFxcXFxcXFxcXFxcXFxcXFxcXFxcXFxcXFxcXFx",
+			       &d, name, sizeof(name)),
+	    -1);
 	/* a small output buffer truncates the name */
 	char small[4];
 	assert_int_equal(page_cursor_decode("YTp3ZWJzaXRl", &d, small, sizeof(small)), 0);
@@ -262,9 +265,8 @@ test_page_parse_cursor(void **state)
 static const char *
 href(const json_t *repr, const char *rel)
 {
-	return json_string_value(json_object_get(json_object_get(json_object_get(repr, "_links"),
-								 rel),
-						 "href"));
+	return json_string_value(
+	    json_object_get(json_object_get(json_object_get(repr, "_links"), rel), "href"));
 }
 
 static void
@@ -286,8 +288,9 @@ test_page_links_first_page(void **state)
 	assert_null(href(r, "prev"));
 	assert_int_equal(json_object_size(json_object_get(r, "_links")), 3);
 	/* RFC 8288 3: "<" URI-Reference ">" *( OWS ";" OWS link-param ), comma separated */
-	snprintf(want, sizeof(want), "</nodes?limit=2>; rel=\"self\", </nodes?limit=2>; "
-				     "rel=\"first\", </nodes?limit=2&cursor=YTpi>; rel=\"next\"");
+	snprintf(want, sizeof(want),
+		 "</nodes?limit=2>; rel=\"self\", </nodes?limit=2>; "
+		 "rel=\"first\", </nodes?limit=2&cursor=YTpi>; rel=\"next\"");
 	assert_string_equal(res.link_header, want);
 	json_decref(r);
 	http_response_clear(&res);
@@ -308,8 +311,8 @@ test_page_links_middle_page(void **state)
 	/* self carries the cursor this page was asked with */
 	assert_string_equal(href(r, "self"), "/nodes?limit=2&cursor=YTpi");
 	assert_string_equal(href(r, "first"), "/nodes?limit=2");
-	assert_string_equal(href(r, "next"), "/nodes?limit=2&cursor=YTpk");   /* a:d */
-	assert_string_equal(href(r, "prev"), "/nodes?limit=2&cursor=Yjpj");   /* b:c */
+	assert_string_equal(href(r, "next"), "/nodes?limit=2&cursor=YTpk"); /* a:d */
+	assert_string_equal(href(r, "prev"), "/nodes?limit=2&cursor=Yjpj"); /* b:c */
 	assert_string_equal(res.link_header,
 			    "</nodes?limit=2&cursor=YTpi>; rel=\"self\", </nodes?limit=2>; "
 			    "rel=\"first\", </nodes?limit=2&cursor=YTpk>; rel=\"next\", "
@@ -408,17 +411,17 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_cursor_encode_known),
-		cmocka_unit_test(test_cursor_round_trip),
-		cmocka_unit_test(test_cursor_decode_rejects),
-		cmocka_unit_test(test_cursor_decode_too_long),
-		cmocka_unit_test(test_page_parse_limit),
-		cmocka_unit_test(test_page_parse_cursor),
-		cmocka_unit_test(test_page_links_first_page),
-		cmocka_unit_test(test_page_links_middle_page),
-		cmocka_unit_test(test_page_links_backwards_and_filter),
-		cmocka_unit_test(test_page_links_single_and_empty),
-		cmocka_unit_test(test_page_links_follow),
+	    cmocka_unit_test(test_cursor_encode_known),
+	    cmocka_unit_test(test_cursor_round_trip),
+	    cmocka_unit_test(test_cursor_decode_rejects),
+	    cmocka_unit_test(test_cursor_decode_too_long),
+	    cmocka_unit_test(test_page_parse_limit),
+	    cmocka_unit_test(test_page_parse_cursor),
+	    cmocka_unit_test(test_page_links_first_page),
+	    cmocka_unit_test(test_page_links_middle_page),
+	    cmocka_unit_test(test_page_links_backwards_and_filter),
+	    cmocka_unit_test(test_page_links_single_and_empty),
+	    cmocka_unit_test(test_page_links_follow),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -284,7 +284,8 @@ test_v_string(void **state)
 	assert_false(v_string(o, "missing", false, 0, 8, &s, &e));
 	assert_false(verr_any(&e));
 	/* Lengths are counted in bytes (UTF-8), not characters: four e-acute are 8 bytes. Right for
-	 * auth_pass (8 octets on the wire, RFC 2338 5.3.11), though the detail says "characters". */
+	 * auth_pass (8 octets on the wire, RFC 2338 5.3.11), though the detail says "characters".
+	 */
 	assert_true(v_string(o, "utf", true, 1, 8, &s, &e));
 	assert_false(v_string(o, "utf", true, 1, 7, &s, &e));
 	assert_errors(&e, "[{'pointer':'/utf','detail':'must be 1 to 7 characters long'}]");
@@ -368,11 +369,11 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_valid_name),  cmocka_unit_test(test_v_ptr),
-		cmocka_unit_test(test_verr),        cmocka_unit_test(test_only_fields),
-		cmocka_unit_test(test_v_int),       cmocka_unit_test(test_v_bool),
-		cmocka_unit_test(test_v_string),    cmocka_unit_test(test_v_enum),
-		cmocka_unit_test(test_v_name_ref),
+	    cmocka_unit_test(test_valid_name), cmocka_unit_test(test_v_ptr),
+	    cmocka_unit_test(test_verr),       cmocka_unit_test(test_only_fields),
+	    cmocka_unit_test(test_v_int),      cmocka_unit_test(test_v_bool),
+	    cmocka_unit_test(test_v_string),   cmocka_unit_test(test_v_enum),
+	    cmocka_unit_test(test_v_name_ref),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
