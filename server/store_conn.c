@@ -1,0 +1,362 @@
+/* The store's connections: one per thread (WAL lets readers run beside the writer), each with
+ * its statements prepared once, the pragmas that make writes durable (synchronous=FULL) and
+ * references enforced (foreign_keys), and the embedded migrations applied by user_version. */
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "embedded.h"
+#include "store.h"
+#include "store_sql.h"
+
+static const char *const stmt_sql[S_MAX] = {
+	[S_GET] = "SELECT spec, status, create_rev, mod_rev, modified_ms FROM objects "
+		  "WHERE kind = ?1 AND name = ?2",
+	[S_LIST_ASC] = "SELECT name, spec, status, create_rev, mod_rev, modified_ms FROM objects o "
+		       "WHERE kind = ?1 AND (?2 IS NULL OR EXISTS (SELECT 1 FROM refs r WHERE "
+		       "r.kind = o.kind AND r.name = o.name AND r.to_kind = ?2 AND r.to_name = ?3)) "
+		       "AND name > ?4 ORDER BY name LIMIT ?5",
+	[S_LIST_DESC] = "SELECT name, spec, status, create_rev, mod_rev, modified_ms FROM objects o "
+			"WHERE kind = ?1 AND (?2 IS NULL OR EXISTS (SELECT 1 FROM refs r WHERE "
+			"r.kind = o.kind AND r.name = o.name AND r.to_kind = ?2 AND r.to_name = ?3)) "
+			"AND name < ?4 ORDER BY name DESC LIMIT ?5",
+	[S_LIST_TOTAL] = "SELECT count(*) FROM objects o WHERE kind = ?1 AND (?2 IS NULL OR "
+			 "EXISTS (SELECT 1 FROM refs r WHERE r.kind = o.kind AND r.name = o.name "
+			 "AND r.to_kind = ?2 AND r.to_name = ?3))",
+	[S_COUNT] = "SELECT count(*) FROM objects WHERE kind = ?1",
+	[S_KIND_MOD] = "SELECT max(modified_ms) FROM kinds WHERE ?1 IS NULL OR kind = ?1",
+	[S_EXISTS] = "SELECT 1 FROM objects WHERE kind = ?1 AND name = ?2",
+	[S_INSERT] = "INSERT INTO objects (kind, name, spec, status, create_rev, mod_rev, "
+		     "modified_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6)",
+	[S_UPDATE_SPEC] = "UPDATE objects SET spec = ?3, mod_rev = ?4, modified_ms = ?5 "
+			  "WHERE kind = ?1 AND name = ?2",
+	[S_GET_STATUS] = "SELECT status FROM objects WHERE kind = ?1 AND name = ?2",
+	[S_UPDATE_STATUS] = "UPDATE objects SET status = ?3, mod_rev = ?4, modified_ms = ?5 "
+			    "WHERE kind = ?1 AND name = ?2",
+	[S_DELETE] = "DELETE FROM objects WHERE kind = ?1 AND name = ?2",
+	[S_DEL_REFS] = "DELETE FROM refs WHERE kind = ?1 AND name = ?2",
+	[S_ADD_REF] = "INSERT OR IGNORE INTO refs (kind, name, to_kind, to_name) "
+		      "VALUES (?1, ?2, ?3, ?4)",
+	[S_REFERRER] = "SELECT kind, name FROM refs WHERE to_kind = ?1 AND to_name = ?2 "
+		       "ORDER BY kind, name LIMIT 1",
+	[S_DEL_UNIQUES] = "DELETE FROM uniques WHERE kind = ?1 AND name = ?2",
+	[S_ADD_UNIQUE] = "INSERT INTO uniques (key, kind, name) VALUES (?1, ?2, ?3)",
+	[S_UNIQUE_OWNER] = "SELECT kind, name FROM uniques WHERE key = ?1",
+	[S_ADD_CHANGE] = "INSERT INTO changes (rev, op, kind, name, ts_ms) "
+			 "VALUES (?1, ?2, ?3, ?4, ?5)",
+	[S_TOUCH_KIND] = "INSERT INTO kinds (kind, modified_ms) VALUES (?1, ?2) "
+			 "ON CONFLICT (kind) DO UPDATE SET modified_ms = excluded.modified_ms",
+	[S_CHANGES_AFTER] = "SELECT rev, op, kind, name, ts_ms FROM changes WHERE rev > ?1 "
+			    "ORDER BY rev LIMIT ?2",
+	[S_CHANGES_LATEST] = "SELECT rev, op, kind, name, ts_ms FROM (SELECT * FROM changes "
+			     "ORDER BY rev DESC LIMIT ?1) ORDER BY rev",
+	[S_FLOOR] = "SELECT value FROM meta WHERE key = ?1",
+	[S_SET_META] = "UPDATE meta SET value = ?2 WHERE key = ?1",
+	[S_TRIM] = "DELETE FROM changes WHERE rev <= ?1",
+	[S_TOK_ADD] = "INSERT INTO tokens (id, prefix, digest, role, node_kind, node, description, "
+		      "created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+	[S_TOK_FIND] = "SELECT id, role, node, description, created_ms, digest FROM tokens "
+		       "WHERE prefix = ?1",
+	[S_TOK_GET] = "SELECT id, role, node, description, created_ms FROM tokens WHERE id = ?1",
+	[S_TOK_DEL] = "DELETE FROM tokens WHERE id = ?1",
+	[S_TOK_LIST_ASC] = "SELECT id, role, node, description, created_ms FROM tokens "
+			   "WHERE id > ?1 ORDER BY id LIMIT ?2",
+	[S_TOK_LIST_DESC] = "SELECT id, role, node, description, created_ms FROM tokens "
+			    "WHERE id < ?1 ORDER BY id DESC LIMIT ?2",
+	[S_TOK_COUNT] = "SELECT count(*) FROM tokens",
+	[S_TOK_OF_NODE] = "SELECT id FROM tokens WHERE node = ?1",
+};
+
+/* One thread's connection. Owned by the global list; freed by store_close/store_thread_done. */
+struct conn {
+	sqlite3 *db;
+	sqlite3_stmt *stmt[S_MAX];
+	struct conn *next;
+};
+static struct {
+	char path[4096];
+	pthread_mutex_t list_lock;
+	struct conn *conns;
+} c_g = {
+	.list_lock = PTHREAD_MUTEX_INITIALIZER,
+};
+
+static __thread struct conn *tl_conn;
+
+int64_t
+sq_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int
+sq_rc(int sqlite_rc)
+{
+	if (sqlite_rc == SQLITE_BUSY || sqlite_rc == SQLITE_LOCKED || sqlite_rc == SQLITE_IOERR ||
+	    sqlite_rc == SQLITE_FULL || sqlite_rc == SQLITE_CANTOPEN)
+		return STORE_BUSY;
+	return STORE_ERROR;
+}
+
+static void
+conn_free(struct conn *c)
+{
+	for (int i = 0; i < S_MAX; i++)
+		sqlite3_finalize(c->stmt[i]);
+	sqlite3_close(c->db);
+	free(c);
+}
+
+/* Opens a connection with the per-connection pragmas. Returns NULL on failure (msg in err). */
+static struct conn *
+conn_open(char *err, size_t errlen)
+{
+	struct conn *c = calloc(1, sizeof(*c));
+
+	if (c == NULL)
+		return NULL;
+	if (sqlite3_open_v2(c_g.path, &c->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+			    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "%.200s: %.200s", c_g.path, sqlite3_errmsg(c->db));
+		conn_free(c);
+		return NULL;
+	}
+	sqlite3_busy_timeout(c->db, 5000);
+	if (sqlite3_exec(c->db, "PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;", NULL, NULL,
+			 NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "%.200s: %.200s", c_g.path, sqlite3_errmsg(c->db));
+		conn_free(c);
+		return NULL;
+	}
+	return c;
+}
+
+/* This thread's connection, opened on first use. NULL when the database cannot be opened. */
+static struct conn *
+conn_get(void)
+{
+	char err[512];
+
+	if (tl_conn != NULL)
+		return tl_conn;
+	tl_conn = conn_open(err, sizeof(err));
+	if (tl_conn == NULL)
+		return NULL;
+	pthread_mutex_lock(&c_g.list_lock);
+	tl_conn->next = c_g.conns;
+	c_g.conns = tl_conn;
+	pthread_mutex_unlock(&c_g.list_lock);
+	return tl_conn;
+}
+
+/* A reset, cleared statement of this thread's connection, or NULL. */
+sqlite3_stmt *
+sq_stmt(enum stmt_id id)
+{
+	struct conn *c = conn_get();
+
+	if (c == NULL)
+		return NULL;
+	if (c->stmt[id] == NULL &&
+	    sqlite3_prepare_v3(c->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT, &c->stmt[id],
+			       NULL) != SQLITE_OK) {
+		fprintf(stderr, "vigild: store: prepare: %s\n", sqlite3_errmsg(c->db));
+		return NULL;
+	}
+	return c->stmt[id];
+}
+
+void
+sq_done(sqlite3_stmt *s)
+{
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+}
+
+void
+sq_bind_text(sqlite3_stmt *s, int i, const char *v)
+{
+	if (v == NULL)
+		sqlite3_bind_null(s, i);
+	else
+		sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
+}
+
+void
+sq_copy_col(char *dst, size_t len, sqlite3_stmt *s, int col)
+{
+	const unsigned char *t = sqlite3_column_text(s, col);
+
+	snprintf(dst, len, "%s", t ? (const char *)t : "");
+}
+
+json_t *
+sq_json_col(sqlite3_stmt *s, int col)
+{
+	const char *t = (const char *)sqlite3_column_text(s, col);
+
+	return t ? json_loads(t, 0, NULL) : NULL;
+}
+
+/* Applies embedded schema/NNN_*.sql files whose number exceeds PRAGMA user_version. */
+static int
+migrate(sqlite3 *db, char *err, size_t errlen)
+{
+	sqlite3_stmt *s;
+	int version = 0;
+
+	if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &s, NULL) != SQLITE_OK)
+		goto fail;
+	if (sqlite3_step(s) == SQLITE_ROW)
+		version = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	for (const struct embedded_file *f = embedded_files; f->name != NULL; f++) {
+		const char *base = strrchr(f->name, '/');
+		int n;
+		char sql[64];
+
+		if (strncmp(f->name, "schema/", 7) != 0 || base == NULL)
+			continue;
+		n = atoi(base + 1);
+		if (n <= version)
+			continue;
+		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", n);
+		if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK ||
+		    sqlite3_exec(db, (const char *)f->data, NULL, NULL, NULL) != SQLITE_OK ||
+		    sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK ||
+		    sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+			snprintf(err, errlen, "migration %s: %s", f->name, sqlite3_errmsg(db));
+			sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+			return STORE_ERROR;
+		}
+		version = n;
+	}
+	return STORE_OK;
+fail:
+	snprintf(err, errlen, "%s", sqlite3_errmsg(db));
+	return STORE_ERROR;
+}
+
+int64_t
+sq_meta_get(const char *key)
+{
+	sqlite3_stmt *s = sq_stmt(S_FLOOR);
+	int64_t v = 0;
+
+	if (s == NULL)
+		return 0;
+	sq_bind_text(s, 1, key);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int64(s, 0);
+	sq_done(s);
+	return v;
+}
+
+/* Runs a statement that returns no rows; returns a store_rc. */
+int
+sq_exec(sqlite3_stmt *s)
+{
+	int rc = sqlite3_step(s);
+
+	sq_done(s);
+	if (rc == SQLITE_DONE)
+		return STORE_OK;
+	if ((rc & 0xff) == SQLITE_CONSTRAINT)
+		return STORE_UNIQUE;
+	return sq_rc(rc);
+}
+
+int
+sq_raw(const char *sql)
+{
+	struct conn *c = conn_get();
+
+	if (c == NULL)
+		return STORE_BUSY;
+	int rc = sqlite3_exec(c->db, sql, NULL, NULL, NULL);
+	return rc == SQLITE_OK ? STORE_OK : sq_rc(rc);
+}
+
+int
+sq_count(enum stmt_id id, const char *a, const char *b, const char *c)
+{
+	sqlite3_stmt *s = sq_stmt(id);
+	int n = STORE_BUSY;
+
+	if (s == NULL)
+		return n;
+	sq_bind_text(s, 1, a);
+	if (sqlite3_bind_parameter_count(s) >= 2) {
+		sq_bind_text(s, 2, b);
+		sq_bind_text(s, 3, c);
+	}
+	int rc = sqlite3_step(s);
+	n = rc == SQLITE_ROW ? sqlite3_column_int(s, 0) : sq_rc(rc);
+	sq_done(s);
+	return n;
+}
+
+/* Opens this thread's connection, sets WAL and applies the migrations. */
+int
+sq_connect(const char *path, char *err, size_t errlen)
+{
+	char *msg = NULL;
+	struct conn *c;
+
+	snprintf(c_g.path, sizeof(c_g.path), "%s", path);
+	if ((c = conn_get()) == NULL) {
+		snprintf(err, errlen, "cannot open %s", path);
+		return STORE_ERROR;
+	}
+	if (sqlite3_exec(c->db, "PRAGMA journal_mode = WAL", NULL, NULL, &msg) != SQLITE_OK) {
+		snprintf(err, errlen, "%s: %s", path, msg ? msg : "journal_mode");
+		sqlite3_free(msg);
+		return STORE_ERROR;
+	}
+	return migrate(c->db, err, errlen);
+}
+
+int
+sq_changes(void)
+{
+	struct conn *c = conn_get();
+
+	return c ? sqlite3_changes(c->db) : 0;
+}
+
+void
+store_thread_done(void)
+{
+	struct conn **pp;
+
+	if (tl_conn == NULL)
+		return;
+	pthread_mutex_lock(&c_g.list_lock);
+	for (pp = &c_g.conns; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == tl_conn) {
+			*pp = tl_conn->next;
+			break;
+		}
+	pthread_mutex_unlock(&c_g.list_lock);
+	conn_free(tl_conn);
+	tl_conn = NULL;
+}
+
+void
+store_close(void)
+{
+	pthread_mutex_lock(&c_g.list_lock);
+	while (c_g.conns != NULL) {
+		struct conn *c = c_g.conns;
+		c_g.conns = c->next;
+		conn_free(c);
+	}
+	pthread_mutex_unlock(&c_g.list_lock);
+	tl_conn = NULL;
+}
