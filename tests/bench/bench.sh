@@ -75,6 +75,8 @@ vigild_alive() {
 	fi
 }
 
+load0=$(cut -d' ' -f1-3 /proc/loadavg)
+echo "== load average before the run: $load0 (other work on this machine skews the numbers)"
 echo "== building the raw-commit baseline"
 cc -O2 -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wformat=2 -Werror \
 	-o "$out/sqlite_commits" "$here/sqlite_commits.c" -lsqlite3
@@ -198,7 +200,8 @@ run_wrk() {
 	for f in rps p50_ms p99_ms; do
 		res "${key}_$f" "$(echo "$line" | tr ' ' '\n' | awk -F= -v f=$f '$1 == f { print $2 }')"
 	done
-	errs=$(echo "$line" | tr ' ' '\n' | awk -F= '$1 ~ /^(connect|read|write|status|timeout)$/ { s += $2 } END { print s + 0 }')
+	errs=$(echo "$line" | tr ' ' '\n' |
+		awk -F= '$1 ~ /^(connect|read|write|status|timeout)$/ { s += $2 } END { print s + 0 }')
 	res "${key}_err" "$errs"
 	printf '  %-28s %10.0f req/s  p50 %6.2f ms  p99 %6.2f ms  errors %s\n' "$key" \
 		"$(get "${key}_rps")" "$(get "${key}_p50_ms")" "$(get "${key}_p99_ms")" "$errs"
@@ -271,28 +274,34 @@ summary() {
 	row "GET one VIP ($one_bytes B), 64 conns" vigild_get nginx_get nginx 50 5
 	row "304 revalidation, 64 conns" vigild_304 nginx_304 nginx 70 5
 	row "GET 200-item page ($((page_bytes / 1024)) KiB), 64 conns" vigild_page nginx_page nginx "" 5
-	awk -v vr="$(get vigild_patch_rps)" -v v99="$(get vigild_patch_p99_ms)" -v br="$(get raw_rps)" 'BEGIN {
+	awk -v vr="$(get vigild_patch_rps)" -v v99="$(get vigild_patch_p99_ms)" \
+		-v br="$(get raw_rps)" 'BEGIN {
 		ratio = br > 0 ? 100 * vr / br : 0
-		printf "| durable PATCH, 16 conns | %.0f/s, p99 %.2f ms | raw SQLite %.0f commits/s | %.0f%% | >= 50%% (%s) |\n",
-			vr, v99, br, ratio, (ratio >= 50 ? "met" : "missed")
+		printf "| durable PATCH, 16 conns | %.0f/s, p99 %.2f ms | raw SQLite %.0f commits/s", vr, v99, br
+		printf " | %.0f%% | >= 50%% (%s) |\n", ratio, (ratio >= 50 ? "met" : "missed")
 	}'
 	parked=$(lp parked_gauge) early=$(lp answered_early) tb=$(lp threads_before) td=$(lp threads_during)
 	ok=missed
 	[ "$parked" = "$LP_N" ] && [ "$early" = 0 ] && [ "$tb" = "$td" ] && ok=met
-	echo "| $LP_N long-polls parked | $parked parked, $early answered early, threads $tb -> $td | - | - | all parked, threads unchanged ($ok) |"
+	printf '| %s long-polls parked | %s parked, %s answered early, threads %s -> %s | - | - |' \
+		"$LP_N" "$parked" "$early" "$tb" "$td"
+	echo " all parked, threads unchanged ($ok) |"
 	awk -v p50="$(lp get_parked_p50_ms)" -v p99="$(lp get_parked_p99_ms)" \
 		-v i50="$(lp get_idle_p50_ms)" -v i99="$(lp get_idle_p99_ms)" 'BEGIN {
-		printf "| plain GET while parked (new connection each) | median %.2f ms, p99 %.2f ms | idle: median %.2f ms, p99 %.2f ms | %.0f%% | answered at once |\n",
-			p50, p99, i50, i99, (i50 > 0 ? 100 * p50 / i50 : 0)
+		printf "| plain GET while parked (new connection each) | median %.2f ms, p99 %.2f ms", p50, p99
+		printf " | same GET idle: median %.2f ms, p99 %.2f ms", i50, i99
+		printf " | %.2fx latency | answered at once |\n", (i50 > 0 ? p50 / i50 : 0)
 	}'
 	woke=$(lp woke_200) all=$(lp wake_all_ms)
 	awk -v woke="$woke" -v all="$all" -v p50="$(lp wake_p50_ms)" -v n="$LP_N" 'BEGIN {
-		if (all == "-") printf "| wake all after one PATCH | %s of %d woke | - | - | all woken |\n", woke, n
-		else printf "| wake all after one PATCH | %d of %d with 200, last after %.0f ms (median %.0f ms) | - | - | all woken (%s) |\n",
+		printf "| wake all after one PATCH | "
+		if (all == "-") printf "%s of %d woke | - | - | all woken (missed) |\n", woke, n
+		else printf "%d of %d with 200, last after %.0f ms (median %.0f ms) | - | - | all woken (%s) |\n",
 			woke, n, all, p50, (woke == n ? "met" : "missed")
 	}'
 }
 echo
-echo "== summary (markdown, for README.md; $(nproc) CPUs, wrk -t2 -d${DUR}s, nginx 1 worker)"
+echo "== summary (markdown, for README.md; $(nproc) CPUs, vigild --threads ${BENCH_THREADS:-default}," \
+	"wrk -t2 -d${DUR}s, nginx 1 worker; load before $load0, after $(cut -d' ' -f1-3 /proc/loadavg))"
 summary | tee "$out/summary.md"
 vigild_alive "the end"
