@@ -469,6 +469,19 @@ http_now_ms(void)
 }
 
 void
+http_serialize(struct http_response *res)
+{
+	if (res->body == NULL || res->text != NULL)
+		return;
+	if (res->status >= 200 && res->status < 300 && res->etag[0] == '\0')
+		http_etag_json(res->body, res->etag);
+	res->text = json_dumps(res->body, JSON_COMPACT);
+	res->text_len = res->text ? strlen(res->text) : 0;
+	json_decref(res->body);
+	res->body = NULL;
+}
+
+void
 http_response_clear(struct http_response *res)
 {
 	json_decref(res->body);

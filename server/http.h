@@ -154,6 +154,10 @@ int64_t http_now_ms(void);
 
 void http_response_clear(struct http_response *res);
 
+/* Serialises a JSON body (compact) into res->text and, for a success, computes its ETag; the body
+ * is released. Does nothing when res->text is already set. */
+void http_serialize(struct http_response *res);
+
 /* Server-wide options that change HTTP behaviour, set once at start. */
 struct http_options {
 	int64_t start_ms; /* Last-Modified of what has never changed */

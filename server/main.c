@@ -9,6 +9,7 @@
 #include <sys/resource.h>
 
 #include "auth.h"
+#include "cache.h"
 #include "http.h"
 #include "server.h"
 #include "store.h"
@@ -204,6 +205,7 @@ main(int argc, char **argv)
 	sigwait(&sigs, &sig);
 	fprintf(stderr, "vigild: stopping (signal %d)\n", sig);
 	server_stop();
+	cache_clear();
 	status = 0;
 out_store:
 	store_close();

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "auth.h"
+#include "cache.h"
 #include "res_node.h"
 #include "res_vip.h"
 #include "resource.h"
@@ -191,8 +192,29 @@ router_dispatch(struct http_request *req, struct http_response *res)
 			     ? MT_HAL " or " MT_JSON : "another media type");
 		return;
 	}
+	/* Everything but /metrics derives from the store alone: answers computed at one revision
+	 * stay right until the next write. */
+	bool cacheable = (req->method & (HTTP_GET | HTTP_HEAD)) && !req->pretty &&
+			 rt->fn != res_metrics;
+	char key[1536];
+	int64_t rev = 0;
+	if (cacheable) {
+		size_t o = (size_t)snprintf(key, sizeof(key), "%d|%s|%s|%s", req->who.role,
+					    req->who.node, req->media_type, req->path);
+		for (int i = 0; i < req->n_query && o < sizeof(key); i++)
+			o += (size_t)snprintf(key + o, sizeof(key) - o, "%c%s=%s", i ? '&' : '?',
+					      req->query_keys[i], req->query_vals[i]);
+		rev = store_revision();
+		if (o < sizeof(key) && cache_get(key, rev, res))
+			return;
+		cacheable = o < sizeof(key);
+	}
 	if (rt->kind != NULL)
 		(strchr(rt->pattern, '*') ? resource_item : resource_collection)(rt->kind, req, res);
 	else
 		rt->fn(req, res);
+	if (cacheable && res->status == 200 && !res->is_problem && !res->nothing_yet) {
+		http_serialize(res);
+		cache_put(key, rev, res);
+	}
 }

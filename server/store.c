@@ -17,6 +17,7 @@ static struct {
 	int64_t revision; /* committed; read without the lock through __atomic */
 	int64_t tx_rev;   /* inside a write transaction */
 	int64_t tx_start_rev;
+	int64_t events_floor; /* changes up to this revision have been dropped */
 	char tx_last_kind[STORE_KIND_MAX]; /* the object of the transaction's latest change */
 	char tx_last_name[STORE_NAME_MAX];
 } g = {
@@ -32,7 +33,16 @@ store_open(const char *path, int64_t events_keep, store_notify_fn notify, char *
 	g.notify = notify;
 	if ((rc = sq_connect(path, err, errlen)) != STORE_OK)
 		return rc;
-	__atomic_store_n(&g.revision, sq_meta_get("revision"), __ATOMIC_RELEASE);
+	/* The revision is the newest change's (meta holds it too, written when the feed is trimmed,
+	 * so that it survives a feed emptied by trimming). */
+	int64_t rev = sq_meta_get("revision");
+	sqlite3_stmt *s = sq_stmt(S_MAX_REV);
+	if (s != NULL && sqlite3_step(s) == SQLITE_ROW && sqlite3_column_int64(s, 0) > rev)
+		rev = sqlite3_column_int64(s, 0);
+	if (s != NULL)
+		sq_done(s);
+	__atomic_store_n(&g.revision, rev, __ATOMIC_RELEASE);
+	g.events_floor = sq_meta_get("events_floor");
 	return STORE_OK;
 }
 
@@ -153,7 +163,7 @@ store_write_begin(void)
 		pthread_mutex_unlock(&g.write_lock);
 		return rc;
 	}
-	g.tx_start_rev = g.tx_rev = sq_meta_get("revision");
+	g.tx_start_rev = g.tx_rev = g.revision; /* we hold the write lock */
 	g.tx_last_kind[0] = g.tx_last_name[0] = '\0';
 	return STORE_OK;
 }
@@ -184,20 +194,22 @@ store_commit(void)
 	int64_t rev = g.tx_rev;
 	int rc = STORE_OK;
 
-	if (rev != g.tx_start_rev) {
-		rc = meta_set("revision", rev);
-		int64_t floor = rev - g.events_keep;
-		if (rc == STORE_OK && floor > 0 && floor > sq_meta_get("events_floor")) {
-			sqlite3_stmt *s = sq_stmt(S_TRIM);
-			if (s == NULL)
-				rc = STORE_BUSY;
-			else {
-				sqlite3_bind_int64(s, 1, floor);
-				rc = sq_exec(s);
-			}
-			if (rc == STORE_OK)
-				rc = meta_set("events_floor", floor);
+	/* Trim the feed in batches (an eighth of what is kept), so that a commit usually touches
+	 * only the pages of what it changed: every page is written and synced with it. */
+	int64_t floor = rev - g.events_keep, batch = g.events_keep / 8 > 0 ? g.events_keep / 8 : 1;
+	bool trim = rev != g.tx_start_rev && floor > 0 && floor >= g.events_floor + batch;
+	if (trim) {
+		sqlite3_stmt *s = sq_stmt(S_TRIM);
+		if (s == NULL)
+			rc = STORE_BUSY;
+		else {
+			sqlite3_bind_int64(s, 1, floor);
+			rc = sq_exec(s);
 		}
+		if (rc == STORE_OK)
+			rc = meta_set("events_floor", floor);
+		if (rc == STORE_OK)
+			rc = meta_set("revision", rev);
 	}
 	if (rc == STORE_OK)
 		rc = sq_raw("COMMIT");
@@ -206,6 +218,8 @@ store_commit(void)
 		pthread_mutex_unlock(&g.write_lock);
 		return rc;
 	}
+	if (trim)
+		g.events_floor = floor;
 	if (rev != g.tx_start_rev)
 		__atomic_store_n(&g.revision, rev, __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&g.write_lock);
@@ -263,6 +277,63 @@ exists(const char *kind, const char *name)
 	return found;
 }
 
+static int
+cmp_ref(const void *a, const void *b)
+{
+	const struct store_ref *x = a, *y = b;
+	int c = strcmp(x->kind, y->kind);
+
+	return c ? c : strcmp(x->name, y->name);
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Are the stored refs and uniques of (kind, name) exactly l's? (Most updates change neither,
+ * and rewriting them would cost index pages in every commit.) */
+static bool
+links_unchanged(const char *kind, const char *name, const struct store_links *l)
+{
+	struct store_ref refs[STORE_MAX_REFS];
+	const char *uniq[STORE_MAX_UNIQUES];
+	sqlite3_stmt *s = sq_stmt(S_REFS_OF);
+	int n = 0, nl = l ? l->n_refs : 0, nu = l ? l->n_uniques : 0;
+	bool same = s != NULL;
+
+	if (nl > 0)
+		memcpy(refs, l->refs, sizeof(refs[0]) * (size_t)nl);
+	qsort(refs, (size_t)nl, sizeof(refs[0]), cmp_ref);
+	if (s != NULL) {
+		sq_bind_text(s, 1, kind);
+		sq_bind_text(s, 2, name);
+		while (same && sqlite3_step(s) == SQLITE_ROW) {
+			same = n < nl &&
+			       strcmp((const char *)sqlite3_column_text(s, 0), refs[n].kind) == 0 &&
+			       strcmp((const char *)sqlite3_column_text(s, 1), refs[n].name) == 0;
+			n++;
+		}
+		sq_done(s);
+		same = same && n == nl;
+	}
+	if (!same || (s = sq_stmt(S_UNIQUES_OF)) == NULL)
+		return false;
+	if (nu > 0)
+		memcpy(uniq, l->uniques, sizeof(uniq[0]) * (size_t)nu);
+	qsort(uniq, (size_t)nu, sizeof(uniq[0]), cmp_str);
+	n = 0;
+	sq_bind_text(s, 1, kind);
+	sq_bind_text(s, 2, name);
+	while (same && sqlite3_step(s) == SQLITE_ROW) {
+		same = n < nu && strcmp((const char *)sqlite3_column_text(s, 0), uniq[n]) == 0;
+		n++;
+	}
+	sq_done(s);
+	return same && n == nu;
+}
+
 /* Replaces the refs and uniques of (kind, name). */
 static int
 set_links(const char *kind, const char *name, const struct store_links *l, char *detail,
@@ -271,6 +342,8 @@ set_links(const char *kind, const char *name, const struct store_links *l, char 
 	sqlite3_stmt *s;
 	int rc;
 
+	if (links_unchanged(kind, name, l))
+		return STORE_OK;
 	if ((s = sq_stmt(S_DEL_REFS)) == NULL)
 		return STORE_BUSY;
 	sq_bind_text(s, 1, kind);
@@ -469,7 +542,7 @@ store_changes(int64_t since, int limit, struct store_change *out)
 		sqlite3_bind_int(s, 1, limit);
 		return read_changes(s, limit, out);
 	}
-	if (since < sq_meta_get("events_floor"))
+	if (since < __atomic_load_n(&g.events_floor, __ATOMIC_ACQUIRE))
 		return STORE_GONE;
 	if ((s = sq_stmt(S_CHANGES_AFTER)) == NULL)
 		return STORE_BUSY;

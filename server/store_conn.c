@@ -56,6 +56,10 @@ static const char *const stmt_sql[S_MAX] = {
 	[S_FLOOR] = "SELECT value FROM meta WHERE key = ?1",
 	[S_SET_META] = "UPDATE meta SET value = ?2 WHERE key = ?1",
 	[S_TRIM] = "DELETE FROM changes WHERE rev <= ?1",
+	[S_MAX_REV] = "SELECT max(rev) FROM changes",
+	[S_REFS_OF] = "SELECT to_kind, to_name FROM refs WHERE kind = ?1 AND name = ?2 "
+		      "ORDER BY to_kind, to_name",
+	[S_UNIQUES_OF] = "SELECT key FROM uniques WHERE kind = ?1 AND name = ?2 ORDER BY key",
 	[S_TOK_ADD] = "INSERT INTO tokens (id, prefix, digest, role, node_kind, node, description, "
 		      "created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
 	[S_TOK_FIND] = "SELECT id, role, node, description, created_ms, digest FROM tokens "

@@ -221,3 +221,28 @@ def test_failback_link_follows_requested_holder(admin, trio):
     doc = admin.get(f"/vips/{v}").json()
     assert doc["status"]["preferred"] == b
     assert doc["_links"]["vg:failback"]["name"] == b
+
+
+def test_backend_health_follows_its_check(admin, trio):
+    (a, _, c), agents, v = trio
+    be = admin.backend(v)["name"]
+    chk = admin.check(backend=be)["name"]
+    assert admin.get(f"/backends/{be}").json()["status"]["health"] == "unknown"
+    report(agents[a], checks={chk: {"state": "up", "output": "connected", "at": NOW}})
+    st = admin.get(f"/backends/{be}").json()["status"]
+    assert st["health"] == "up"
+    assert RFC3339.match(st["since"]), st
+    report(agents[a], checks={chk: {"state": "down", "output": "connection refused", "at": NOW}})
+    st = admin.get(f"/backends/{be}").json()["status"]
+    assert st["health"] == "down"
+    assert isinstance(st["reason"], str) and st["reason"], st
+    assert admin.get(f"/checks/{chk}").json()["status"]["results"][a]["state"] == "down"
+
+
+def test_results_for_a_check_the_node_does_not_run_are_ignored(admin, trio):
+    (a, _, c), agents, v = trio  # c is not a member of v
+    be = admin.backend(v)["name"]
+    chk = admin.check(backend=be)["name"]
+    report(agents[c], checks={chk: {"state": "down", "output": "forged", "at": NOW}})
+    assert c not in admin.get(f"/checks/{chk}").json()["status"]["results"]
+    assert admin.get(f"/backends/{be}").json()["status"]["health"] == "unknown"

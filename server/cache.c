@@ -1,0 +1,122 @@
+/* A direct-mapped table of 1024 entries, one lock per 16 slots. */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cache.h"
+
+#define SLOTS 1024
+#define STRIPES 64
+
+struct entry {
+	char *key;
+	int64_t rev;
+	char *text;
+	size_t len;
+	char etag[24];
+	int64_t last_modified_ms;
+	const char *content_type;
+	char *link;
+};
+
+static struct entry table[SLOTS];
+static pthread_mutex_t locks[STRIPES];
+static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+static void
+init_locks(void)
+{
+	for (int i = 0; i < STRIPES; i++)
+		pthread_mutex_init(&locks[i], NULL);
+}
+
+static unsigned
+slot_of(const char *key)
+{
+	uint32_t h = 2166136261u;
+
+	for (const unsigned char *p = (const unsigned char *)key; *p; p++)
+		h = (h ^ *p) * 16777619u;
+	return h % SLOTS;
+}
+
+static char *
+dup_bytes(const char *s, size_t len)
+{
+	char *d = malloc(len + 1);
+
+	if (d != NULL) {
+		memcpy(d, s, len);
+		d[len] = '\0';
+	}
+	return d;
+}
+
+static void
+entry_clear(struct entry *e)
+{
+	free(e->key);
+	free(e->text);
+	free(e->link);
+	memset(e, 0, sizeof(*e));
+}
+
+bool
+cache_get(const char *key, int64_t rev, struct http_response *res)
+{
+	unsigned i = slot_of(key);
+	struct entry *e = &table[i];
+	bool hit = false;
+
+	pthread_once(&once, init_locks);
+	pthread_mutex_lock(&locks[i % STRIPES]);
+	if (e->key != NULL && e->rev == rev && strcmp(e->key, key) == 0) {
+		res->text = dup_bytes(e->text, e->len);
+		res->link_header = e->link ? strdup(e->link) : NULL;
+		hit = res->text != NULL;
+		if (hit) {
+			res->text_len = e->len;
+			memcpy(res->etag, e->etag, sizeof(res->etag));
+			res->last_modified_ms = e->last_modified_ms;
+			res->content_type = e->content_type;
+			res->status = 200;
+		}
+	}
+	pthread_mutex_unlock(&locks[i % STRIPES]);
+	return hit;
+}
+
+void
+cache_put(const char *key, int64_t rev, const struct http_response *res)
+{
+	unsigned i = slot_of(key);
+	struct entry fresh = {0}, old;
+
+	if (res->text == NULL || res->text_len > 4 * 1024 * 1024)
+		return;
+	fresh.key = strdup(key);
+	fresh.text = dup_bytes(res->text, res->text_len);
+	fresh.link = res->link_header ? strdup(res->link_header) : NULL;
+	if (fresh.key == NULL || fresh.text == NULL || (res->link_header && !fresh.link)) {
+		entry_clear(&fresh);
+		return;
+	}
+	fresh.rev = rev;
+	fresh.len = res->text_len;
+	memcpy(fresh.etag, res->etag, sizeof(fresh.etag));
+	fresh.last_modified_ms = res->last_modified_ms;
+	fresh.content_type = res->content_type;
+	pthread_once(&once, init_locks);
+	pthread_mutex_lock(&locks[i % STRIPES]);
+	old = table[i];
+	table[i] = fresh;
+	pthread_mutex_unlock(&locks[i % STRIPES]);
+	entry_clear(&old);
+}
+
+void
+cache_clear(void)
+{
+	for (int i = 0; i < SLOTS; i++)
+		entry_clear(&table[i]);
+}
