@@ -33,7 +33,7 @@ usage(FILE *f)
 		"status report (default 10)\n"
 		"  --require-if-match     refuse writes to existing resources without If-Match "
 		"(428)\n"
-		"  --threads N            HTTP worker threads (default 2)\n"
+		"  --threads N            HTTP worker threads (default 4: writers that wait for the\n                         disk share one sync)\n"
 		"  --events-keep N        change-feed entries kept for /events (default 10000)\n"
 		"  --max-parked N         long-polls waiting at once before 429 (default: 3/4 of "
 		"the\n                         connection limit, which follows RLIMIT_NOFILE)\n"
@@ -140,7 +140,7 @@ main(int argc, char **argv)
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
 	};
-	struct server_config cfg = {.threads = 2, .agent_timeout_ms = 10000};
+	struct server_config cfg = {.threads = 4, .agent_timeout_ms = 10000};
 	const char *listen = "127.0.0.1:8080", *db = "./vigil.db", *cert = NULL, *key = NULL;
 	long events_keep = 10000;
 	char err[512], token_path[4200];

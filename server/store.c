@@ -1,11 +1,14 @@
 /* SQLite behind the store interface: objects with their refs and unique keys, the write
  * transaction (one writer at a time, durable before it is acknowledged) and the change feed.
  * Connections and statements live in store_conn.c, tokens in store_token.c. */
+#include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "store.h"
 #include "store_sql.h"
@@ -22,6 +25,19 @@ static struct {
 	char tx_last_name[STORE_NAME_MAX];
 } g = {
 	.write_lock = PTHREAD_MUTEX_INITIALIZER,
+};
+
+/* Group commit state (see durable()). */
+static struct {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	int64_t synced; /* every revision up to this one is on stable storage */
+	bool syncing;
+	int wal_fd;
+} dur = {
+	.lock = PTHREAD_MUTEX_INITIALIZER,
+	.cond = PTHREAD_COND_INITIALIZER,
+	.wal_fd = -1,
 };
 int
 store_open(const char *path, int64_t events_keep, store_notify_fn notify, char *err,
@@ -43,6 +59,18 @@ store_open(const char *path, int64_t events_keep, store_notify_fn notify, char *
 		sq_done(s);
 	__atomic_store_n(&g.revision, rev, __ATOMIC_RELEASE);
 	g.events_floor = sq_meta_get("events_floor");
+	/* The WAL exists while any connection is open (ours stays open until store_close); an fd
+	 * of our own lets durable() sync it. */
+	char wal[4200];
+	snprintf(wal, sizeof(wal), "%s-wal", path);
+	if (dur.wal_fd >= 0)
+		close(dur.wal_fd);
+	dur.wal_fd = open(wal, O_RDONLY | O_CLOEXEC);
+	dur.synced = rev;
+	if (dur.wal_fd < 0) {
+		snprintf(err, errlen, "%s: %s", wal, strerror(errno));
+		return STORE_ERROR;
+	}
 	return STORE_OK;
 }
 
@@ -188,10 +216,43 @@ meta_set(const char *key, int64_t v)
 	return sq_exec(s);
 }
 
+/*
+ * Group commit: returns once every revision up to rev is on stable storage. The first waiter
+ * fdatasyncs the WAL for everything committed so far; writers that committed meanwhile wait for
+ * that sync instead of issuing their own. Returns a store_rc (STORE_BUSY when the sync fails).
+ */
+static int
+durable(int64_t rev)
+{
+	int rc = STORE_OK;
+
+	pthread_mutex_lock(&dur.lock);
+	while (dur.synced < rev && rc == STORE_OK) {
+		if (dur.syncing) {
+			pthread_cond_wait(&dur.cond, &dur.lock);
+			continue;
+		}
+		dur.syncing = true;
+		int64_t target = __atomic_load_n(&g.revision, __ATOMIC_ACQUIRE);
+		pthread_mutex_unlock(&dur.lock);
+		int ok = dur.wal_fd >= 0 && fdatasync(dur.wal_fd) == 0;
+		pthread_mutex_lock(&dur.lock);
+		dur.syncing = false;
+		if (ok && target > dur.synced)
+			dur.synced = target;
+		if (!ok)
+			rc = STORE_BUSY;
+		pthread_cond_broadcast(&dur.cond);
+	}
+	pthread_mutex_unlock(&dur.lock);
+	return rc;
+}
+
 int
 store_commit(void)
 {
 	int64_t rev = g.tx_rev;
+	bool changed = rev != g.tx_start_rev;
 	int rc = STORE_OK;
 
 	/* Trim the feed in batches (an eighth of what is kept), so that a commit usually touches
@@ -223,7 +284,11 @@ store_commit(void)
 	if (rev != g.tx_start_rev)
 		__atomic_store_n(&g.revision, rev, __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&g.write_lock);
-	if (rev != g.tx_start_rev && g.notify != NULL)
+	if (!changed)
+		return STORE_OK;
+	if ((rc = durable(rev)) != STORE_OK)
+		return rc;
+	if (g.notify != NULL)
 		g.notify(rev);
 	return STORE_OK;
 }

@@ -1,6 +1,8 @@
 /* The store's connections: one per thread (WAL lets readers run beside the writer), each with
- * its statements prepared once, the pragmas that make writes durable (synchronous=FULL) and
- * references enforced (foreign_keys), and the embedded migrations applied by user_version. */
+ * its statements prepared once, references enforced (foreign_keys), and the embedded migrations
+ * applied by user_version. Durability: SQLite itself does not sync at commit
+ * (synchronous=NORMAL); store.c syncs the WAL before any write is acknowledged, one fdatasync
+ * shared by the writers that committed meanwhile (group commit). */
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -132,7 +134,7 @@ conn_open(char *err, size_t errlen)
 		return NULL;
 	}
 	sqlite3_busy_timeout(c->db, 5000);
-	if (sqlite3_exec(c->db, "PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;", NULL, NULL,
+	if (sqlite3_exec(c->db, "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;", NULL, NULL,
 			 NULL) != SQLITE_OK) {
 		snprintf(err, errlen, "%.200s: %.200s", c_g.path, sqlite3_errmsg(c->db));
 		conn_free(c);
@@ -324,6 +326,12 @@ sq_connect(const char *path, char *err, size_t errlen)
 		return STORE_ERROR;
 	}
 	return migrate(c->db, err, errlen);
+}
+
+const char *
+sq_path(void)
+{
+	return c_g.path;
 }
 
 int

@@ -66,6 +66,8 @@ int sq_rc(int sqlite_rc);
 int sq_count(enum stmt_id id, const char *a, const char *b, const char *c);
 /* Rows changed by this thread's last statement. */
 int sq_changes(void);
+/* The database file's path. */
+const char *sq_path(void);
 int64_t sq_meta_get(const char *key);
 int64_t sq_now_ms(void);
 
