@@ -133,9 +133,8 @@ retry_later(struct agent *a, void (*what)(struct agent *), const char *why)
 static const char *
 link_of(json_t *doc, const char *rel)
 {
-	return json_string_value(json_object_get(json_object_get(json_object_get(doc, "_links"),
-								 rel),
-						 "href"));
+	return json_string_value(
+	    json_object_get(json_object_get(json_object_get(doc, "_links"), rel), "href"));
 }
 
 static void
@@ -240,9 +239,9 @@ status_report(struct agent *a)
 					    e == VRRP_PKT_ERROR_MAX ? "unknown_vrid"
 								    : vrrp_pkt_error_str(e),
 					    json_integer((json_int_t)a->env.drops[e]));
-	json_t *r = json_pack("{s:s, s:o, s:o, s:O, s:o}", "agent_version", AGENT_VERSION, "vrrp",
-			      vrrp, "vips_held", held, "moves_done", a->env.moves_done, "counters",
-			      counters);
+	json_t *r =
+	    json_pack("{s:s, s:o, s:o, s:O, s:o}", "agent_version", AGENT_VERSION, "vrrp", vrrp,
+		      "vips_held", held, "moves_done", a->env.moves_done, "counters", counters);
 	if (a->env.last_transition)
 		json_object_set(r, "last_transition", a->env.last_transition);
 	if (a->nonlocal >= 0)

@@ -8,12 +8,12 @@
 #define AGENT_VERSION "0.1.0"
 
 struct agent_options {
-	const char *server;	/* root URL of vigild */
-	const char *node;	/* our node's name */
-	const char *token;	/* bearer secret */
-	const char *state_dir;	/* where the last config and carried-out moves are kept */
-	int heartbeat_ms;	/* status PUT period */
-	int poll_wait_s;	/* long-poll wait */
+	const char *server;    /* root URL of vigild */
+	const char *node;      /* our node's name */
+	const char *token;     /* bearer secret */
+	const char *state_dir; /* where the last config and carried-out moves are kept */
+	int heartbeat_ms;      /* status PUT period */
+	int poll_wait_s;       /* long-poll wait */
 };
 
 /* Runs the agent until SIGTERM or SIGINT (then releases every VIP with a priority-0 advert).

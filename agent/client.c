@@ -102,8 +102,8 @@ collect(struct client *c)
 				break;
 			}
 		c->pending--;
-		struct client_response resp = {.body = r->resp ? r->resp : "", .len = r->resp_len,
-					       .etag = r->etag};
+		struct client_response resp = {
+		    .body = r->resp ? r->resp : "", .len = r->resp_len, .etag = r->etag};
 		if (rc == CURLE_OK)
 			curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &resp.status);
 		else

@@ -30,8 +30,9 @@ void client_free(struct client *c);
  * NULL; body (JSON, copied) may be NULL; timeout_ms bounds the whole request. fn is called once,
  * from the loop, unless client_free comes first. Returns 0 or -1.
  */
-int client_request(struct client *c, const char *method, const char *href, const char *if_none_match,
-		   const char *body, long timeout_ms, client_done_fn fn, void *arg);
+int client_request(struct client *c, const char *method, const char *href,
+		   const char *if_none_match, const char *body, long timeout_ms, client_done_fn fn,
+		   void *arg);
 
 /* Requests still running. */
 int client_pending(const struct client *c);

@@ -57,8 +57,8 @@ send_advert(struct instance *in, uint8_t priority)
 	vrrp_advert_fill(&in->vr, priority, &adv);
 	vrrp_io_group(in->prefix.addr.family, &group);
 	len = vrrp_packet_encode(&adv, &in->vr.cfg.primary, &group, buf, sizeof(buf));
-	if (len < 0 || vrrp_io_send(sock_of(in), in->ifc.ifindex, &in->vr.cfg.primary, buf,
-				    (size_t)len) != 0)
+	if (len < 0 ||
+	    vrrp_io_send(sock_of(in), in->ifc.ifindex, &in->vr.cfg.primary, buf, (size_t)len) != 0)
 		fprintf(stderr, "vigil-agent: %s: cannot send advertisement\n", in->name);
 }
 
@@ -87,8 +87,8 @@ set_addr(struct instance *in, bool add)
 		     : nl_ifaddr_del(in->env->nl, in->ifc.ifindex, &in->prefix, err, sizeof(err));
 
 	if (rc != 0)
-		fprintf(stderr, "vigil-agent: %s: %s address: %s\n", in->name, add ? "add" : "remove",
-			err);
+		fprintf(stderr, "vigil-agent: %s: %s address: %s\n", in->name,
+			add ? "add" : "remove", err);
 }
 
 static void
@@ -103,9 +103,9 @@ transition(struct instance *in, const struct vrrp_action *a)
 	gmtime_r(&t.tv_sec, &tm);
 	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	json_decref(env->last_transition);
-	env->last_transition = json_pack("{s:s, s:s, s:s, s:s, s:s}", "vip", in->name, "from",
-					 vrrp_state_str(a->from), "to", vrrp_state_str(a->to),
-					 "reason", vrrp_reason_str(a->reason), "at", ts);
+	env->last_transition =
+	    json_pack("{s:s, s:s, s:s, s:s, s:s}", "vip", in->name, "from", vrrp_state_str(a->from),
+		      "to", vrrp_state_str(a->to), "reason", vrrp_reason_str(a->reason), "at", ts);
 	fprintf(stderr, "vigil-agent: %s: %s -> %s (%s)\n", in->name, vrrp_state_str(a->from),
 		vrrp_state_str(a->to), vrrp_reason_str(a->reason));
 }
@@ -119,16 +119,25 @@ run(struct instance *in, struct vrrp_actions *acts)
 	for (unsigned i = 0; i < acts->n; i++) {
 		const struct vrrp_action *a = &acts->list[i];
 		switch (a->type) {
-		case VRRP_ACT_ADD_VIP: set_addr(in, true); break;
-		case VRRP_ACT_DEL_VIP: set_addr(in, false); break;
-		case VRRP_ACT_SEND_GARP: announce(in); break;
-		case VRRP_ACT_SEND_ADVERT: send_advert(in, a->priority); break;
+		case VRRP_ACT_ADD_VIP:
+			set_addr(in, true);
+			break;
+		case VRRP_ACT_DEL_VIP:
+			set_addr(in, false);
+			break;
+		case VRRP_ACT_SEND_GARP:
+			announce(in);
+			break;
+		case VRRP_ACT_SEND_ADVERT:
+			send_advert(in, a->priority);
+			break;
 		case VRRP_ACT_STATE_CHANGED:
 			transition(in, a);
 			report = true;
 			break;
 		case VRRP_ACT_MOVE_DONE:
-			json_object_set_new(in->env->moves_done, in->name, json_integer(a->move_id));
+			json_object_set_new(in->env->moves_done, in->name,
+					    json_integer(a->move_id));
 			report = true;
 			break;
 		}
@@ -185,9 +194,9 @@ move_priority(json_t *v)
 	json_t *p;
 	size_t i;
 
-	json_array_foreach(json_object_get(v, "peers"), i, p)
-		if (json_integer_value(json_object_get(p, "priority")) >= best)
-			best = json_integer_value(json_object_get(p, "priority")) + 1;
+	json_array_foreach(json_object_get(v, "peers"), i,
+			   p) if (json_integer_value(json_object_get(p, "priority")) >= best) best =
+	    json_integer_value(json_object_get(p, "priority")) + 1;
 	return (uint8_t)(best > 254 ? 254 : best < 1 ? 1 : best);
 }
 
@@ -253,7 +262,8 @@ create(struct inst_env *env, json_t *v)
 	in->vr.move_done_id = json_integer_value(json_object_get(env->moves_done, name));
 	/* On start we hold nothing: an address left behind (a crash, a reboot) goes. */
 	if (nl_ifaddr_present(env->nl, in->ifc.ifindex, &in->prefix, 1, &present, err,
-			      sizeof(err)) == 0 && present)
+			      sizeof(err)) == 0 &&
+	    present)
 		set_addr(in, false);
 	if (sock_of(in) < 0 ||
 	    vrrp_io_join(sock_of(in), in->prefix.addr.family, in->ifc.ifindex) != 0) {
@@ -298,13 +308,15 @@ inst_apply(struct inst_env *env, struct instance *tab[], int *n, json_t *config)
 			struct addr_prefix p;
 			char err[200];
 			const char *ifname = json_string_value(json_object_get(v, "interface"));
-			bool same = ifname && strcmp(ifname, in->ifname) == 0 &&
-				    addr_parse_prefix(json_string_value(json_object_get(v, "address")),
-						      &p) == 0 &&
-				    addr_equal(&p.addr, &in->prefix.addr) &&
-				    p.prefix_len == in->prefix.prefix_len;
+			bool same =
+			    ifname && strcmp(ifname, in->ifname) == 0 &&
+			    addr_parse_prefix(json_string_value(json_object_get(v, "address")),
+					      &p) == 0 &&
+			    addr_equal(&p.addr, &in->prefix.addr) &&
+			    p.prefix_len == in->prefix.prefix_len;
 			if (same && make_config(in, v, &cfg, err, sizeof(err)) == 0 &&
-			    vrrp_update_config(&in->vr, &cfg, now(), &acts, err, sizeof(err)) == 0) {
+			    vrrp_update_config(&in->vr, &cfg, now(), &acts, err, sizeof(err)) ==
+				0) {
 				run(in, &acts);
 			} else {
 				destroy(in);
@@ -357,7 +369,8 @@ inst_receive(struct inst_env *env, struct instance *tab[], int n, int fd, int fa
 			continue;
 		}
 		for (int k = 0; k < n; k++)
-			if (tab[k]->ifc.ifindex == rx.ifindex && tab[k]->vr.cfg.vrid == rx.payload[1] &&
+			if (tab[k]->ifc.ifindex == rx.ifindex &&
+			    tab[k]->vr.cfg.vrid == rx.payload[1] &&
 			    tab[k]->prefix.addr.family == family)
 				in = tab[k];
 		if (in == NULL) {

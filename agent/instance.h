@@ -22,8 +22,8 @@ struct inst_env {
 	int arp_fd;
 	const char *node;
 	unsigned long drops[VRRP_PKT_ERROR_MAX + 1]; /* + 1: unknown VRID */
-	json_t *moves_done;	 /* {vip: id}, owned here, persisted by the agent */
-	json_t *last_transition; /* owned, or NULL */
+	json_t *moves_done;	    /* {vip: id}, owned here, persisted by the agent */
+	json_t *last_transition;    /* owned, or NULL */
 	void (*changed)(void *arg); /* state, move or transition changed: report and persist */
 	void *changed_arg;
 };

@@ -9,19 +9,19 @@
 static void
 usage(FILE *f)
 {
-	fprintf(f,
-		"usage: vigil-agent --server URL --node NAME --token-file PATH [options]\n"
-		"  --server URL         vigild's root URL, e.g. http://198.18.0.1:8080 (the agent\n"
-		"                       finds everything else by following links)\n"
-		"  --node NAME          this node's name in vigild\n"
-		"  --token-file PATH    file holding this node's agent token\n"
-		"  --state-dir DIR      where the last config and carried-out moves are kept, so a\n"
-		"                       restart serves without the server (default "
-		"/var/lib/vigil-agent)\n"
-		"  --heartbeat-ms N     status report period (default 2000)\n"
-		"  --poll-wait S        config long-poll wait in seconds (default 60)\n"
-		"  --help               this text\n"
-		"  --version            print the version\n");
+	fprintf(
+	    f, "usage: vigil-agent --server URL --node NAME --token-file PATH [options]\n"
+	       "  --server URL         vigild's root URL, e.g. http://198.18.0.1:8080 (the agent\n"
+	       "                       finds everything else by following links)\n"
+	       "  --node NAME          this node's name in vigild\n"
+	       "  --token-file PATH    file holding this node's agent token\n"
+	       "  --state-dir DIR      where the last config and carried-out moves are kept, so a\n"
+	       "                       restart serves without the server (default "
+	       "/var/lib/vigil-agent)\n"
+	       "  --heartbeat-ms N     status report period (default 2000)\n"
+	       "  --poll-wait S        config long-poll wait in seconds (default 60)\n"
+	       "  --help               this text\n"
+	       "  --version            print the version\n");
 }
 
 /* Reads the first line of path into buf. Returns 0 or -1. */
@@ -47,33 +47,51 @@ int
 main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{"server", required_argument, NULL, 's'},
-		{"node", required_argument, NULL, 'n'},
-		{"token-file", required_argument, NULL, 't'},
-		{"state-dir", required_argument, NULL, 'd'},
-		{"heartbeat-ms", required_argument, NULL, 'b'},
-		{"poll-wait", required_argument, NULL, 'w'},
-		{"help", no_argument, NULL, 'h'},
-		{"version", no_argument, NULL, 'V'},
-		{NULL, 0, NULL, 0},
+	    {"server", required_argument, NULL, 's'},
+	    {"node", required_argument, NULL, 'n'},
+	    {"token-file", required_argument, NULL, 't'},
+	    {"state-dir", required_argument, NULL, 'd'},
+	    {"heartbeat-ms", required_argument, NULL, 'b'},
+	    {"poll-wait", required_argument, NULL, 'w'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},
+	    {NULL, 0, NULL, 0},
 	};
-	struct agent_options opt = {.state_dir = "/var/lib/vigil-agent", .heartbeat_ms = 2000,
-				    .poll_wait_s = 60};
+	struct agent_options opt = {
+	    .state_dir = "/var/lib/vigil-agent", .heartbeat_ms = 2000, .poll_wait_s = 60};
 	const char *token_file = NULL;
 	char token[600];
 	int c;
 
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (c) {
-		case 's': opt.server = optarg; break;
-		case 'n': opt.node = optarg; break;
-		case 't': token_file = optarg; break;
-		case 'd': opt.state_dir = optarg; break;
-		case 'b': opt.heartbeat_ms = atoi(optarg); break;
-		case 'w': opt.poll_wait_s = atoi(optarg); break;
-		case 'h': usage(stdout); return 0;
-		case 'V': printf("vigil-agent %s\n", AGENT_VERSION); return 0;
-		default: usage(stderr); return 2;
+		case 's':
+			opt.server = optarg;
+			break;
+		case 'n':
+			opt.node = optarg;
+			break;
+		case 't':
+			token_file = optarg;
+			break;
+		case 'd':
+			opt.state_dir = optarg;
+			break;
+		case 'b':
+			opt.heartbeat_ms = atoi(optarg);
+			break;
+		case 'w':
+			opt.poll_wait_s = atoi(optarg);
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf("vigil-agent %s\n", AGENT_VERSION);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
 		}
 	}
 	if (optind != argc || !opt.server || !opt.node || !token_file || opt.heartbeat_ms < 100 ||

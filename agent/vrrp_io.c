@@ -62,7 +62,8 @@ membership(int fd, int family, int ifindex, bool join)
 			       sizeof(m)) == 0)
 			return 0;
 	} else {
-		struct ipv6_mreq m = {.ipv6mr_multiaddr = g.u.v6, .ipv6mr_interface = (unsigned)ifindex};
+		struct ipv6_mreq m = {.ipv6mr_multiaddr = g.u.v6,
+				      .ipv6mr_interface = (unsigned)ifindex};
 		if (setsockopt(fd, IPPROTO_IPV6, join ? IPV6_ADD_MEMBERSHIP : IPV6_DROP_MEMBERSHIP,
 			       &m, sizeof(m)) == 0)
 			return 0;
@@ -93,8 +94,8 @@ vrrp_io_send(int fd, int ifindex, const struct addr *src, const uint8_t *msg, si
 	} ctl;
 	struct sockaddr_storage to = {0};
 	struct iovec iov = {(void *)msg, len};
-	struct msghdr mh = {.msg_name = &to, .msg_iov = &iov, .msg_iovlen = 1,
-			    .msg_control = ctl.buf};
+	struct msghdr mh = {
+	    .msg_name = &to, .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf};
 	struct cmsghdr *cm;
 	struct addr g;
 
@@ -137,8 +138,11 @@ vrrp_io_recv(int fd, int family, uint8_t *buf, size_t buflen, struct vrrp_rx *rx
 	} ctl;
 	struct sockaddr_storage from;
 	struct iovec iov = {buf, buflen};
-	struct msghdr mh = {.msg_name = &from, .msg_namelen = sizeof(from), .msg_iov = &iov,
-			    .msg_iovlen = 1, .msg_control = ctl.buf,
+	struct msghdr mh = {.msg_name = &from,
+			    .msg_namelen = sizeof(from),
+			    .msg_iov = &iov,
+			    .msg_iovlen = 1,
+			    .msg_control = ctl.buf,
 			    .msg_controllen = sizeof(ctl.buf)};
 	ssize_t n = recvmsg(fd, &mh, MSG_DONTWAIT);
 

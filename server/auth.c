@@ -11,8 +11,8 @@
 #include "store.h"
 
 static const char *const role_names[] = {
-	[ROLE_NONE] = "none",	      [ROLE_AGENT] = "agent", [ROLE_VIEWER] = "viewer",
-	[ROLE_OPERATOR] = "operator", [ROLE_ADMIN] = "admin",
+    [ROLE_NONE] = "none",	  [ROLE_AGENT] = "agent", [ROLE_VIEWER] = "viewer",
+    [ROLE_OPERATOR] = "operator", [ROLE_ADMIN] = "admin",
 };
 
 const char *

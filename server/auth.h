@@ -15,7 +15,8 @@ int auth_resolve(const char *authorization, struct principal *who);
 
 /* SHA-256 of a secret. */
 int auth_digest(const char *secret, unsigned char out[32]);
-/* Fills out (AUTH_SECRET_LEN + 1) with a fresh random secret, and id (len >= 17) with a random id. */
+/* Fills out (AUTH_SECRET_LEN + 1) with a fresh random secret, and id (len >= 17) with a random id.
+ */
 int auth_new_secret(char *out, size_t len);
 int auth_new_id(char *out, size_t len);
 

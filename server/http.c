@@ -105,25 +105,44 @@ static const char *
 status_title(int status)
 {
 	switch (status) {
-	case 400: return "Bad Request";
-	case 401: return "Unauthorized";
-	case 403: return "Forbidden";
-	case 404: return "Not Found";
-	case 405: return "Method Not Allowed";
-	case 406: return "Not Acceptable";
-	case 409: return "Conflict";
-	case 410: return "Gone";
-	case 412: return "Precondition Failed";
-	case 413: return "Content Too Large";
-	case 414: return "URI Too Long";
-	case 415: return "Unsupported Media Type";
-	case 422: return "Unprocessable Content";
-	case 428: return "Precondition Required";
-	case 429: return "Too Many Requests";
-	case 500: return "Internal Server Error";
-	case 501: return "Not Implemented";
-	case 503: return "Service Unavailable";
-	default: return "Error";
+	case 400:
+		return "Bad Request";
+	case 401:
+		return "Unauthorized";
+	case 403:
+		return "Forbidden";
+	case 404:
+		return "Not Found";
+	case 405:
+		return "Method Not Allowed";
+	case 406:
+		return "Not Acceptable";
+	case 409:
+		return "Conflict";
+	case 410:
+		return "Gone";
+	case 412:
+		return "Precondition Failed";
+	case 413:
+		return "Content Too Large";
+	case 414:
+		return "URI Too Long";
+	case 415:
+		return "Unsupported Media Type";
+	case 422:
+		return "Unprocessable Content";
+	case 428:
+		return "Precondition Required";
+	case 429:
+		return "Too Many Requests";
+	case 500:
+		return "Internal Server Error";
+	case 501:
+		return "Not Implemented";
+	case 503:
+		return "Service Unavailable";
+	default:
+		return "Error";
 	}
 }
 
@@ -154,8 +173,7 @@ http_problem(struct http_response *res, const struct http_request *req, int stat
 }
 
 int
-http_problem_validation(struct http_response *res, const struct http_request *req,
-			struct verr *e)
+http_problem_validation(struct http_response *res, const struct http_request *req, struct verr *e)
 {
 	size_t n = e->list ? json_array_size(e->list) : 0;
 	json_t *first = n ? json_array_get(e->list, 0) : NULL;
@@ -175,8 +193,8 @@ http_allow_string(unsigned mask, char *buf, size_t len)
 	static const struct {
 		unsigned bit;
 		const char *name;
-	} names[] = {{HTTP_GET, "GET"},     {HTTP_HEAD, "HEAD"},     {HTTP_POST, "POST"},
-		     {HTTP_PUT, "PUT"},     {HTTP_PATCH, "PATCH"},   {HTTP_DELETE, "DELETE"},
+	} names[] = {{HTTP_GET, "GET"},	       {HTTP_HEAD, "HEAD"},   {HTTP_POST, "POST"},
+		     {HTTP_PUT, "PUT"},	       {HTTP_PATCH, "PATCH"}, {HTTP_DELETE, "DELETE"},
 		     {HTTP_OPTIONS, "OPTIONS"}};
 	size_t o = 0;
 
@@ -228,15 +246,11 @@ json_depth(const json_t *v)
 	json_t *c;
 
 	if (json_is_object(v)) {
-		json_object_foreach((json_t *)v, k, c)
-			if ((d = json_depth(c)) > max)
-				max = d;
+		json_object_foreach((json_t *)v, k, c) if ((d = json_depth(c)) > max) max = d;
 		return max + 1;
 	}
 	if (json_is_array(v)) {
-		json_array_foreach(v, i, c)
-			if ((d = json_depth(c)) > max)
-				max = d;
+		json_array_foreach(v, i, c) if ((d = json_depth(c)) > max) max = d;
 		return max + 1;
 	}
 	return 0;
@@ -252,8 +266,8 @@ http_parse_body(const struct http_request *req, struct http_response *res, bool 
 	media_type(req->content_type ? req->content_type : "", mt, sizeof(mt));
 	if (merge_patch ? strcmp(mt, MT_MERGE_PATCH) != 0
 			: strcmp(mt, MT_JSON) != 0 && strcmp(mt, MT_HAL) != 0) {
-		http_problem(res, req, 415, "unsupported-media-type",
-			     "send the body as %s", merge_patch ? MT_MERGE_PATCH : MT_JSON);
+		http_problem(res, req, 415, "unsupported-media-type", "send the body as %s",
+			     merge_patch ? MT_MERGE_PATCH : MT_JSON);
 		if (merge_patch) {
 			res->extra_name = "Accept-Patch";
 			res->extra_value = MT_MERGE_PATCH;
@@ -357,7 +371,8 @@ http_check_write_preconditions(const struct http_request *req, struct http_respo
 			     exists ? etag : "");
 		return -1;
 	}
-	if (req->if_none_match != NULL && etag_list_matches(req->if_none_match, etag, exists, true)) {
+	if (req->if_none_match != NULL &&
+	    etag_list_matches(req->if_none_match, etag, exists, true)) {
 		http_problem(res, req, 412, "precondition-failed",
 			     "the resource exists and If-None-Match forbids replacing it");
 		return -1;
@@ -404,9 +419,9 @@ hal_link_templated(json_t *repr, const char *rel, const char *href)
 void
 hal_add_curies(json_t *repr)
 {
-	json_object_set_new(hal_links(repr), "curies",
-			    json_pack("[{s:s, s:s, s:b}]", "name", "vg", "href", "/rels/{rel}",
-				      "templated", 1));
+	json_object_set_new(
+	    hal_links(repr), "curies",
+	    json_pack("[{s:s, s:s, s:b}]", "name", "vg", "href", "/rels/{rel}", "templated", 1));
 }
 
 void

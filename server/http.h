@@ -57,21 +57,21 @@ struct http_request {
 /* What a handler answers. Owned members are freed by http_response_clear(). */
 struct http_response {
 	int status;
-	json_t *body;             /* owned; JSON body (HAL or problem) */
-	char *text;               /* owned; non-JSON body (text/plain, text/html, yaml) */
+	json_t *body; /* owned; JSON body (HAL or problem) */
+	char *text;   /* owned; non-JSON body (text/plain, text/html, yaml) */
 	size_t text_len;
 	const char *content_type; /* static string; NULL: negotiated JSON type */
 	bool is_problem;
-	char etag[24];            /* "\"hex\"" ; computed from the body when empty on 200 GET */
+	char etag[24];		  /* "\"hex\"" ; computed from the body when empty on 200 GET */
 	int64_t last_modified_ms; /* 0: no Last-Modified */
-	char *location;           /* owned */
-	char *link_header;        /* owned; RFC 8288 Link value */
-	char allow[80];           /* Allow header (405, OPTIONS) */
-	const char *extra_name;   /* one extra header, static strings (Accept-Patch, ...) */
+	char *location;		  /* owned */
+	char *link_header;	  /* owned; RFC 8288 Link value */
+	char allow[80];		  /* Allow header (405, OPTIONS) */
+	const char *extra_name;	  /* one extra header, static strings (Accept-Patch, ...) */
 	const char *extra_value;
-	bool no_cache_headers;    /* true for errors and writes: no ETag/Cache-Control */
-	bool nothing_yet;         /* a feed with nothing new: a long-poll keeps waiting */
-	const char *csp;          /* Content-Security-Policy (static string), for pages */
+	bool no_cache_headers; /* true for errors and writes: no ETag/Cache-Control */
+	bool nothing_yet;      /* a feed with nothing new: a long-poll keeps waiting */
+	const char *csp;       /* Content-Security-Policy (static string), for pages */
 };
 
 /* Media types this server speaks. */
@@ -135,9 +135,9 @@ int http_check_write_preconditions(const struct http_request *req, struct http_r
 				   bool exists, const char *etag);
 
 /* HAL helpers. All return the new object (owned by its parent once added). */
-json_t *hal_links(json_t *repr);                       /* gets or creates repr._links */
+json_t *hal_links(json_t *repr); /* gets or creates repr._links */
 void hal_link(json_t *repr, const char *rel, const char *href_fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 void hal_link_templated(json_t *repr, const char *rel, const char *href);
 void hal_add_curies(json_t *repr);
 /* Appends {href, name, title} to the array at rel (creating it). title may be NULL. */

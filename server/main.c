@@ -1,4 +1,5 @@
-/* vigild: flags, start-up (store, bootstrap token, listener) and an orderly stop on SIGTERM/SIGINT. */
+/* vigild: flags, start-up (store, bootstrap token, listener) and an orderly stop on SIGTERM/SIGINT.
+ */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
@@ -19,28 +20,30 @@
 static void
 usage(FILE *f)
 {
-	fprintf(f,
-		"usage: vigild [options]\n"
-		"  --listen ADDR:PORT     address to serve on (default 127.0.0.1:8080; IPv6 as "
-		"[::1]:8080)\n"
-		"  --db PATH              SQLite database file (default ./vigil.db); on first start\n"
-		"                         without VIGIL_ADMIN_TOKEN an admin token is written to\n"
-		"                         PATH.admin-token (mode 0600)\n"
-		"  --tls-cert PEM         serve HTTPS with this certificate (needs --tls-key)\n"
-		"  --tls-key PEM          private key for --tls-cert\n"
-		"  --cors-origin ORIGIN   allow browser pages from ORIGIN (repeatable)\n"
-		"  --agent-timeout SEC    mark a node's agent down after SEC seconds without a "
-		"status report (default 10)\n"
-		"  --require-if-match     refuse writes to existing resources without If-Match "
-		"(428)\n"
-		"  --threads N            HTTP worker threads (default 4: writers that wait for the\n                         disk share one sync)\n"
-		"  --events-keep N        change-feed entries kept for /events (default 10000)\n"
-		"  --max-parked N         long-polls waiting at once before 429 (default: 3/4 of "
-		"the\n                         connection limit, which follows RLIMIT_NOFILE)\n"
-		"  --help                 this text\n"
-		"  --version              print the version\n"
-		"environment:\n"
-		"  VIGIL_ADMIN_TOKEN      an admin token with this secret exists after start\n");
+	fprintf(
+	    f,
+	    "usage: vigild [options]\n"
+	    "  --listen ADDR:PORT     address to serve on (default 127.0.0.1:8080; IPv6 as "
+	    "[::1]:8080)\n"
+	    "  --db PATH              SQLite database file (default ./vigil.db); on first start\n"
+	    "                         without VIGIL_ADMIN_TOKEN an admin token is written to\n"
+	    "                         PATH.admin-token (mode 0600)\n"
+	    "  --tls-cert PEM         serve HTTPS with this certificate (needs --tls-key)\n"
+	    "  --tls-key PEM          private key for --tls-cert\n"
+	    "  --cors-origin ORIGIN   allow browser pages from ORIGIN (repeatable)\n"
+	    "  --agent-timeout SEC    mark a node's agent down after SEC seconds without a "
+	    "status report (default 10)\n"
+	    "  --require-if-match     refuse writes to existing resources without If-Match "
+	    "(428)\n"
+	    "  --threads N            HTTP worker threads (default 4: writers that wait for the\n  "
+	    "                       disk share one sync)\n"
+	    "  --events-keep N        change-feed entries kept for /events (default 10000)\n"
+	    "  --max-parked N         long-polls waiting at once before 429 (default: 3/4 of "
+	    "the\n                         connection limit, which follows RLIMIT_NOFILE)\n"
+	    "  --help                 this text\n"
+	    "  --version              print the version\n"
+	    "environment:\n"
+	    "  VIGIL_ADMIN_TOKEN      an admin token with this secret exists after start\n");
 }
 
 /* Parses "A.B.C.D:PORT" or "[V6]:PORT" into ss. Returns 0 or -1. */
@@ -126,19 +129,19 @@ int
 main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{"listen", required_argument, NULL, 'l'},
-		{"db", required_argument, NULL, 'd'},
-		{"tls-cert", required_argument, NULL, 'c'},
-		{"tls-key", required_argument, NULL, 'k'},
-		{"cors-origin", required_argument, NULL, 'o'},
-		{"agent-timeout", required_argument, NULL, 'a'},
-		{"require-if-match", no_argument, NULL, 'r'},
-		{"threads", required_argument, NULL, 't'},
-		{"events-keep", required_argument, NULL, 'e'},
-		{"max-parked", required_argument, NULL, 'm'},
-		{"help", no_argument, NULL, 'h'},
-		{"version", no_argument, NULL, 'V'},
-		{NULL, 0, NULL, 0},
+	    {"listen", required_argument, NULL, 'l'},
+	    {"db", required_argument, NULL, 'd'},
+	    {"tls-cert", required_argument, NULL, 'c'},
+	    {"tls-key", required_argument, NULL, 'k'},
+	    {"cors-origin", required_argument, NULL, 'o'},
+	    {"agent-timeout", required_argument, NULL, 'a'},
+	    {"require-if-match", no_argument, NULL, 'r'},
+	    {"threads", required_argument, NULL, 't'},
+	    {"events-keep", required_argument, NULL, 'e'},
+	    {"max-parked", required_argument, NULL, 'm'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},
+	    {NULL, 0, NULL, 0},
 	};
 	struct server_config cfg = {.threads = 4, .agent_timeout_ms = 10000};
 	const char *listen = "127.0.0.1:8080", *db = "./vigil.db", *cert = NULL, *key = NULL;
@@ -149,22 +152,46 @@ main(int argc, char **argv)
 
 	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (opt) {
-		case 'l': listen = optarg; break;
-		case 'd': db = optarg; break;
-		case 'c': cert = optarg; break;
-		case 'k': key = optarg; break;
+		case 'l':
+			listen = optarg;
+			break;
+		case 'd':
+			db = optarg;
+			break;
+		case 'c':
+			cert = optarg;
+			break;
+		case 'k':
+			key = optarg;
+			break;
 		case 'o':
 			if (http_opts.n_cors_origins < 16)
 				http_opts.cors_origins[http_opts.n_cors_origins++] = optarg;
 			break;
-		case 'a': cfg.agent_timeout_ms = atol(optarg) * 1000; break;
-		case 'r': http_opts.require_if_match = true; break;
-		case 't': cfg.threads = (unsigned)atoi(optarg); break;
-		case 'e': events_keep = atol(optarg); break;
-		case 'm': cfg.max_parked = (unsigned)atol(optarg); break;
-		case 'h': usage(stdout); return 0;
-		case 'V': printf("vigild %s\n", VIGIL_VERSION); return 0;
-		default: usage(stderr); return 2;
+		case 'a':
+			cfg.agent_timeout_ms = atol(optarg) * 1000;
+			break;
+		case 'r':
+			http_opts.require_if_match = true;
+			break;
+		case 't':
+			cfg.threads = (unsigned)atoi(optarg);
+			break;
+		case 'e':
+			events_keep = atol(optarg);
+			break;
+		case 'm':
+			cfg.max_parked = (unsigned)atol(optarg);
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf("vigild %s\n", VIGIL_VERSION);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
 		}
 	}
 	if (optind != argc || parse_listen(listen, &cfg.addr) != 0 || cfg.threads < 1 ||
@@ -173,8 +200,8 @@ main(int argc, char **argv)
 		fprintf(stderr, "vigild: bad arguments (see --help)\n");
 		return 2;
 	}
-	if (cert != NULL && ((cfg.tls_cert_pem = slurp(cert)) == NULL ||
-			     (cfg.tls_key_pem = slurp(key)) == NULL)) {
+	if (cert != NULL &&
+	    ((cfg.tls_cert_pem = slurp(cert)) == NULL || (cfg.tls_key_pem = slurp(key)) == NULL)) {
 		fprintf(stderr, "vigild: cannot read %s or %s: %s\n", cert, key, strerror(errno));
 		return 1;
 	}

@@ -7,12 +7,12 @@
 #include "metrics.h"
 #include "store.h"
 
-static const char *const method_names[] = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE",
-					    "OPTIONS", "other"};
+static const char *const method_names[] = {"GET",   "HEAD",   "POST",	 "PUT",
+					   "PATCH", "DELETE", "OPTIONS", "other"};
 #define N_METHODS 8
 #define N_STATUS 600
 static const double buckets[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
-				 0.5,    1,     2.5,    5,     10,   30,    60,   300};
+				 0.5,	 1,	2.5,	5,     10,   30,    60,	  300};
 #define N_BUCKETS (sizeof(buckets) / sizeof(buckets[0]))
 
 static struct {
@@ -59,8 +59,7 @@ struct buf {
 	size_t len, cap;
 };
 
-static void __attribute__((format(printf, 2, 3)))
-put(struct buf *b, const char *fmt, ...)
+static void __attribute__((format(printf, 2, 3))) put(struct buf *b, const char *fmt, ...)
 {
 	va_list ap;
 	int n;
@@ -96,7 +95,8 @@ metrics_render(void)
 		for (int s = 100; s < N_STATUS; s++) {
 			unsigned long v = __atomic_load_n(&m.requests[i][s], __ATOMIC_RELAXED);
 			if (v)
-				put(&b, "vigil_http_requests_total{method=\"%s\",code=\"%d\"} %lu\n",
+				put(&b,
+				    "vigil_http_requests_total{method=\"%s\",code=\"%d\"} %lu\n",
 				    method_names[i], s, v);
 		}
 	put(&b, "# HELP vigil_http_request_duration_seconds Time from request to response.\n"
@@ -110,14 +110,18 @@ metrics_render(void)
 	put(&b, "vigil_http_request_duration_seconds_bucket{le=\"+Inf\"} %lu\n", cum);
 	put(&b, "vigil_http_request_duration_seconds_sum %.6f\n", m.sum_s);
 	put(&b, "vigil_http_request_duration_seconds_count %lu\n", cum);
-	put(&b, "# HELP vigil_resources Stored resources, by kind.\n# TYPE vigil_resources gauge\n");
+	put(&b,
+	    "# HELP vigil_resources Stored resources, by kind.\n# TYPE vigil_resources gauge\n");
 	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
 		put(&b, "vigil_resources{kind=\"%s\"} %d\n", kinds[i], store_count(kinds[i]));
 	put(&b, "vigil_resources{kind=\"token\"} %d\n", store_token_count());
-	put(&b, "# HELP vigil_revision The store's global revision.\n# TYPE vigil_revision gauge\n"
-		"vigil_revision %lld\n", (long long)store_revision());
-	put(&b, "# HELP vigil_longpoll_parked Requests parked in a long-poll.\n"
-		"# TYPE vigil_longpoll_parked gauge\nvigil_longpoll_parked %ld\n",
+	put(&b,
+	    "# HELP vigil_revision The store's global revision.\n# TYPE vigil_revision gauge\n"
+	    "vigil_revision %lld\n",
+	    (long long)store_revision());
+	put(&b,
+	    "# HELP vigil_longpoll_parked Requests parked in a long-poll.\n"
+	    "# TYPE vigil_longpoll_parked gauge\nvigil_longpoll_parked %ld\n",
 	    __atomic_load_n(&m.parked, __ATOMIC_RELAXED));
 	return b.s;
 }

@@ -8,8 +8,8 @@
 
 /* Spec members in the order they are stored and shown. */
 static const char *const backend_fields[] = {
-	"name", "vip", "address", "port", "weight", "admin_state", "haproxy_backend",
-	"haproxy_server", NULL,
+    "name",	      "vip", "address", "port", "weight", "admin_state", "haproxy_backend",
+    "haproxy_server", NULL,
 };
 
 static const char *const admin_states[] = {"enabled", "drain", "disabled", NULL};
@@ -152,13 +152,13 @@ backend_initial_status(const json_t *spec)
 }
 
 const struct resource_kind res_backend_kind = {
-	.kind = "backend",
-	.plural = "backends",
-	.validate = backend_validate,
-	.links = backend_links,
-	.decorate = backend_decorate,
-	.redact = NULL,
-	.initial_status = backend_initial_status,
-	.filters = backend_filters,
-	.after_write = NULL,
+    .kind = "backend",
+    .plural = "backends",
+    .validate = backend_validate,
+    .links = backend_links,
+    .decorate = backend_decorate,
+    .redact = NULL,
+    .initial_status = backend_initial_status,
+    .filters = backend_filters,
+    .after_write = NULL,
 };

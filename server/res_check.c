@@ -7,8 +7,8 @@
 
 /* Spec members in the order they are stored and shown. */
 static const char *const check_fields[] = {
-	"name", "type", "backend", "node", "interval_ms", "timeout_ms", "rise", "fall", "port",
-	"path", "expect_status", "verify_tls", "script", "weight", NULL,
+    "name", "type", "backend",	     "node",	   "interval_ms", "timeout_ms", "rise", "fall",
+    "port", "path", "expect_status", "verify_tls", "script",	  "weight",	NULL,
 };
 
 static const char *const check_types[] = {"tcp", "http", "https", "script", NULL};
@@ -93,10 +93,10 @@ drop_stale_defaults(json_t *spec, const json_t *old, int type, int target)
 		int types; /* T_* bits the field applies to; 0: node checks only */
 		const char *dflt;
 	} d[] = {
-		{"path", T_HTTP | T_HTTPS, "\"/\""},
-		{"expect_status", T_HTTP | T_HTTPS, "200"},
-		{"verify_tls", T_HTTPS, "true"},
-		{"weight", 0, "0"},
+	    {"path", T_HTTP | T_HTTPS, "\"/\""},
+	    {"expect_status", T_HTTP | T_HTTPS, "200"},
+	    {"verify_tls", T_HTTPS, "true"},
+	    {"weight", 0, "0"},
 	};
 
 	if (old == NULL)
@@ -337,13 +337,13 @@ check_initial_status(const json_t *spec)
 }
 
 const struct resource_kind res_check_kind = {
-	.kind = "check",
-	.plural = "checks",
-	.validate = check_validate,
-	.links = check_links,
-	.decorate = check_decorate,
-	.redact = NULL,
-	.initial_status = check_initial_status,
-	.filters = check_filters,
-	.after_write = NULL,
+    .kind = "check",
+    .plural = "checks",
+    .validate = check_validate,
+    .links = check_links,
+    .decorate = check_decorate,
+    .redact = NULL,
+    .initial_status = check_initial_status,
+    .filters = check_filters,
+    .after_write = NULL,
 };

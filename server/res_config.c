@@ -117,12 +117,12 @@ build_config(const struct store_obj *node, bool with_secret, int *rc)
 
 	json_object_set(cfg, "ip_nonlocal_bind",
 			json_object_get(node->spec, "ip_nonlocal_bind")
-				? json_object_get(node->spec, "ip_nonlocal_bind")
-				: json_null());
+			    ? json_object_get(node->spec, "ip_nonlocal_bind")
+			    : json_null());
 	json_object_set(cfg, "haproxy_socket",
 			json_object_get(node->spec, "haproxy_socket")
-				? json_object_get(node->spec, "haproxy_socket")
-				: json_null());
+			    ? json_object_get(node->spec, "haproxy_socket")
+			    : json_null());
 	*rc = for_each_ref("vip", "node", node->name, add_vip, &c);
 	if (*rc == STORE_OK)
 		*rc = for_each_ref("check", "node", node->name, add_named_spec, c.checks);
@@ -163,10 +163,9 @@ render_script(FILE *f, json_t *chk)
 	size_t i;
 
 	fprintf(f, "vrrp_script %s {\n\tscript \"", name);
-	json_array_foreach(argv, i, a)
-		fprintf(f, "%s%s", i ? " " : "", json_string_value(a));
-	fprintf(f, "\"\n\tinterval %ld\n\ttimeout %ld\n\trise %lld\n\tfall %lld\n", secs(
-		json_object_get(chk, "interval_ms")), secs(json_object_get(chk, "timeout_ms")),
+	json_array_foreach(argv, i, a) fprintf(f, "%s%s", i ? " " : "", json_string_value(a));
+	fprintf(f, "\"\n\tinterval %ld\n\ttimeout %ld\n\trise %lld\n\tfall %lld\n",
+		secs(json_object_get(chk, "interval_ms")), secs(json_object_get(chk, "timeout_ms")),
 		json_integer_value(json_object_get(chk, "rise")),
 		json_integer_value(json_object_get(chk, "fall")));
 	if (json_integer_value(json_object_get(chk, "weight")) != 0)
@@ -231,25 +230,26 @@ render_keepalived(json_t *cfg, size_t *len)
 	t.f = open_memstream(&t.s, &t.len);
 	if (t.f == NULL)
 		return NULL;
-	fprintf(t.f, "# keepalived.conf for node %s, rendered by vigild from its desired state\n"
-		     "global_defs {\n\trouter_id %s\n\tenable_script_security\n"
-		     "\tscript_user nobody\n}\n\n",
+	fprintf(t.f,
+		"# keepalived.conf for node %s, rendered by vigild from its desired state\n"
+		"global_defs {\n\trouter_id %s\n\tenable_script_security\n"
+		"\tscript_user nobody\n}\n\n",
 		json_string_value(json_object_get(cfg, "node")),
 		json_string_value(json_object_get(cfg, "node")));
-	json_array_foreach(json_object_get(cfg, "checks"), i, c)
-		if (json_object_get(c, "node") != NULL &&
-		    strcmp(json_string_value(json_object_get(c, "type")), "script") == 0)
-			render_script(t.f, c);
+	json_array_foreach(json_object_get(cfg, "checks"), i,
+			   c) if (json_object_get(c, "node") != NULL &&
+				  strcmp(json_string_value(json_object_get(c, "type")), "script") ==
+				      0) render_script(t.f, c);
 	json_array_foreach(json_object_get(cfg, "vips"), i, v)
-		render_vip(t.f, v, json_object_get(cfg, "checks"));
+	    render_vip(t.f, v, json_object_get(cfg, "checks"));
 	json_array_foreach(json_object_get(cfg, "backends"), i, v)
-		fprintf(t.f, "# backend %s: %s port %lld behind VIP %s, %s, weight %lld (HAProxy)\n",
-			json_string_value(json_object_get(v, "name")),
-			json_string_value(json_object_get(v, "address")),
-			json_integer_value(json_object_get(v, "port")),
-			json_string_value(json_object_get(v, "vip")),
-			json_string_value(json_object_get(v, "admin_state")),
-			json_integer_value(json_object_get(v, "weight")));
+	    fprintf(t.f, "# backend %s: %s port %lld behind VIP %s, %s, weight %lld (HAProxy)\n",
+		    json_string_value(json_object_get(v, "name")),
+		    json_string_value(json_object_get(v, "address")),
+		    json_integer_value(json_object_get(v, "port")),
+		    json_string_value(json_object_get(v, "vip")),
+		    json_string_value(json_object_get(v, "admin_state")),
+		    json_integer_value(json_object_get(v, "weight")));
 	fclose(t.f);
 	*len = t.len;
 	return t.s;

@@ -11,8 +11,10 @@
 static const char *
 plural_of(const char *kind)
 {
-	static const char *const map[][2] = {{"node", "nodes"},	      {"vip", "vips"},
-					     {"backend", "backends"}, {"check", "checks"},
+	static const char *const map[][2] = {{"node", "nodes"},
+					     {"vip", "vips"},
+					     {"backend", "backends"},
+					     {"check", "checks"},
 					     {"token", "tokens"}};
 
 	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
@@ -40,13 +42,15 @@ query_int(const struct http_request *req, const char *key, long long max)
 int
 res_events(struct http_request *req, struct http_response *res)
 {
-	long long since = query_int(req, "since", (1LL << 62)), limit = query_int(req, "limit", 500);
+	long long since = query_int(req, "since", (1LL << 62)),
+		  limit = query_int(req, "limit", 500);
 	struct store_change *ch;
 	char ts[40];
 	int n;
 
 	if (since == -2)
-		return http_problem(res, req, 400, "bad-request", "since must be a revision number");
+		return http_problem(res, req, 400, "bad-request",
+				    "since must be a revision number");
 	if (limit == -2 || limit == 0)
 		return http_problem(res, req, 400, "bad-request", "limit must be from 1 to 500");
 	if (limit < 0)
@@ -68,9 +72,10 @@ res_events(struct http_request *req, struct http_response *res)
 	}
 	json_t *items = json_array();
 	for (int i = 0; i < n; i++) {
-		json_t *e = json_pack("{s:I, s:s, s:s, s:s, s:s}", "revision", (json_int_t)ch[i].rev,
-				      "change", ch[i].op, "kind", ch[i].kind, "name", ch[i].name,
-				      "time", http_rfc3339(ch[i].ts_ms, ts, sizeof(ts)));
+		json_t *e =
+		    json_pack("{s:I, s:s, s:s, s:s, s:s}", "revision", (json_int_t)ch[i].rev,
+			      "change", ch[i].op, "kind", ch[i].kind, "name", ch[i].name, "time",
+			      http_rfc3339(ch[i].ts_ms, ts, sizeof(ts)));
 		hal_link(e, "about", "/%s/%s", plural_of(ch[i].kind), ch[i].name);
 		json_array_append_new(items, e);
 	}

@@ -24,9 +24,9 @@ runs_check(const char *node, const struct store_obj *c)
 	if (backend == NULL || store_get("backend", backend, &b) != STORE_OK)
 		return false;
 	if (store_get("vip", json_string_value(json_object_get(b.spec, "vip")), &v) == STORE_OK) {
-		json_array_foreach(json_object_get(v.spec, "members"), i, m)
-			if (strcmp(json_string_value(json_object_get(m, "node")), node) == 0)
-				yes = true;
+		json_array_foreach(json_object_get(v.spec, "members"), i,
+				   m) if (strcmp(json_string_value(json_object_get(m, "node")),
+						 node) == 0) yes = true;
 		store_obj_clear(&v);
 	}
 	store_obj_clear(&b);
@@ -58,8 +58,8 @@ derive_backend(const char *name)
 				snprintf(reason, sizeof(reason), "check %s fails on %s: %s",
 					 checks[i].name, node,
 					 json_string_value(json_object_get(r, "output"))
-						 ? json_string_value(json_object_get(r, "output"))
-						 : "down");
+					     ? json_string_value(json_object_get(r, "output"))
+					     : "down");
 			}
 		}
 		if (!any && strcmp(health, "up") == 0)
@@ -73,12 +73,13 @@ derive_backend(const char *name)
 	const char *old = json_string_value(json_object_get(b.status, "health"));
 	json_t *since = json_object_get(b.status, "since");
 	char ts[40];
-	json_t *st = json_pack("{s:s, s:s*}", "health", health, "reason", reason[0] ? reason : NULL);
+	json_t *st =
+	    json_pack("{s:s, s:s*}", "health", health, "reason", reason[0] ? reason : NULL);
 	if (old != NULL && strcmp(old, health) == 0 && since != NULL)
 		json_object_set(st, "since", since);
 	else
-		json_object_set_new(st, "since", json_string(http_rfc3339(http_now_ms(), ts,
-									  sizeof(ts))));
+		json_object_set_new(st, "since",
+				    json_string(http_rfc3339(http_now_ms(), ts, sizeof(ts))));
 	rc = store_set_status("backend", name, st);
 	json_decref(st);
 	store_obj_clear(&b);
@@ -113,8 +114,9 @@ health_record(const char *node, json_t *checks)
 		if (ps && ns && strcmp(ps, ns) == 0 && json_object_get(prev, "since"))
 			json_object_set(entry, "since", json_object_get(prev, "since"));
 		else
-			json_object_set_new(entry, "since",
-					    json_string(http_rfc3339(http_now_ms(), ts, sizeof(ts))));
+			json_object_set_new(
+			    entry, "since",
+			    json_string(http_rfc3339(http_now_ms(), ts, sizeof(ts))));
 		json_object_set_new(results, node, entry);
 		rc = store_set_status("check", name, st);
 		json_decref(st);

@@ -11,8 +11,8 @@
 #include "res_vip.h"
 #include "resource.h"
 
-static const char *const node_fields[] = {"address", "interface", "labels", "ip_nonlocal_bind",
-					  "haproxy_socket", NULL};
+static const char *const node_fields[] = {"address",	      "interface",	"labels",
+					  "ip_nonlocal_bind", "haproxy_socket", NULL};
 
 /* Interface names as the kernel takes them: 1..15 bytes, no '/', ':' or whitespace. */
 static void
@@ -24,8 +24,9 @@ v_ifname(json_t *spec, const char *key, bool required, struct verr *e)
 		return;
 	for (const char *p = s; *p; p++)
 		if (*p == '/' || *p == ':' || *p <= ' ' || *p == 0x7f) {
-			verr_add(e, "/interface", "must be an interface name without '/', ':' or "
-						  "spaces");
+			verr_add(e, "/interface",
+				 "must be an interface name without '/', ':' or "
+				 "spaces");
 			return;
 		}
 }
@@ -74,9 +75,11 @@ node_validate(json_t *spec, const char *name, const json_t *old, struct verr *e)
 		{
 			snprintf(ptr, sizeof(ptr), "/labels/%s", k);
 			if (strlen(k) < 1 || strlen(k) > 63 || strchr(k, '/') || strchr(k, '~'))
-				verr_add(e, ptr, "label keys are 1 to 63 characters, no '/' or '~'");
+				verr_add(e, ptr,
+					 "label keys are 1 to 63 characters, no '/' or '~'");
 			else if (!json_is_string(v) || json_string_length(v) > 256)
-				verr_add(e, ptr, "label values are strings of at most 256 characters");
+				verr_add(e, ptr,
+					 "label values are strings of at most 256 characters");
 		}
 	}
 }
@@ -100,11 +103,11 @@ node_decorate(json_t *repr, const struct store_obj *obj, const struct principal 
 }
 
 const struct resource_kind res_node_kind = {
-	.kind = "node",
-	.plural = "nodes",
-	.validate = node_validate,
-	.decorate = node_decorate,
-	.initial_status = node_initial_status,
+    .kind = "node",
+    .plural = "nodes",
+    .validate = node_validate,
+    .decorate = node_decorate,
+    .initial_status = node_initial_status,
 };
 
 /* Refreshes the derived status of every VIP that lists node as a member. */
@@ -130,8 +133,8 @@ refresh_vips_of(const char *node)
 }
 
 static const char *const report_fields[] = {"agent_version", "ip_nonlocal_bind", "vrrp",
-					    "vips_held", "last_transition", "moves_done", "checks",
-					    "counters", NULL};
+					    "vips_held",     "last_transition",	 "moves_done",
+					    "checks",	     "counters",	 NULL};
 static const char *const vrrp_states[] = {"INIT", "BACKUP", "MASTER", "FAULT", NULL};
 static const char *const check_states[] = {"up", "down", "unknown", NULL};
 
@@ -218,7 +221,7 @@ validate_report(json_t *r, struct verr *e)
 		else
 			json_array_foreach(v, i, x) if (!json_is_string(x) ||
 							!valid_name(json_string_value(x)))
-				verr_add(e, "/vips_held", "must be an array of VIP names");
+			    verr_add(e, "/vips_held", "must be an array of VIP names");
 	}
 	if ((v = json_object_get(r, "last_transition")) != NULL && !json_is_object(v) &&
 	    !json_is_null(v))
@@ -228,14 +231,14 @@ validate_report(json_t *r, struct verr *e)
 			verr_add(e, "/counters", "must be an object of counter name to integer");
 		else
 			json_object_foreach(v, k, x) if (!json_is_integer(x) || strlen(k) > 63)
-				verr_add(e, "/counters", "must map names to integers");
+			    verr_add(e, "/counters", "must map names to integers");
 	}
 	if ((v = json_object_get(r, "moves_done")) != NULL) {
 		if (!json_is_object(v))
 			verr_add(e, "/moves_done", "must be an object of VIP name to move id");
 		else
 			json_object_foreach(v, k, x) if (!json_is_integer(x) || !valid_name(k))
-				verr_add(e, "/moves_done", "must map VIP names to integers");
+			    verr_add(e, "/moves_done", "must map VIP names to integers");
 	}
 }
 
@@ -264,13 +267,14 @@ merge_report(json_t *report, const json_t *old, int64_t now)
 		else
 			json_object_set_new(entry, "since", json_string(ts));
 	}
-	static const char *const keep[] = {"agent_version", "ip_nonlocal_bind", "vips_held",
-					   "last_transition", "counters", NULL};
+	static const char *const keep[] = {"agent_version",   "ip_nonlocal_bind", "vips_held",
+					   "last_transition", "counters",	  NULL};
 	for (int i = 0; keep[i]; i++)
 		if (json_object_get(st, keep[i]) == NULL)
 			json_object_set(st, keep[i],
-					json_object_get(old, keep[i]) ? json_object_get(old, keep[i])
-								       : json_null());
+					json_object_get(old, keep[i])
+					    ? json_object_get(old, keep[i])
+					    : json_null());
 	return st;
 }
 
@@ -393,8 +397,8 @@ node_sweep_liveness(int64_t now_ms, int64_t timeout_ms)
 		for (int i = 0; i < n; i++) {
 			const json_t *st = nodes[i].status;
 			const char *agent = json_string_value(json_object_get(st, "agent"));
-			int64_t seen = parse_rfc3339(
-				json_string_value(json_object_get(st, "last_seen")));
+			int64_t seen =
+			    parse_rfc3339(json_string_value(json_object_get(st, "last_seen")));
 			if (agent && strcmp(agent, "up") == 0 && now_ms - seen > timeout_ms &&
 			    n_stale < 64)
 				snprintf(stale[n_stale++], STORE_NAME_MAX, "%s", nodes[i].name);
@@ -411,8 +415,8 @@ node_sweep_liveness(int64_t now_ms, int64_t timeout_ms)
 		if (store_get("node", stale[i], &node) != STORE_OK)
 			continue;
 		const char *agent = json_string_value(json_object_get(node.status, "agent"));
-		int64_t seen = parse_rfc3339(
-			json_string_value(json_object_get(node.status, "last_seen")));
+		int64_t seen =
+		    parse_rfc3339(json_string_value(json_object_get(node.status, "last_seen")));
 		if (agent == NULL || strcmp(agent, "up") != 0 || now_ms - seen <= timeout_ms) {
 			store_obj_clear(&node); /* it reported while we looked */
 			continue;

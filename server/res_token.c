@@ -12,8 +12,9 @@ static json_t *
 token_repr(const struct store_token *t)
 {
 	char ts[40];
-	json_t *r = json_pack("{s:s, s:s, s:s, s:s}", "id", t->id, "role", t->role, "description",
-			      t->description, "created", http_rfc3339(t->created_ms, ts, sizeof(ts)));
+	json_t *r =
+	    json_pack("{s:s, s:s, s:s, s:s}", "id", t->id, "role", t->role, "description",
+		      t->description, "created", http_rfc3339(t->created_ms, ts, sizeof(ts)));
 
 	json_object_set_new(r, "node", t->node[0] ? json_string(t->node) : json_null());
 	hal_link(r, "self", "/tokens/%s", t->id);

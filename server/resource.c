@@ -392,8 +392,8 @@ write_item(const struct resource_kind *k, struct http_request *req, struct http_
 	/* A merge patch already carries the stored members, so validate sees no "old" for it:
 	 * a write-only member patched to null must stay removed. */
 	struct store_obj none = {0};
-	if (store_spec(k, req, res, name, body, how == HTTP_PATCH ? &none : &old,
-		       how == HTTP_POST, &created) != 0)
+	if (store_spec(k, req, res, name, body, how == HTTP_PATCH ? &none : &old, how == HTTP_POST,
+		       &created) != 0)
 		goto fail;
 	json_decref(body);
 	store_obj_clear(&old);
@@ -430,7 +430,8 @@ resource_collection(const struct resource_kind *k, struct http_request *req,
 		snprintf(owned, sizeof(owned), "%s", name);
 		return write_item(k, req, res, owned, body, HTTP_POST);
 	default:
-		return http_problem_method(res, req, HTTP_GET | HTTP_HEAD | HTTP_POST | HTTP_OPTIONS);
+		return http_problem_method(res, req,
+					   HTTP_GET | HTTP_HEAD | HTTP_POST | HTTP_OPTIONS);
 	}
 }
 
@@ -512,6 +513,6 @@ resource_item(const struct resource_kind *k, struct http_request *req, struct ht
 	default:
 		return http_problem_method(res, req,
 					   HTTP_GET | HTTP_HEAD | HTTP_PUT | HTTP_PATCH |
-						   HTTP_DELETE | HTTP_OPTIONS);
+					       HTTP_DELETE | HTTP_OPTIONS);
 	}
 }

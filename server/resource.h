@@ -1,6 +1,7 @@
 /* Generic collection/item behaviour shared by nodes, VIPs, backends and checks: list with paging,
  * POST, GET, PUT (create or replace), PATCH (merge patch), DELETE, each with conditionals. A kind
- * supplies only its own rules through struct resource_kind; resource.c does the HTTP and the store. */
+ * supplies only its own rules through struct resource_kind; resource.c does the HTTP and the store.
+ */
 #ifndef VIGIL_RESOURCE_H
 #define VIGIL_RESOURCE_H
 
@@ -16,16 +17,18 @@ struct resource_kind {
 
 	/*
 	 * Validates and normalises an input spec in place: server-owned members removed, defaults
-	 * filled, values canonicalised. name is the object's name (from the URL or body); the "name"
-	 * member itself has been checked and removed. old is the stored spec when a PUT replaces
-	 * (NULL on create and on PATCH, whose merged input already holds the stored members). Errors go to e. Runs inside the write
-	 * transaction, so it may read the store (e.g. to check that referenced objects exist).
+	 * filled, values canonicalised. name is the object's name (from the URL or body); the
+	 * "name" member itself has been checked and removed. old is the stored spec when a PUT
+	 * replaces (NULL on create and on PATCH, whose merged input already holds the stored
+	 * members). Errors go to e. Runs inside the write transaction, so it may read the store
+	 * (e.g. to check that referenced objects exist).
 	 */
 	void (*validate)(json_t *spec, const char *name, const json_t *old, struct verr *e);
 
 	/* Declares the refs and unique keys of a valid spec. Strings must stay valid while spec
 	 * does, or live in scratch (a buffer of scratch_len bytes owned by the caller). */
-	void (*links)(const json_t *spec, struct store_links *out, char *scratch, size_t scratch_len);
+	void (*links)(const json_t *spec, struct store_links *out, char *scratch,
+		      size_t scratch_len);
 
 	/*
 	 * Completes a representation: repr already holds the spec members and "status" (may be
@@ -40,11 +43,13 @@ struct resource_kind {
 	/* Status to store when an object is created (owned by the caller after return), or NULL. */
 	json_t *(*initial_status)(const json_t *spec);
 
-	/* Collection filters: query key -> referenced kind (e.g. "vip" -> "vip"), NULL-terminated. */
+	/* Collection filters: query key -> referenced kind (e.g. "vip" -> "vip"), NULL-terminated.
+	 */
 	const char *const *filters;
 
-	/* Called inside the write transaction after a successful put or delete of name (spec NULL on
-	 * delete), to update dependent state (e.g. derived status). Returns a store_rc. May be NULL. */
+	/* Called inside the write transaction after a successful put or delete of name (spec NULL
+	 * on delete), to update dependent state (e.g. derived status). Returns a store_rc. May be
+	 * NULL. */
 	int (*after_write)(const char *name, const json_t *spec);
 };
 

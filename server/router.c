@@ -20,7 +20,7 @@ enum offer { OFFER_JSON, OFFER_CONFIG, OFFER_TEXT, OFFER_HTML, OFFER_YAML, OFFER
 struct route {
 	const char *pattern; /* '*' matches one path segment, which becomes a parameter */
 	unsigned methods;
-	enum auth_role read_min;  /* NONE: no authentication at all */
+	enum auth_role read_min; /* NONE: no authentication at all */
 	enum auth_role write_min;
 	bool agent_self; /* the agent of node params[0] may read (and write, for status) */
 	enum offer offer;
@@ -29,31 +29,30 @@ struct route {
 };
 
 static const struct route routes[] = {
-	{"/", R, ROLE_AGENT, ROLE_ADMIN, false, OFFER_JSON, res_root, NULL},
-	{"/healthz", R, ROLE_NONE, ROLE_NONE, false, OFFER_JSON, res_healthz, NULL},
-	{"/openapi.yaml", R, ROLE_NONE, ROLE_NONE, false, OFFER_YAML, res_openapi, NULL},
-	{"/rels/*", R, ROLE_NONE, ROLE_NONE, false, OFFER_HTML, res_doc, NULL},
-	{"/problems/*", R, ROLE_NONE, ROLE_NONE, false, OFFER_HTML, res_doc, NULL},
-	{"/ui/", R, ROLE_NONE, ROLE_NONE, false, OFFER_ANY, res_ui, NULL},
-	{"/ui/*", R, ROLE_NONE, ROLE_NONE, false, OFFER_ANY, res_ui, NULL},
-	{"/metrics", R, ROLE_VIEWER, ROLE_ADMIN, false, OFFER_TEXT, res_metrics, NULL},
-	{"/events", R, ROLE_VIEWER, ROLE_ADMIN, false, OFFER_JSON, res_events, NULL},
-	{"/nodes", COLL, ROLE_VIEWER, ROLE_OPERATOR, false, OFFER_JSON, NULL, &res_node_kind},
-	{"/nodes/*", ITEM, ROLE_VIEWER, ROLE_OPERATOR, true, OFFER_JSON, NULL, &res_node_kind},
-	{"/nodes/*/status", R | HTTP_PUT, ROLE_VIEWER, ROLE_ADMIN, true, OFFER_JSON,
-	 res_node_status, NULL},
-	{"/nodes/*/config", R, ROLE_VIEWER, ROLE_ADMIN, true, OFFER_CONFIG, res_node_config, NULL},
-	{"/vips", COLL, ROLE_VIEWER, ROLE_OPERATOR, false, OFFER_JSON, NULL, &res_vip_kind},
-	{"/vips/*", ITEM, ROLE_VIEWER, ROLE_OPERATOR, false, OFFER_JSON, NULL, &res_vip_kind},
-	{"/vips/*/holder", R | HTTP_PUT | HTTP_DELETE, ROLE_VIEWER, ROLE_OPERATOR, false,
-	 OFFER_JSON, res_vip_holder, NULL},
-	{"/backends", COLL, ROLE_VIEWER, ROLE_OPERATOR, false, OFFER_JSON, NULL, &res_backend_kind},
-	{"/backends/*", ITEM, ROLE_VIEWER, ROLE_OPERATOR, false, OFFER_JSON, NULL,
-	 &res_backend_kind},
-	{"/checks", COLL, ROLE_VIEWER, ROLE_OPERATOR, false, OFFER_JSON, NULL, &res_check_kind},
-	{"/checks/*", ITEM, ROLE_VIEWER, ROLE_OPERATOR, false, OFFER_JSON, NULL, &res_check_kind},
-	{"/tokens", COLL, ROLE_ADMIN, ROLE_ADMIN, false, OFFER_JSON, res_tokens, NULL},
-	{"/tokens/*", R | HTTP_DELETE, ROLE_ADMIN, ROLE_ADMIN, false, OFFER_JSON, res_token, NULL},
+    {"/", R, ROLE_AGENT, ROLE_ADMIN, false, OFFER_JSON, res_root, NULL},
+    {"/healthz", R, ROLE_NONE, ROLE_NONE, false, OFFER_JSON, res_healthz, NULL},
+    {"/openapi.yaml", R, ROLE_NONE, ROLE_NONE, false, OFFER_YAML, res_openapi, NULL},
+    {"/rels/*", R, ROLE_NONE, ROLE_NONE, false, OFFER_HTML, res_doc, NULL},
+    {"/problems/*", R, ROLE_NONE, ROLE_NONE, false, OFFER_HTML, res_doc, NULL},
+    {"/ui/", R, ROLE_NONE, ROLE_NONE, false, OFFER_ANY, res_ui, NULL},
+    {"/ui/*", R, ROLE_NONE, ROLE_NONE, false, OFFER_ANY, res_ui, NULL},
+    {"/metrics", R, ROLE_VIEWER, ROLE_ADMIN, false, OFFER_TEXT, res_metrics, NULL},
+    {"/events", R, ROLE_VIEWER, ROLE_ADMIN, false, OFFER_JSON, res_events, NULL},
+    {"/nodes", COLL, ROLE_VIEWER, ROLE_OPERATOR, false, OFFER_JSON, NULL, &res_node_kind},
+    {"/nodes/*", ITEM, ROLE_VIEWER, ROLE_OPERATOR, true, OFFER_JSON, NULL, &res_node_kind},
+    {"/nodes/*/status", R | HTTP_PUT, ROLE_VIEWER, ROLE_ADMIN, true, OFFER_JSON, res_node_status,
+     NULL},
+    {"/nodes/*/config", R, ROLE_VIEWER, ROLE_ADMIN, true, OFFER_CONFIG, res_node_config, NULL},
+    {"/vips", COLL, ROLE_VIEWER, ROLE_OPERATOR, false, OFFER_JSON, NULL, &res_vip_kind},
+    {"/vips/*", ITEM, ROLE_VIEWER, ROLE_OPERATOR, false, OFFER_JSON, NULL, &res_vip_kind},
+    {"/vips/*/holder", R | HTTP_PUT | HTTP_DELETE, ROLE_VIEWER, ROLE_OPERATOR, false, OFFER_JSON,
+     res_vip_holder, NULL},
+    {"/backends", COLL, ROLE_VIEWER, ROLE_OPERATOR, false, OFFER_JSON, NULL, &res_backend_kind},
+    {"/backends/*", ITEM, ROLE_VIEWER, ROLE_OPERATOR, false, OFFER_JSON, NULL, &res_backend_kind},
+    {"/checks", COLL, ROLE_VIEWER, ROLE_OPERATOR, false, OFFER_JSON, NULL, &res_check_kind},
+    {"/checks/*", ITEM, ROLE_VIEWER, ROLE_OPERATOR, false, OFFER_JSON, NULL, &res_check_kind},
+    {"/tokens", COLL, ROLE_ADMIN, ROLE_ADMIN, false, OFFER_JSON, res_tokens, NULL},
+    {"/tokens/*", R | HTTP_DELETE, ROLE_ADMIN, ROLE_ADMIN, false, OFFER_JSON, res_token, NULL},
 };
 
 /* Matches path against pattern, storing segment parameters into req. */
@@ -99,12 +98,28 @@ negotiate(const struct route *rt, const char *accept)
 	int n, i;
 
 	switch (rt->offer) {
-	case OFFER_CONFIG: o = offers_config; n = 3; break;
-	case OFFER_TEXT: o = offers_text; n = 1; break;
-	case OFFER_HTML: o = offers_html; n = 1; break;
-	case OFFER_YAML: o = offers_yaml; n = 3; break;
-	case OFFER_ANY: return offers_any[0]; /* static files: the handler picks the type */
-	default: o = offers_json; n = 2; break;
+	case OFFER_CONFIG:
+		o = offers_config;
+		n = 3;
+		break;
+	case OFFER_TEXT:
+		o = offers_text;
+		n = 1;
+		break;
+	case OFFER_HTML:
+		o = offers_html;
+		n = 1;
+		break;
+	case OFFER_YAML:
+		o = offers_yaml;
+		n = 3;
+		break;
+	case OFFER_ANY:
+		return offers_any[0]; /* static files: the handler picks the type */
+	default:
+		o = offers_json;
+		n = 2;
+		break;
 	}
 	i = http_negotiate(accept, o, n);
 	return i < 0 ? NULL : o[i];
@@ -134,8 +149,8 @@ unauthorized(struct http_request *req, struct http_response *res)
 		     given ? "the token is not valid (revoked or mistyped)"
 			   : "send Authorization: Bearer <token>");
 	res->extra_name = "WWW-Authenticate";
-	res->extra_value = given ? "Bearer realm=\"vigil\", error=\"invalid_token\""
-				 : "Bearer realm=\"vigil\"";
+	res->extra_value =
+	    given ? "Bearer realm=\"vigil\", error=\"invalid_token\"" : "Bearer realm=\"vigil\"";
 }
 
 void
@@ -187,15 +202,15 @@ router_dispatch(struct http_request *req, struct http_response *res)
 		return;
 	}
 	if ((req->media_type = negotiate(rt, req->accept)) == NULL) {
-		http_problem(res, req, 406, "not-acceptable",
-			     "this resource is available as %s", rt->offer == OFFER_JSON
-			     ? MT_HAL " or " MT_JSON : "another media type");
+		http_problem(res, req, 406, "not-acceptable", "this resource is available as %s",
+			     rt->offer == OFFER_JSON ? MT_HAL " or " MT_JSON
+						     : "another media type");
 		return;
 	}
 	/* Everything but /metrics derives from the store alone: answers computed at one revision
 	 * stay right until the next write. */
-	bool cacheable = (req->method & (HTTP_GET | HTTP_HEAD)) && !req->pretty &&
-			 rt->fn != res_metrics;
+	bool cacheable =
+	    (req->method & (HTTP_GET | HTTP_HEAD)) && !req->pretty && rt->fn != res_metrics;
 	char key[1536];
 	int64_t rev = 0;
 	if (cacheable) {
@@ -210,7 +225,8 @@ router_dispatch(struct http_request *req, struct http_response *res)
 		cacheable = o < sizeof(key);
 	}
 	if (rt->kind != NULL)
-		(strchr(rt->pattern, '*') ? resource_item : resource_collection)(rt->kind, req, res);
+		(strchr(rt->pattern, '*') ? resource_item : resource_collection)(rt->kind, req,
+										 res);
 	else
 		rt->fn(req, res);
 	if (cacheable && res->status == 200 && !res->is_problem && !res->nothing_yet) {

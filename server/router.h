@@ -12,7 +12,7 @@ void router_dispatch(struct http_request *req, struct http_response *res);
 int res_root(struct http_request *req, struct http_response *res);
 int res_healthz(struct http_request *req, struct http_response *res);
 int res_metrics(struct http_request *req, struct http_response *res);
-int res_doc(struct http_request *req, struct http_response *res);     /* /rels/x, /problems/x */
+int res_doc(struct http_request *req, struct http_response *res); /* /rels/x, /problems/x */
 int res_openapi(struct http_request *req, struct http_response *res);
 int res_events(struct http_request *req, struct http_response *res);
 int res_tokens(struct http_request *req, struct http_response *res);

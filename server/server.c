@@ -29,10 +29,10 @@ struct reqctx {
 	struct http_request req;
 	/* long-poll */
 	bool parked;
-	bool ready;                  /* the waker filled res; queue it on resume */
+	bool ready; /* the waker filled res; queue it on resume */
 	struct http_response res;
 	char parked_etag[24];
-	bool parked_feed;            /* waiting for a feed to have something */
+	bool parked_feed; /* waiting for a feed to have something */
 	int64_t deadline_ms;
 	int64_t seen_rev;
 	struct reqctx *next_parked;
@@ -44,13 +44,13 @@ static struct {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	struct reqctx *parked;
-	int64_t rev;     /* latest revision announced by the store */
+	int64_t rev; /* latest revision announced by the store */
 	unsigned n_parked, max_parked;
 	bool stopping;
 	int64_t agent_timeout_ms;
 } s = {
-	.lock = PTHREAD_MUTEX_INITIALIZER,
-	.cond = PTHREAD_COND_INITIALIZER,
+    .lock = PTHREAD_MUTEX_INITIALIZER,
+    .cond = PTHREAD_COND_INITIALIZER,
 };
 
 static enum http_method
@@ -59,8 +59,8 @@ method_of(const char *m)
 	static const struct {
 		const char *name;
 		enum http_method m;
-	} t[] = {{"GET", HTTP_GET},	  {"HEAD", HTTP_HEAD},     {"POST", HTTP_POST},
-		 {"PUT", HTTP_PUT},	  {"PATCH", HTTP_PATCH},   {"DELETE", HTTP_DELETE},
+	} t[] = {{"GET", HTTP_GET},	   {"HEAD", HTTP_HEAD},	  {"POST", HTTP_POST},
+		 {"PUT", HTTP_PUT},	   {"PATCH", HTTP_PATCH}, {"DELETE", HTTP_DELETE},
 		 {"OPTIONS", HTTP_OPTIONS}};
 
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
@@ -162,7 +162,8 @@ not_modified(const struct http_request *req, const struct http_response *res)
 		return res->etag[0] && http_etag_matches(req->if_none_match, res->etag, true);
 	if (req->if_modified_since != NULL && res->last_modified_ms > 0) {
 		struct tm tm = {0};
-		const char *end = strptime(req->if_modified_since, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+		const char *end =
+		    strptime(req->if_modified_since, "%a, %d %b %Y %H:%M:%S GMT", &tm);
 		if (end != NULL && *end == '\0')
 			return (int64_t)timegm(&tm) >= res->last_modified_ms / 1000;
 	}
@@ -248,7 +249,7 @@ send_response(struct reqctx *ctx, struct http_response *res)
 	clock_gettime(CLOCK_MONOTONIC, &end);
 	metrics_observe(req->method, res->status,
 			(double)(end.tv_sec - ctx->start.tv_sec) +
-				(double)(end.tv_nsec - ctx->start.tv_nsec) / 1e9);
+			    (double)(end.tv_nsec - ctx->start.tv_nsec) / 1e9);
 	http_response_clear(res);
 	return ret;
 }
@@ -459,7 +460,8 @@ waker_main(void *arg)
 			pthread_mutex_lock(&s.lock);
 		}
 		if (store_revision() == rev) { /* nothing new since we looked: sleep */
-			struct timespec ts = {.tv_sec = next / 1000, .tv_nsec = (next % 1000) * 1000000};
+			struct timespec ts = {.tv_sec = next / 1000,
+					      .tv_nsec = (next % 1000) * 1000000};
 			pthread_cond_timedwait(&s.cond, &s.lock, &ts);
 		}
 	}
@@ -489,15 +491,15 @@ mhd_log(void *cls, const char *fmt, va_list ap)
 int
 server_start(const struct server_config *cfg, char *err, size_t errlen)
 {
-	unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME |
-			 MHD_USE_ERROR_LOG;
+	unsigned flags =
+	    MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
 	struct MHD_OptionItem opts[16];
 	int n = 0;
 
 	s.agent_timeout_ms = cfg->agent_timeout_ms;
 	/* leave a quarter of the connections for requests that answer at once */
-	s.max_parked = cfg->max_parked ? cfg->max_parked
-				       : cfg->connection_limit - cfg->connection_limit / 4;
+	s.max_parked =
+	    cfg->max_parked ? cfg->max_parked : cfg->connection_limit - cfg->connection_limit / 4;
 	s.rev = store_revision();
 	if (cfg->addr.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
@@ -506,22 +508,22 @@ server_start(const struct server_config *cfg, char *err, size_t errlen)
 	opts[n++] = (struct MHD_OptionItem){MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)mhd_log, NULL};
 	opts[n++] = (struct MHD_OptionItem){MHD_OPTION_SOCK_ADDR, 0, (void *)&cfg->addr};
 	opts[n++] = (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, cfg->threads, NULL};
-	opts[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_LIMIT, cfg->connection_limit,
-					    NULL};
+	opts[n++] =
+	    (struct MHD_OptionItem){MHD_OPTION_CONNECTION_LIMIT, cfg->connection_limit, NULL};
 	opts[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_TIMEOUT, 120, NULL};
 	opts[n++] = (struct MHD_OptionItem){MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024, NULL};
 	opts[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_MEMORY_LIMIT, 64 * 1024, NULL};
-	opts[n++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)request_done,
-					    NULL};
+	opts[n++] =
+	    (struct MHD_OptionItem){MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)request_done, NULL};
 	if (cfg->tls_cert_pem != NULL) {
 		opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0,
 						    (void *)cfg->tls_cert_pem};
-		opts[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0,
-						    (void *)cfg->tls_key_pem};
+		opts[n++] =
+		    (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, (void *)cfg->tls_key_pem};
 	}
 	opts[n++] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
-	s.daemon = MHD_start_daemon(flags, 0, NULL, NULL, access_handler, NULL,
-				    MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
+	s.daemon = MHD_start_daemon(flags, 0, NULL, NULL, access_handler, NULL, MHD_OPTION_ARRAY,
+				    opts, MHD_OPTION_END);
 	if (s.daemon == NULL) {
 		snprintf(err, errlen, "cannot listen (address in use, or bad TLS files?)");
 		return -1;

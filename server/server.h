@@ -12,7 +12,8 @@ struct server_config {
 	unsigned connection_limit;
 	unsigned max_parked; /* 0: three quarters of connection_limit */
 	int64_t agent_timeout_ms;
-	const char *tls_cert_pem; /* PEM text, borrowed for the server's lifetime; NULL: plain HTTP */
+	const char
+	    *tls_cert_pem; /* PEM text, borrowed for the server's lifetime; NULL: plain HTTP */
 	const char *tls_key_pem;
 };
 

@@ -18,13 +18,13 @@ static struct {
 	store_notify_fn notify;
 	pthread_mutex_t write_lock;
 	int64_t revision; /* committed; read without the lock through __atomic */
-	int64_t tx_rev;   /* inside a write transaction */
+	int64_t tx_rev;	  /* inside a write transaction */
 	int64_t tx_start_rev;
-	int64_t events_floor; /* changes up to this revision have been dropped */
+	int64_t events_floor;		   /* changes up to this revision have been dropped */
 	char tx_last_kind[STORE_KIND_MAX]; /* the object of the transaction's latest change */
 	char tx_last_name[STORE_NAME_MAX];
 } g = {
-	.write_lock = PTHREAD_MUTEX_INITIALIZER,
+    .write_lock = PTHREAD_MUTEX_INITIALIZER,
 };
 
 /* Group commit state (see durable()). */
@@ -35,13 +35,12 @@ static struct {
 	bool syncing;
 	int wal_fd;
 } dur = {
-	.lock = PTHREAD_MUTEX_INITIALIZER,
-	.cond = PTHREAD_COND_INITIALIZER,
-	.wal_fd = -1,
+    .lock = PTHREAD_MUTEX_INITIALIZER,
+    .cond = PTHREAD_COND_INITIALIZER,
+    .wal_fd = -1,
 };
 int
-store_open(const char *path, int64_t events_keep, store_notify_fn notify, char *err,
-	   size_t errlen)
+store_open(const char *path, int64_t events_keep, store_notify_fn notify, char *err, size_t errlen)
 {
 	int rc;
 

@@ -30,7 +30,7 @@ struct store_obj {
 	char kind[STORE_KIND_MAX];
 	char name[STORE_NAME_MAX];
 	json_t *spec;
-	json_t *status;      /* may be NULL when never written */
+	json_t *status; /* may be NULL when never written */
 	int64_t create_rev;
 	int64_t mod_rev;     /* last revision that changed spec or status */
 	int64_t modified_ms; /* wall clock of mod_rev, for Last-Modified */

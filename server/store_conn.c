@@ -15,65 +15,65 @@
 #include "store_sql.h"
 
 static const char *const stmt_sql[S_MAX] = {
-	[S_GET] = "SELECT spec, status, create_rev, mod_rev, modified_ms FROM objects "
-		  "WHERE kind = ?1 AND name = ?2",
-	[S_LIST_ASC] = "SELECT name, spec, status, create_rev, mod_rev, modified_ms FROM objects o "
-		       "WHERE kind = ?1 AND (?2 IS NULL OR EXISTS (SELECT 1 FROM refs r WHERE "
-		       "r.kind = o.kind AND r.name = o.name AND r.to_kind = ?2 AND r.to_name = ?3)) "
-		       "AND name > ?4 ORDER BY name LIMIT ?5",
-	[S_LIST_DESC] = "SELECT name, spec, status, create_rev, mod_rev, modified_ms FROM objects o "
-			"WHERE kind = ?1 AND (?2 IS NULL OR EXISTS (SELECT 1 FROM refs r WHERE "
-			"r.kind = o.kind AND r.name = o.name AND r.to_kind = ?2 AND r.to_name = ?3)) "
-			"AND name < ?4 ORDER BY name DESC LIMIT ?5",
-	[S_LIST_TOTAL] = "SELECT count(*) FROM objects o WHERE kind = ?1 AND (?2 IS NULL OR "
-			 "EXISTS (SELECT 1 FROM refs r WHERE r.kind = o.kind AND r.name = o.name "
-			 "AND r.to_kind = ?2 AND r.to_name = ?3))",
-	[S_COUNT] = "SELECT count(*) FROM objects WHERE kind = ?1",
-	[S_KIND_MOD] = "SELECT max(modified_ms) FROM kinds WHERE ?1 IS NULL OR kind = ?1",
-	[S_EXISTS] = "SELECT 1 FROM objects WHERE kind = ?1 AND name = ?2",
-	[S_INSERT] = "INSERT INTO objects (kind, name, spec, status, create_rev, mod_rev, "
-		     "modified_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6)",
-	[S_UPDATE_SPEC] = "UPDATE objects SET spec = ?3, mod_rev = ?4, modified_ms = ?5 "
-			  "WHERE kind = ?1 AND name = ?2",
-	[S_GET_STATUS] = "SELECT status FROM objects WHERE kind = ?1 AND name = ?2",
-	[S_UPDATE_STATUS] = "UPDATE objects SET status = ?3, mod_rev = ?4, modified_ms = ?5 "
-			    "WHERE kind = ?1 AND name = ?2",
-	[S_DELETE] = "DELETE FROM objects WHERE kind = ?1 AND name = ?2",
-	[S_DEL_REFS] = "DELETE FROM refs WHERE kind = ?1 AND name = ?2",
-	[S_ADD_REF] = "INSERT OR IGNORE INTO refs (kind, name, to_kind, to_name) "
-		      "VALUES (?1, ?2, ?3, ?4)",
-	[S_REFERRER] = "SELECT kind, name FROM refs WHERE to_kind = ?1 AND to_name = ?2 "
-		       "ORDER BY kind, name LIMIT 1",
-	[S_DEL_UNIQUES] = "DELETE FROM uniques WHERE kind = ?1 AND name = ?2",
-	[S_ADD_UNIQUE] = "INSERT INTO uniques (key, kind, name) VALUES (?1, ?2, ?3)",
-	[S_UNIQUE_OWNER] = "SELECT kind, name FROM uniques WHERE key = ?1",
-	[S_ADD_CHANGE] = "INSERT INTO changes (rev, op, kind, name, ts_ms) "
-			 "VALUES (?1, ?2, ?3, ?4, ?5)",
-	[S_TOUCH_KIND] = "INSERT INTO kinds (kind, modified_ms) VALUES (?1, ?2) "
-			 "ON CONFLICT (kind) DO UPDATE SET modified_ms = excluded.modified_ms",
-	[S_CHANGES_AFTER] = "SELECT rev, op, kind, name, ts_ms FROM changes WHERE rev > ?1 "
-			    "ORDER BY rev LIMIT ?2",
-	[S_CHANGES_LATEST] = "SELECT rev, op, kind, name, ts_ms FROM (SELECT * FROM changes "
-			     "ORDER BY rev DESC LIMIT ?1) ORDER BY rev",
-	[S_FLOOR] = "SELECT value FROM meta WHERE key = ?1",
-	[S_SET_META] = "UPDATE meta SET value = ?2 WHERE key = ?1",
-	[S_TRIM] = "DELETE FROM changes WHERE rev <= ?1",
-	[S_MAX_REV] = "SELECT max(rev) FROM changes",
-	[S_REFS_OF] = "SELECT to_kind, to_name FROM refs WHERE kind = ?1 AND name = ?2 "
-		      "ORDER BY to_kind, to_name",
-	[S_UNIQUES_OF] = "SELECT key FROM uniques WHERE kind = ?1 AND name = ?2 ORDER BY key",
-	[S_TOK_ADD] = "INSERT INTO tokens (id, prefix, digest, role, node_kind, node, description, "
-		      "created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-	[S_TOK_FIND] = "SELECT id, role, node, description, created_ms, digest FROM tokens "
-		       "WHERE prefix = ?1",
-	[S_TOK_GET] = "SELECT id, role, node, description, created_ms FROM tokens WHERE id = ?1",
-	[S_TOK_DEL] = "DELETE FROM tokens WHERE id = ?1",
-	[S_TOK_LIST_ASC] = "SELECT id, role, node, description, created_ms FROM tokens "
-			   "WHERE id > ?1 ORDER BY id LIMIT ?2",
-	[S_TOK_LIST_DESC] = "SELECT id, role, node, description, created_ms FROM tokens "
-			    "WHERE id < ?1 ORDER BY id DESC LIMIT ?2",
-	[S_TOK_COUNT] = "SELECT count(*) FROM tokens",
-	[S_TOK_OF_NODE] = "SELECT id FROM tokens WHERE node = ?1",
+    [S_GET] = "SELECT spec, status, create_rev, mod_rev, modified_ms FROM objects "
+	      "WHERE kind = ?1 AND name = ?2",
+    [S_LIST_ASC] = "SELECT name, spec, status, create_rev, mod_rev, modified_ms FROM objects o "
+		   "WHERE kind = ?1 AND (?2 IS NULL OR EXISTS (SELECT 1 FROM refs r WHERE "
+		   "r.kind = o.kind AND r.name = o.name AND r.to_kind = ?2 AND r.to_name = ?3)) "
+		   "AND name > ?4 ORDER BY name LIMIT ?5",
+    [S_LIST_DESC] = "SELECT name, spec, status, create_rev, mod_rev, modified_ms FROM objects o "
+		    "WHERE kind = ?1 AND (?2 IS NULL OR EXISTS (SELECT 1 FROM refs r WHERE "
+		    "r.kind = o.kind AND r.name = o.name AND r.to_kind = ?2 AND r.to_name = ?3)) "
+		    "AND name < ?4 ORDER BY name DESC LIMIT ?5",
+    [S_LIST_TOTAL] = "SELECT count(*) FROM objects o WHERE kind = ?1 AND (?2 IS NULL OR "
+		     "EXISTS (SELECT 1 FROM refs r WHERE r.kind = o.kind AND r.name = o.name "
+		     "AND r.to_kind = ?2 AND r.to_name = ?3))",
+    [S_COUNT] = "SELECT count(*) FROM objects WHERE kind = ?1",
+    [S_KIND_MOD] = "SELECT max(modified_ms) FROM kinds WHERE ?1 IS NULL OR kind = ?1",
+    [S_EXISTS] = "SELECT 1 FROM objects WHERE kind = ?1 AND name = ?2",
+    [S_INSERT] = "INSERT INTO objects (kind, name, spec, status, create_rev, mod_rev, "
+		 "modified_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6)",
+    [S_UPDATE_SPEC] = "UPDATE objects SET spec = ?3, mod_rev = ?4, modified_ms = ?5 "
+		      "WHERE kind = ?1 AND name = ?2",
+    [S_GET_STATUS] = "SELECT status FROM objects WHERE kind = ?1 AND name = ?2",
+    [S_UPDATE_STATUS] = "UPDATE objects SET status = ?3, mod_rev = ?4, modified_ms = ?5 "
+			"WHERE kind = ?1 AND name = ?2",
+    [S_DELETE] = "DELETE FROM objects WHERE kind = ?1 AND name = ?2",
+    [S_DEL_REFS] = "DELETE FROM refs WHERE kind = ?1 AND name = ?2",
+    [S_ADD_REF] = "INSERT OR IGNORE INTO refs (kind, name, to_kind, to_name) "
+		  "VALUES (?1, ?2, ?3, ?4)",
+    [S_REFERRER] = "SELECT kind, name FROM refs WHERE to_kind = ?1 AND to_name = ?2 "
+		   "ORDER BY kind, name LIMIT 1",
+    [S_DEL_UNIQUES] = "DELETE FROM uniques WHERE kind = ?1 AND name = ?2",
+    [S_ADD_UNIQUE] = "INSERT INTO uniques (key, kind, name) VALUES (?1, ?2, ?3)",
+    [S_UNIQUE_OWNER] = "SELECT kind, name FROM uniques WHERE key = ?1",
+    [S_ADD_CHANGE] = "INSERT INTO changes (rev, op, kind, name, ts_ms) "
+		     "VALUES (?1, ?2, ?3, ?4, ?5)",
+    [S_TOUCH_KIND] = "INSERT INTO kinds (kind, modified_ms) VALUES (?1, ?2) "
+		     "ON CONFLICT (kind) DO UPDATE SET modified_ms = excluded.modified_ms",
+    [S_CHANGES_AFTER] = "SELECT rev, op, kind, name, ts_ms FROM changes WHERE rev > ?1 "
+			"ORDER BY rev LIMIT ?2",
+    [S_CHANGES_LATEST] = "SELECT rev, op, kind, name, ts_ms FROM (SELECT * FROM changes "
+			 "ORDER BY rev DESC LIMIT ?1) ORDER BY rev",
+    [S_FLOOR] = "SELECT value FROM meta WHERE key = ?1",
+    [S_SET_META] = "UPDATE meta SET value = ?2 WHERE key = ?1",
+    [S_TRIM] = "DELETE FROM changes WHERE rev <= ?1",
+    [S_MAX_REV] = "SELECT max(rev) FROM changes",
+    [S_REFS_OF] = "SELECT to_kind, to_name FROM refs WHERE kind = ?1 AND name = ?2 "
+		  "ORDER BY to_kind, to_name",
+    [S_UNIQUES_OF] = "SELECT key FROM uniques WHERE kind = ?1 AND name = ?2 ORDER BY key",
+    [S_TOK_ADD] = "INSERT INTO tokens (id, prefix, digest, role, node_kind, node, description, "
+		  "created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    [S_TOK_FIND] = "SELECT id, role, node, description, created_ms, digest FROM tokens "
+		   "WHERE prefix = ?1",
+    [S_TOK_GET] = "SELECT id, role, node, description, created_ms FROM tokens WHERE id = ?1",
+    [S_TOK_DEL] = "DELETE FROM tokens WHERE id = ?1",
+    [S_TOK_LIST_ASC] = "SELECT id, role, node, description, created_ms FROM tokens "
+		       "WHERE id > ?1 ORDER BY id LIMIT ?2",
+    [S_TOK_LIST_DESC] = "SELECT id, role, node, description, created_ms FROM tokens "
+			"WHERE id < ?1 ORDER BY id DESC LIMIT ?2",
+    [S_TOK_COUNT] = "SELECT count(*) FROM tokens",
+    [S_TOK_OF_NODE] = "SELECT id FROM tokens WHERE node = ?1",
 };
 
 /* One thread's connection. Owned by the global list; freed by store_close/store_thread_done. */
@@ -87,7 +87,7 @@ static struct {
 	pthread_mutex_t list_lock;
 	struct conn *conns;
 } c_g = {
-	.list_lock = PTHREAD_MUTEX_INITIALIZER,
+    .list_lock = PTHREAD_MUTEX_INITIALIZER,
 };
 
 static __thread struct conn *tl_conn;
@@ -127,15 +127,16 @@ conn_open(char *err, size_t errlen)
 
 	if (c == NULL)
 		return NULL;
-	if (sqlite3_open_v2(c_g.path, &c->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-			    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+	if (sqlite3_open_v2(c_g.path, &c->db,
+			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+			    NULL) != SQLITE_OK) {
 		snprintf(err, errlen, "%.200s: %.200s", c_g.path, sqlite3_errmsg(c->db));
 		conn_free(c);
 		return NULL;
 	}
 	sqlite3_busy_timeout(c->db, 5000);
-	if (sqlite3_exec(c->db, "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;", NULL, NULL,
-			 NULL) != SQLITE_OK) {
+	if (sqlite3_exec(c->db, "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;", NULL,
+			 NULL, NULL) != SQLITE_OK) {
 		snprintf(err, errlen, "%.200s: %.200s", c_g.path, sqlite3_errmsg(c->db));
 		conn_free(c);
 		return NULL;

@@ -113,7 +113,7 @@ int
 store_token_delete(const char *id)
 {
 	sqlite3_stmt *s = sq_stmt(S_TOK_DEL);
-		int64_t rev;
+	int64_t rev;
 	int rc;
 
 	if (s == NULL)

@@ -1,5 +1,6 @@
 /* Field validators: each records a problem at a JSON Pointer instead of failing fast, so one 422
- * names every bad field at once. Defaults are written into the object, so a valid spec is complete. */
+ * names every bad field at once. Defaults are written into the object, so a valid spec is complete.
+ */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -17,7 +18,8 @@ verr_add(struct verr *e, const char *pointer, const char *fmt, ...)
 	va_end(ap);
 	if (e->list == NULL)
 		e->list = json_array();
-	json_array_append_new(e->list, json_pack("{s:s, s:s}", "pointer", pointer, "detail", detail));
+	json_array_append_new(e->list,
+			      json_pack("{s:s, s:s}", "pointer", pointer, "detail", detail));
 }
 
 bool
@@ -218,8 +220,9 @@ v_name_ref(json_t *obj, const char *key, bool required, const char **out, struct
 	if (!v_string(obj, key, required, 1, 63, &s, e))
 		return false;
 	if (!valid_name(s)) {
-		verr_add(e, v_ptr(ptr, sizeof(ptr), key, -1),
-			 "must be a name: lowercase letters, digits and '-', not starting with '-'");
+		verr_add(
+		    e, v_ptr(ptr, sizeof(ptr), key, -1),
+		    "must be a name: lowercase letters, digits and '-', not starting with '-'");
 		return false;
 	}
 	*out = s;

@@ -1,5 +1,6 @@
 /* Field validation for request bodies: each check appends a JSON-Pointer-named error to a list that
- * the HTTP layer turns into one 422 problem. Resource files call these; they never build problems. */
+ * the HTTP layer turns into one 422 problem. Resource files call these; they never build problems.
+ */
 #ifndef VIGIL_VALIDATE_H
 #define VIGIL_VALIDATE_H
 
@@ -14,7 +15,7 @@ struct verr {
 
 /* Appends an error at pointer (e.g. "/members/0/node"), printf-style detail. */
 void verr_add(struct verr *e, const char *pointer, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 bool verr_any(const struct verr *e);
 void verr_clear(struct verr *e);
 
