@@ -30,7 +30,7 @@ EMBED := $(sort $(wildcard schema/*.sql)) $(wildcard api-spec/openapi.yaml) $(so
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all setup run test unit-test api-test asan-test cluster-test lint-spec bench clean format
+.PHONY: all setup run test unit-test api-test asan-test ui-test cluster-test lint-spec bench clean format
 
 all: $(BUILD)/vigild $(if $(wildcard agent/main.c),$(BUILD)/vigil-agent)
 
@@ -103,6 +103,10 @@ api-test: $(BUILD)/vigild
 asan-test: $(BUILD)/asan/vigild
 	VIGILD=$(BUILD)/asan/vigild $(PY) -m pytest -q -p no:cacheprovider tests/api
 
+# Browser tests: Debian's chromium driven by playwright-core (node's own test runner).
+ui-test: $(BUILD)/vigild setup
+	node --test tests/ui/
+
 cluster-test: all
 	@if [ -n "$$(ls tests/cluster/test_*.py 2>/dev/null)" ]; then \
 		$(PY) -m pytest -q -p no:cacheprovider tests/cluster; fi
@@ -113,6 +117,7 @@ test: setup
 	@$(MAKE) --no-print-directory lint-spec
 	@$(MAKE) --no-print-directory api-test
 	@$(MAKE) --no-print-directory asan-test
+	@$(MAKE) --no-print-directory ui-test
 	@$(MAKE) --no-print-directory cluster-test
 
 bench: setup all

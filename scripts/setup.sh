@@ -5,7 +5,7 @@ set -eu
 
 PKGS="build-essential pkg-config libmicrohttpd-dev libjansson-dev libsqlite3-dev \
 libnl-3-dev libnl-route-3-dev libgnutls28-dev libcurl4-gnutls-dev libcmocka-dev \
-sqlite3 curl iproute2 procps valgrind wrk nginx-light keepalived haproxy \
+sqlite3 curl iproute2 procps valgrind wrk nginx-light keepalived haproxy chromium \
 python3 python3-pytest python3-jsonschema python3-prometheus-client python3-yaml python3-requests"
 
 missing=""
@@ -26,7 +26,7 @@ fi
 
 # The OpenAPI linter (and later the browser-test driver) come from npm, pinned by package-lock.json.
 here=$(cd "$(dirname "$0")/.." && pwd)
-if [ -f "$here/package.json" ] && [ ! -d "$here/node_modules/.bin" ]; then
+if [ -f "$here/package.json" ] && ! (cd "$here" && npm ls --silent >/dev/null 2>&1); then
 	(cd "$here" && npm ci --no-audit --no-fund --loglevel=error)
 fi
 exit 0

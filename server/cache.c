@@ -16,6 +16,7 @@ struct entry {
 	char etag[24];
 	int64_t last_modified_ms;
 	const char *content_type;
+	const char *csp;
 	char *link;
 };
 
@@ -79,6 +80,7 @@ cache_get(const char *key, int64_t rev, struct http_response *res)
 			memcpy(res->etag, e->etag, sizeof(res->etag));
 			res->last_modified_ms = e->last_modified_ms;
 			res->content_type = e->content_type;
+			res->csp = e->csp;
 			res->status = 200;
 		}
 	}
@@ -106,6 +108,7 @@ cache_put(const char *key, int64_t rev, const struct http_response *res)
 	memcpy(fresh.etag, res->etag, sizeof(fresh.etag));
 	fresh.last_modified_ms = res->last_modified_ms;
 	fresh.content_type = res->content_type;
+	fresh.csp = res->csp;
 	pthread_once(&once, init_locks);
 	pthread_mutex_lock(&locks[i % STRIPES]);
 	old = table[i];

@@ -8,19 +8,19 @@
 #include "embedded.h"
 #include "router.h"
 
-#define UI_CSP                                                                              \
-	"default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "   \
+#define UI_CSP                                                                                     \
+	"default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "          \
 	"connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 
 static const char *const ui_types[][2] = {
-	{".html", "text/html; charset=utf-8"},
-	{".css", "text/css; charset=utf-8"},
-	{".js", "text/javascript; charset=utf-8"}, /* module scripts need a JavaScript MIME type */
-	{".svg", "image/svg+xml"},
-	{".png", "image/png"},
-	{".ico", "image/x-icon"},
-	{".json", "application/json"},
-	{".txt", "text/plain; charset=utf-8"},
+    {".html", "text/html; charset=utf-8"},
+    {".css", "text/css; charset=utf-8"},
+    {".js", "text/javascript; charset=utf-8"}, /* module scripts need a JavaScript MIME type */
+    {".svg", "image/svg+xml"},
+    {".png", "image/png"},
+    {".ico", "image/x-icon"},
+    {".json", "application/json"},
+    {".txt", "text/plain; charset=utf-8"},
 };
 
 /* Returns the Content-Type for a file name by its extension (static string). */
@@ -44,6 +44,16 @@ int
 res_ui(struct http_request *req, struct http_response *res)
 {
 	const char *file = req->n_params > 0 ? req->params[0] : "index.html";
+
+	if (strcmp(req->path, "/ui") == 0) { /* the page's relative links need the slash */
+		res->status = 308;
+		res->location = strdup("/ui/");
+		res->text = strdup("see /ui/\n");
+		res->text_len = res->text ? strlen(res->text) : 0;
+		res->content_type = MT_TEXT;
+		res->no_cache_headers = true;
+		return 0;
+	}
 	const struct embedded_file *f = NULL;
 	char name[300];
 	int n;

@@ -34,6 +34,7 @@ static const struct route routes[] = {
     {"/openapi.yaml", R, ROLE_NONE, ROLE_NONE, false, OFFER_YAML, res_openapi, NULL},
     {"/rels/*", R, ROLE_NONE, ROLE_NONE, false, OFFER_HTML, res_doc, NULL},
     {"/problems/*", R, ROLE_NONE, ROLE_NONE, false, OFFER_HTML, res_doc, NULL},
+    {"/ui", R, ROLE_NONE, ROLE_NONE, false, OFFER_ANY, res_ui, NULL},
     {"/ui/", R, ROLE_NONE, ROLE_NONE, false, OFFER_ANY, res_ui, NULL},
     {"/ui/*", R, ROLE_NONE, ROLE_NONE, false, OFFER_ANY, res_ui, NULL},
     {"/metrics", R, ROLE_VIEWER, ROLE_ADMIN, false, OFFER_TEXT, res_metrics, NULL},
