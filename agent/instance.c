@@ -385,6 +385,18 @@ inst_receive(struct inst_env *env, struct instance *tab[], int n, int fd, int fa
 			env->drops[e]++;
 			continue;
 		}
+		if (in->vr.rx_warn != in->warned) { /* log each new disagreement once */
+			char src[ADDR_STRLEN];
+			addr_format(&rx.meta.src, src, sizeof(src));
+			if (in->vr.rx_warn & VRRP_WARN_INTERVAL)
+				fprintf(stderr, "vigil-agent: %s: %s advertises another interval (%u ms);"
+						" following it (RFC 5798 6.4.2)\n", in->name, src,
+					adv.adver_int_ms);
+			if (in->vr.rx_warn & VRRP_WARN_ADDRS)
+				fprintf(stderr, "vigil-agent: %s: %s advertises other addresses\n",
+					in->name, src);
+			in->warned = in->vr.rx_warn;
+		}
 		run(in, &acts);
 	}
 }

@@ -36,7 +36,8 @@ struct instance {
 	struct vrrp_instance vr;
 	struct loop_timer timer;
 	struct inst_env *env;
-	bool seen; /* present in the config being applied */
+	bool seen;	 /* present in the config being applied */
+	unsigned warned; /* VRRP_WARN_* already logged */
 };
 
 /* Applies config (the node's config document, borrowed) to the instance table: creates, updates,
