@@ -14,6 +14,8 @@
 
 #include "agent.h"
 #include "arp.h"
+#include "checks.h"
+#include "haproxy.h"
 #include "client.h"
 #include "instance.h"
 #include "sysctl.h"
@@ -23,6 +25,8 @@ struct agent {
 	const struct agent_options *opt;
 	struct loop *loop;
 	struct client *client;
+	struct checks *checks;
+	struct haproxy *haproxy;
 	struct nl_watch *watch;
 	struct inst_env env;
 	struct instance *tab[INST_MAX];
@@ -104,13 +108,48 @@ apply_nonlocal(struct agent *a, json_t *cfg)
 	a->nonlocal = sysctl_nonlocal_bind_get(AF_INET, &on, err, sizeof(err)) == 0 ? on : -1;
 }
 
+/* Node checks move the priority or fault every VRRP instance; backend health, admin state and
+ * weight go to the node's HAProxy. */
+static void
+apply_checks(struct agent *a)
+{
+	bool fault = false;
+	int adjust = checks_priority_adjust(a->checks, &fault);
+	json_t *health;
+
+	a->env.check_adjust = adjust;
+	a->env.check_fault = fault;
+	if (fault)
+		checks_node_failures(a->checks, a->env.fault_reason, sizeof(a->env.fault_reason));
+	inst_checks(&a->env, a->tab, a->n);
+	health = checks_backend_health(a->checks);
+	haproxy_apply(a->haproxy,
+		      json_string_value(json_object_get(a->config, "haproxy_socket")),
+		      json_object_get(a->config, "backends"), health);
+	json_decref(health);
+}
+
+static void
+on_checks(void *arg)
+{
+	struct agent *a = arg;
+
+	apply_checks(a);
+	send_status(a);
+}
+
 static void
 apply_config(struct agent *a, json_t *cfg)
 {
 	apply_nonlocal(a, cfg);
-	inst_apply(&a->env, a->tab, &a->n, cfg);
 	json_decref(a->config);
 	a->config = json_incref(cfg);
+	checks_apply(a->checks, cfg, a->opt->node);
+	bool fault = false;
+	a->env.check_adjust = checks_priority_adjust(a->checks, &fault);
+	a->env.check_fault = fault;
+	inst_apply(&a->env, a->tab, &a->n, cfg);
+	apply_checks(a);
 	persist_moves(a);
 	send_status(a);
 }
@@ -246,6 +285,7 @@ status_report(struct agent *a)
 		json_object_set(r, "last_transition", a->env.last_transition);
 	if (a->nonlocal >= 0)
 		json_object_set_new(r, "ip_nonlocal_bind", json_boolean(a->nonlocal));
+	json_object_set_new(r, "checks", checks_report(a->checks));
 	return r;
 }
 
@@ -439,6 +479,12 @@ agent_run(const struct agent_options *opt)
 	if ((a.loop = a.env.loop = loop_new()) == NULL || open_kernel(&a) != 0 ||
 	    client_new(&a.client, a.loop, opt->server, opt->token, err, sizeof(err)) != 0)
 		goto out;
+	if ((a.checks = checks_new(a.loop, opt->script_dir, opt->script_user, on_checks, &a)) ==
+		NULL ||
+	    (a.haproxy = haproxy_new(a.loop)) == NULL) {
+		fprintf(stderr, "vigil-agent: cannot set up the health checks\n");
+		goto out;
+	}
 	if ((cached = load_file(opt->state_dir, "config.json")) != NULL) {
 		fprintf(stderr, "vigil-agent: starting from the cached config\n");
 		apply_config(&a, cached);
@@ -453,6 +499,10 @@ agent_run(const struct agent_options *opt)
 	inst_shutdown_all(&a.env, a.tab, &a.n);
 out:
 	client_free(a.client);
+	if (a.checks)
+		checks_free(a.checks);
+	if (a.haproxy)
+		haproxy_free(a.haproxy);
 	close_kernel(&a);
 	loop_free(a.loop);
 	json_decref(a.config);

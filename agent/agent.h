@@ -14,6 +14,8 @@ struct agent_options {
 	const char *state_dir; /* where the last config and carried-out moves are kept */
 	int heartbeat_ms;      /* status PUT period */
 	int poll_wait_s;       /* long-poll wait */
+	const char *script_dir;  /* script checks run executables from here only */
+	const char *script_user; /* and as this user */
 };
 
 /* Runs the agent until SIGTERM or SIGINT (then releases every VIP with a priority-0 advert).

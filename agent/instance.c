@@ -102,12 +102,20 @@ transition(struct instance *in, const struct vrrp_action *a)
 	struct tm tm;
 	gmtime_r(&t.tv_sec, &tm);
 	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	/* A fault says which input caused it: the link, or the failing node checks. */
+	char reason[300];
+	if (a->reason == VRRP_REASON_FAULT && in->link_down)
+		snprintf(reason, sizeof(reason), "interface %s down", in->ifname);
+	else if (a->reason == VRRP_REASON_FAULT && env->check_fault)
+		snprintf(reason, sizeof(reason), "%s", env->fault_reason);
+	else
+		snprintf(reason, sizeof(reason), "%s", vrrp_reason_str(a->reason));
 	json_decref(env->last_transition);
 	env->last_transition =
 	    json_pack("{s:s, s:s, s:s, s:s, s:s}", "vip", in->name, "from", vrrp_state_str(a->from),
-		      "to", vrrp_state_str(a->to), "reason", vrrp_reason_str(a->reason), "at", ts);
+		      "to", vrrp_state_str(a->to), "reason", reason, "at", ts);
 	fprintf(stderr, "vigil-agent: %s: %s -> %s (%s)\n", in->name, vrrp_state_str(a->from),
-		vrrp_state_str(a->to), vrrp_reason_str(a->reason));
+		vrrp_state_str(a->to), reason);
 }
 
 /* Carries out the actions in order, then re-arms the instance's timer and reports. */
@@ -270,7 +278,12 @@ create(struct inst_env *env, json_t *v)
 		snprintf(err, sizeof(err), "cannot join the VRRP group on %s", ifname);
 		goto fail;
 	}
-	if (!in->ifc.oper_up) {
+	in->link_down = !in->ifc.oper_up;
+	if (env->check_adjust != 0) {
+		vrrp_set_priority_adjust(&in->vr, env->check_adjust, now(), &acts);
+		run(in, &acts);
+	}
+	if (in->link_down || env->check_fault) {
 		vrrp_set_fault(&in->vr, true, now(), &acts);
 		run(in, &acts);
 	}
@@ -404,20 +417,38 @@ inst_receive(struct inst_env *env, struct instance *tab[], int n, int fd, int fa
 void
 inst_link(struct inst_env *env, struct instance *tab[], int n, int ifindex, bool up)
 {
-	(void)env;
 	for (int k = 0; k < n; k++) {
 		struct instance *in = tab[k];
 		struct vrrp_actions acts;
-		if (in->ifc.ifindex != ifindex || in->vr.fault == !up)
+		if (in->ifc.ifindex != ifindex || in->link_down == !up)
 			continue;
+		in->link_down = !up;
 		if (up) { /* the primary address may have changed while it was down */
 			struct nl_iface ifc;
 			char err[160];
 			if (nl_if_resolve(env->nl, in->ifname, &ifc, err, sizeof(err)) == 0)
 				in->ifc = ifc;
 		}
-		vrrp_set_fault(&in->vr, !up, now(), &acts);
+		vrrp_set_fault(&in->vr, !up || env->check_fault, now(), &acts);
 		run(in, &acts);
+	}
+}
+
+void
+inst_checks(struct inst_env *env, struct instance *tab[], int n)
+{
+	for (int k = 0; k < n; k++) {
+		struct instance *in = tab[k];
+		struct vrrp_actions acts;
+		bool fault = in->link_down || env->check_fault;
+		if (in->vr.priority_adjust != env->check_adjust) {
+			vrrp_set_priority_adjust(&in->vr, env->check_adjust, now(), &acts);
+			run(in, &acts);
+		}
+		if (in->vr.fault != fault) {
+			vrrp_set_fault(&in->vr, fault, now(), &acts);
+			run(in, &acts);
+		}
 	}
 }
 

@@ -24,6 +24,9 @@ struct inst_env {
 	unsigned long drops[VRRP_PKT_ERROR_MAX + 1]; /* + 1: unknown VRID */
 	json_t *moves_done;	    /* {vip: id}, owned here, persisted by the agent */
 	json_t *last_transition;    /* owned, or NULL */
+	int check_adjust;	    /* sum of the weights of failing node checks */
+	bool check_fault;	    /* a failing node check has weight 0 */
+	char fault_reason[256];	    /* why check_fault holds */
 	void (*changed)(void *arg); /* state, move or transition changed: report and persist */
 	void *changed_arg;
 };
@@ -38,6 +41,7 @@ struct instance {
 	struct inst_env *env;
 	bool seen;	 /* present in the config being applied */
 	unsigned warned; /* VRRP_WARN_* already logged */
+	bool link_down;	 /* the interface is down (netlink) */
 };
 
 /* Applies config (the node's config document, borrowed) to the instance table: creates, updates,
@@ -49,6 +53,9 @@ void inst_shutdown_all(struct inst_env *env, struct instance *tab[], int *n);
 void inst_receive(struct inst_env *env, struct instance *tab[], int n, int fd, int family);
 /* A link changed state (netlink event). */
 void inst_link(struct inst_env *env, struct instance *tab[], int n, int ifindex, bool up);
+/* Node checks changed: the priority adjustment and the check fault (env->check_*) apply to every
+ * instance (keepalived's track_script). */
+void inst_checks(struct inst_env *env, struct instance *tab[], int n);
 /* Adds {vip: {state, priority}} to vrrp and held VIP names to held. */
 void inst_report(struct instance *tab[], int n, json_t *vrrp, json_t *held);
 

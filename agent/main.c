@@ -20,6 +20,11 @@ usage(FILE *f)
 	       "/var/lib/vigil-agent)\n"
 	       "  --heartbeat-ms N     status report period (default 2000)\n"
 	       "  --poll-wait S        config long-poll wait in seconds (default 60)\n"
+	       "  --script-dir DIR     script checks name executables in DIR only; each must be\n"
+	       "                       root-owned and writable by root alone (default\n"
+	       "                       /etc/vigil/scripts)\n"
+	       "  --script-user USER   run script checks as USER with a clean environment\n"
+	       "                       (default nobody)\n"
 	       "  --help               this text\n"
 	       "  --version            print the version\n");
 }
@@ -58,7 +63,11 @@ main(int argc, char **argv)
 	    {NULL, 0, NULL, 0},
 	};
 	struct agent_options opt = {
-	    .state_dir = "/var/lib/vigil-agent", .heartbeat_ms = 2000, .poll_wait_s = 60};
+	    .state_dir = "/var/lib/vigil-agent",
+	    .heartbeat_ms = 2000,
+	    .poll_wait_s = 60,
+	    .script_dir = "/etc/vigil/scripts",
+	    .script_user = "nobody"};
 	const char *token_file = NULL;
 	char token[600];
 	int c;
