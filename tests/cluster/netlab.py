@@ -1,13 +1,23 @@
-"""A small network lab for the cluster tests: a Linux bridge in the root namespace, one network
-namespace per host joined to it by a veth pair (eth0 inside, vgp-HOST on the bridge), processes
-started inside the namespaces in their own sessions, and the failures we simulate (power-off,
-interface down, reboot, silent partition). Also the helper programs run inside the namespaces
-(`python3 netlab.py serve|client|sniff ...`): the per-node HTTP server, the client request loop and
-a VRRP sniffer, plus a VRRP packet builder for injecting (bad) advertisements.
+"""A small network lab for the cluster tests, and the tools the tests measure with.
 
-Addresses are 198.18.0.0/24 on the bridge; nothing is routed anywhere else. Facts this relies on:
-/work/shared/LAB-NOTES.md. Time stamps everywhere are time.monotonic() (CLOCK_MONOTONIC is the same
-in every network namespace), so the test process compares them directly."""
+- Two Linux bridges in the root namespace: vgbr0, the data network (VRRP, VIPs, client traffic;
+  198.18.0.0/24, eth0 in every namespace, port vgp-HOST on the bridge) and vgbr1, the management
+  network (agents to vigild; 198.19.0.0/24, eth1, port vgm-HOST), so that a node whose eth0 is
+  down can still report FAULT. Namespaces vg-srv, vg-lb1..3, vg-cli. Nothing is routed anywhere
+  else.
+- Processes started inside the namespaces in their own sessions (kill by PID or process group),
+  output in files; code run inside a namespace from this process (NsExecutor: a thread that
+  joined it with setns).
+- The failures we simulate: power-off (ports down on the bridge side), interface down, reboot
+  (addresses flushed), silent partition (port detached from the bridge).
+- One `ip monitor address all-nsid` for every namespace, in the kernel's order of the changes.
+- VRRP packets: a builder (v2 and v3, with checksums) and a raw-socket sender for injection.
+- Helper programs run inside namespaces as `python3 netlab.py serve|client|sniff ...`: the
+  per-node HTTP server, the client request loop and a VRRP sniffer, with readers for their logs.
+
+Facts this relies on: /work/shared/LAB-NOTES.md. Time stamps everywhere are time.monotonic()
+(CLOCK_MONOTONIC is the same in every network namespace), so the test process compares them
+directly."""
 
 import concurrent.futures
 import ctypes
@@ -20,17 +30,20 @@ import socket
 import struct
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
-BRIDGE = "vgbr0"
+BRIDGE = "vgbr0"  # data network: VRRP, VIPs, client traffic (eth0 in each namespace)
+MGMT_BRIDGE = "vgbr1"  # management network: agents <-> vigild (eth1), so that a node whose eth0
+# is down can still report FAULT
 PREFIX = 24
-HOSTS = {  # host -> (namespace, address)
-    "srv": ("vg-srv", "198.18.0.1"),
-    "lb1": ("vg-lb1", "198.18.0.11"),
-    "lb2": ("vg-lb2", "198.18.0.12"),
-    "lb3": ("vg-lb3", "198.18.0.13"),
-    "cli": ("vg-cli", "198.18.0.50"),
+HOSTS = {  # host -> (namespace, data address, management address or None)
+    "srv": ("vg-srv", "198.18.0.1", "198.19.0.1"),
+    "lb1": ("vg-lb1", "198.18.0.11", "198.19.0.11"),
+    "lb2": ("vg-lb2", "198.18.0.12", "198.19.0.12"),
+    "lb3": ("vg-lb3", "198.18.0.13", "198.19.0.13"),
+    "cli": ("vg-cli", "198.18.0.50", None),
 }
 LB_NODES = ("lb1", "lb2", "lb3")
 VRRP_GROUP = "224.0.0.18"
@@ -48,9 +61,18 @@ def addr_of(host):
     return HOSTS[host][1]
 
 
+def mgmt_addr_of(host):
+    return HOSTS[host][2]
+
+
 def port_of(host):
-    """The bridge-side end of host's veth pair, in the root namespace."""
+    """The data-bridge end of host's veth pair (eth0 inside), in the root namespace."""
     return f"vgp-{host}"
+
+
+def mgmt_port_of(host):
+    """The management-bridge end of host's veth pair (eth1 inside)."""
+    return f"vgm-{host}"
 
 
 def run(*args, check=True, timeout=30, input=None):
@@ -67,7 +89,7 @@ def nsrun(host, *args, check=True, timeout=30):
     return run("ip", "netns", "exec", ns_of(host), *args, check=check, timeout=timeout)
 
 
-def wait_for(pred, timeout, interval=0.02, what="condition"):
+def wait_for(pred, timeout, interval=0.02):
     """Polls pred() until it returns a true value (returned) or timeout seconds pass (returns the
     last false value). Exceptions from pred count as false."""
     deadline = time.monotonic() + timeout
@@ -75,9 +97,8 @@ def wait_for(pred, timeout, interval=0.02, what="condition"):
     while True:
         try:
             last = pred()
-        except Exception as e:  # noqa: BLE001 - a failing probe is a "not yet"
+        except Exception:  # noqa: BLE001 - a failing probe is a "not yet"
             last = None
-            _ = e
         if last:
             return last
         if time.monotonic() >= deadline:
@@ -212,21 +233,91 @@ class Proc:
 # ---------------------------------------------------------------------------------------------
 # The lab itself.
 
+class AddrMonitor:
+    """One `ip -o monitor address all-nsid` in the root namespace, read by a thread: every
+    address added or deleted in any namespace that has an id here. All namespaces' events arrive
+    through one netlink socket, so their order (seq) is the order in which the kernel made the
+    changes; the time stamps (time.monotonic() when read) are only good to a millisecond or so."""
+
+    def __init__(self, nsids):
+        self.nsids = dict(nsids)  # nsid -> host
+        self.events = []  # (seq, time, host, "add"|"del", dev, address without prefix)
+        self.lock = threading.Lock()
+        self.popen = subprocess.Popen(["ip", "-o", "monitor", "address", "all-nsid"],
+                                      stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                      stdin=subprocess.DEVNULL, start_new_session=True, bufsize=0)
+        self.thread = threading.Thread(target=self._read, daemon=True, name="addr-monitor")
+        self.thread.start()
+
+    def _read(self):
+        for raw in iter(self.popen.stdout.readline, b""):
+            t = time.monotonic()
+            line = raw.decode(errors="replace")
+            if not line.startswith("[nsid "):
+                continue  # the root namespace's own addresses
+            nsid, _, line = line[len("[nsid "):].partition("]")
+            host = self.nsids.get(int(nsid)) if nsid.isdigit() else None
+            kind = "del" if line.startswith("Deleted ") else "add"
+            parts = line.replace("Deleted ", "", 1).split()
+            # "2: eth0    inet 198.18.0.100/24 scope global secondary eth0\ ..."
+            if host is None or len(parts) < 4 or parts[2] not in ("inet", "inet6"):
+                continue
+            with self.lock:
+                self.events.append((len(self.events), t, host, kind, parts[1],
+                                    parts[3].split("/")[0]))
+
+    def find_event(self, host, kind, addr, after=0.0):
+        """The first (seq, time, host, kind, dev, addr) event for host at or after `after`."""
+        with self.lock:
+            for ev in self.events:
+                if ev[1] >= after and ev[2] == host and ev[3] == kind and ev[5] == addr:
+                    return ev
+        return None
+
+    def close(self):
+        if self.popen.poll() is None:
+            try:
+                os.killpg(self.popen.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        self.popen.wait(5)
+
+
+class HostAddrEvents:
+    """AddrMonitor's events of one host."""
+
+    def __init__(self, monitor, host):
+        self.monitor, self.host = monitor, host
+
+    def find(self, kind, addr, after=0.0):
+        """Time of the first `kind` ("add"/"del") event for addr at or after `after`, or None."""
+        ev = self.monitor.find_event(self.host, kind, addr, after)
+        return ev[1] if ev else None
+
+    def find_event(self, kind, addr, after=0.0):
+        return self.monitor.find_event(self.host, kind, addr, after)
+
+
 class Lab:
-    """The bridge and the namespaces. setup() removes leftovers of an earlier run first;
-    teardown() kills every process started through it and removes everything."""
+    """The two bridges and the namespaces. setup() removes leftovers of an earlier run first;
+    teardown() kills every process started through it and removes everything.
+
+    Every host has eth0 on the data bridge; hosts with a management address also have eth1 on
+    the management bridge (the agents reach vigild over it)."""
 
     def __init__(self, workdir, hosts=tuple(HOSTS)):
         self.workdir = Path(workdir)
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.hosts = tuple(hosts)
         self.procs = []
+        self.monitor = None
+        self.monitors = {}  # host -> HostAddrEvents
         self._exec = {}
 
     # -- construction ------------------------------------------------------------------------
     @staticmethod
     def cleanup_leftovers():
-        """Removes the namespaces, ports and bridge a crashed run may have left, and kills the
+        """Removes the namespaces, ports and bridges a crashed run may have left, and kills the
         processes still running inside those namespaces."""
         for host in HOSTS:
             ns = ns_of(host)
@@ -238,27 +329,49 @@ class Lab:
                     pass
             run("ip", "netns", "del", ns, check=False)
             run("ip", "link", "del", port_of(host), check=False)
+            run("ip", "link", "del", mgmt_port_of(host), check=False)
         run("ip", "link", "del", BRIDGE, check=False)
+        run("ip", "link", "del", MGMT_BRIDGE, check=False)
+
+    def _veth(self, host, port, bridge, dev, addr):
+        ns = ns_of(host)
+        run("ip", "link", "add", port, "type", "veth", "peer", "name", dev, "netns", ns)
+        run("ip", "link", "set", port, "master", bridge)
+        run("ip", "link", "set", port, "up")
+        run("ip", "-n", ns, "addr", "add", f"{addr}/{PREFIX}", "dev", dev)
+        run("ip", "-n", ns, "link", "set", dev, "up")
 
     def setup(self):
         self.cleanup_leftovers()
-        run("ip", "link", "add", BRIDGE, "type", "bridge", "stp_state", "0", "forward_delay", "0",
-            "mcast_snooping", "0")
-        run("ip", "link", "set", BRIDGE, "up")
+        for br in (BRIDGE, MGMT_BRIDGE):
+            run("ip", "link", "add", br, "type", "bridge", "stp_state", "0", "forward_delay", "0",
+                "mcast_snooping", "0")
+            run("ip", "link", "set", br, "up")
         for host in self.hosts:
-            ns, addr = HOSTS[host]
+            ns, addr, mgmt = HOSTS[host]
             run("ip", "netns", "add", ns)
-            run("ip", "link", "add", port_of(host), "type", "veth", "peer", "name", "eth0",
-                "netns", ns)
-            run("ip", "link", "set", port_of(host), "master", BRIDGE)
-            run("ip", "link", "set", port_of(host), "up")
             run("ip", "-n", ns, "link", "set", "lo", "up")
-            run("ip", "-n", ns, "addr", "add", f"{addr}/{PREFIX}", "dev", "eth0")
-            run("ip", "-n", ns, "link", "set", "eth0", "up")
+            self._veth(host, port_of(host), BRIDGE, "eth0", addr)
+            if mgmt:
+                self._veth(host, mgmt_port_of(host), MGMT_BRIDGE, "eth1", mgmt)
         # Links need a moment to come up (LAB-NOTES): wait for carrier everywhere.
-        ok = wait_for(lambda: all(self.carrier(h) for h in self.hosts), 5, 0.05)
+        ok = wait_for(lambda: all(self.carrier(h) and (not mgmt_addr_of(h) or
+                                                        self.carrier(h, "eth1"))
+                                  for h in self.hosts), 5, 0.05)
         if not ok:
             raise RuntimeError("veth links did not come up within 5 s")
+        nsids = {}
+        for host in self.hosts:
+            run("ip", "netns", "set", ns_of(host), "auto", check=False)
+        for entry in json.loads(run("ip", "-j", "netns", "list").stdout or "[]"):
+            for host in self.hosts:
+                if entry.get("name") == ns_of(host) and "id" in entry:
+                    nsids[entry["id"]] = host
+        missing = [h for h in self.hosts if h not in nsids.values()]
+        if missing:
+            raise RuntimeError(f"no namespace id for {missing}: cannot monitor their addresses")
+        self.monitor = AddrMonitor(nsids)
+        self.monitors = {h: HostAddrEvents(self.monitor, h) for h in self.hosts}
         time.sleep(0.3)
         return self
 
@@ -267,6 +380,11 @@ class Lab:
             try:
                 p.stop(signal.SIGKILL, timeout=2)
             except Exception:  # noqa: BLE001 - tear everything down whatever happens
+                pass
+        if self.monitor is not None:
+            try:
+                self.monitor.close()
+            except Exception:  # noqa: BLE001
                 pass
         for ex in self._exec.values():
             ex.close()
@@ -304,17 +422,43 @@ class Lab:
         """The hosts among hosts whose eth0 carries vip."""
         return [h for h in hosts if h in self.hosts and vip in self.addrs(h)]
 
-    def carrier(self, host):
-        r = run("ip", "-n", ns_of(host), "-j", "link", "show", "dev", "eth0", check=False)
+    def carrier(self, host, dev="eth0"):
+        r = run("ip", "-n", ns_of(host), "-j", "link", "show", "dev", dev, check=False)
         if r.returncode != 0:
             return False
         info = json.loads(r.stdout)[0]
         return "LOWER_UP" in info.get("flags", []) and "UP" in info.get("flags", [])
 
+    def sysctl(self, host, key):
+        return nsrun(host, "sysctl", "-n", key).stdout.strip()
+
     # -- failures ----------------------------------------------------------------------------
+    def power_off_ports(self, host):
+        """Power-off's network half: both bridge-side ports go down, so nothing leaves or
+        reaches host (its eth0 and eth1 lose carrier)."""
+        run("ip", "link", "set", port_of(host), "down")
+        if mgmt_addr_of(host):
+            run("ip", "link", "set", mgmt_port_of(host), "down")
+
+    def power_on_ports(self, host):
+        """Addresses as after a reboot (everything flushed, the primary addresses configured),
+        then the ports up; waits for carrier."""
+        ns, addr, mgmt = HOSTS[host]
+        run("ip", "-n", ns, "addr", "flush", "dev", "eth0")
+        run("ip", "-n", ns, "addr", "add", f"{addr}/{PREFIX}", "dev", "eth0")
+        run("ip", "-n", ns, "link", "set", "eth0", "up")
+        run("ip", "link", "set", port_of(host), "up")
+        if mgmt:
+            run("ip", "-n", ns, "addr", "flush", "dev", "eth1")
+            run("ip", "-n", ns, "addr", "add", f"{mgmt}/{PREFIX}", "dev", "eth1")
+            run("ip", "-n", ns, "link", "set", "eth1", "up")
+            run("ip", "link", "set", mgmt_port_of(host), "up")
+        if not wait_for(lambda: self.carrier(host) and
+                        (not mgmt or self.carrier(host, "eth1")), 5, 0.02):
+            raise RuntimeError(f"{host}: no carrier 5 s after power-on")
+
     def port_down(self, host):
-        """Power-off's network half: the bridge-side port goes down, so nothing leaves or
-        reaches host (its eth0 loses carrier)."""
+        """The data port alone goes down on the bridge side (host's eth0 loses carrier)."""
         run("ip", "link", "set", port_of(host), "down")
 
     def port_up(self, host):
@@ -327,30 +471,27 @@ class Lab:
     def if_up(self, host):
         run("ip", "-n", ns_of(host), "link", "set", "eth0", "up")
 
-    def reboot_addrs(self, host):
-        """Addresses as after a reboot: everything flushed, the primary address configured."""
-        ns, addr = HOSTS[host]
-        run("ip", "-n", ns, "addr", "flush", "dev", "eth0")
-        run("ip", "-n", ns, "addr", "add", f"{addr}/{PREFIX}", "dev", "eth0")
-
     def partition(self, host):
-        """Silent partition: host keeps carrier but is detached from the bridge."""
+        """Silent partition: host keeps carrier on eth0 but is detached from the data bridge."""
         run("ip", "link", "set", port_of(host), "nomaster")
 
     def heal(self, host):
         run("ip", "link", "set", port_of(host), "master", BRIDGE)
 
-    def port_is_up(self, host):
-        r = run("ip", "-j", "link", "show", "dev", port_of(host))
-        info = json.loads(r.stdout)[0]
-        return "UP" in info.get("flags", []) and info.get("master") == BRIDGE
+    def ports_ok(self, host):
+        """Both ports up and attached, eth0 up inside."""
+        for port, br in ((port_of(host), BRIDGE),
+                         (mgmt_port_of(host), MGMT_BRIDGE) if mgmt_addr_of(host) else (None, None)):
+            if port is None:
+                continue
+            info = json.loads(run("ip", "-j", "link", "show", "dev", port).stdout)[0]
+            if "UP" not in info.get("flags", []) or info.get("master") != br:
+                return False
+        return self.carrier(host)
 
     def del_addr(self, host, addr):
         run("ip", "-n", ns_of(host), "addr", "del", f"{addr}/{PREFIX}", "dev", "eth0",
             check=False)
-
-    def wait_carrier(self, host, timeout=5):
-        return wait_for(lambda: self.carrier(host), timeout, 0.02)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -435,26 +576,47 @@ def parse_vrrp(payload):
 # ---------------------------------------------------------------------------------------------
 # Logs written by the helper programs, read by the tests.
 
-class ClientLog:
-    """The request loop's log: one line per request, `start end ok who` (who = node name, or the
-    error). Times are time.monotonic()."""
+class _LineLog:
+    """A log file another process appends lines to, parsed incrementally: complete lines only,
+    each parsed once (parse(line) returns a record or None)."""
 
     def __init__(self, path):
         self.path = Path(path)
+        self._offset = 0
+        self._records = []
+
+    def _update(self):
+        try:
+            with open(self.path, "rb") as f:
+                f.seek(self._offset)
+                data = f.read()
+        except FileNotFoundError:
+            return self._records
+        end = data.rfind(b"\n") + 1
+        for line in data[:end].decode(errors="replace").splitlines():
+            try:
+                rec = self.parse(line)
+            except (ValueError, IndexError):
+                rec = None
+            if rec is not None:
+                self._records.append(rec)
+        self._offset += end
+        return self._records
+
+
+class ClientLog(_LineLog):
+    """The request loop's log: one line per finished request, `start end ok who` (who = node
+    name, or the error). Times are time.monotonic()."""
+
+    @staticmethod
+    def parse(line):
+        parts = line.split(" ", 3)
+        if len(parts) != 4:
+            return None
+        return (float(parts[0]), float(parts[1]), parts[2] == "1", parts[3])
 
     def records(self):
-        out = []
-        if not self.path.exists():
-            return out
-        for line in self.path.read_text().splitlines():
-            parts = line.split(" ", 3)
-            if len(parts) != 4:
-                continue
-            try:
-                out.append((float(parts[0]), float(parts[1]), parts[2] == "1", parts[3]))
-            except ValueError:
-                continue
-        return out
+        return list(self._update())
 
     def window(self, t0, t1):
         """Requests started in [t0, t1)."""
@@ -471,6 +633,11 @@ class ClientLog:
                 return r[1]
         return None
 
+    def recent(self, seconds=2.0):
+        """Summary of the requests of the last `seconds`, for failure messages."""
+        now = time.monotonic()
+        return self.summary(now - seconds, now)
+
     def last_time(self):
         recs = self.records()
         return recs[-1][1] if recs else None
@@ -484,27 +651,105 @@ class ClientLog:
         return {"requests": len(w), "failed": sum(1 for r in w if not r[2]), "by": by}
 
 
-class SniffLog:
+class SniffLog(_LineLog):
     """The sniffer's log: `time src ttl hexpayload` per VRRP packet seen."""
 
-    def __init__(self, path):
-        self.path = Path(path)
+    @staticmethod
+    def parse(line):
+        parts = line.split()
+        if len(parts) != 4:
+            return None
+        d = parse_vrrp(bytes.fromhex(parts[3]))
+        d.update(time=float(parts[0]), src=parts[1], ttl=int(parts[2]), raw=parts[3])
+        return d
 
     def packets(self, after=0.0):
-        out = []
-        if not self.path.exists():
-            return out
-        for line in self.path.read_text().splitlines():
-            parts = line.split()
-            if len(parts) != 4:
-                continue
-            t = float(parts[0])
-            if t < after:
-                continue
-            d = parse_vrrp(bytes.fromhex(parts[3]))
-            d.update(time=t, src=parts[1], ttl=int(parts[2]), raw=parts[3])
-            out.append(d)
-        return out
+        return [d for d in self._update() if d["time"] >= after]
+
+
+# ---------------------------------------------------------------------------------------------
+# The cluster the tests build on the lab, and what they measure with.
+
+CLIENT_INTERVAL = 0.02  # one request started every 20 ms
+CLIENT_TIMEOUT = 0.5  # a request not answered within 0.5 s counts as failed
+
+WEB = "198.18.0.100"  # vigil's main VIP (lb1 200, lb2 100), also the keepalived baseline's
+KA2 = "198.18.0.101"  # VRRPv2 + PASS interop VIP (agent lb2 alone; keepalived on lb3)
+KA3 = "198.18.0.102"  # VRRPv3 interop VIP
+NODES = ("lb1", "lb2")
+VIPS = {
+    "web": {"address": f"{WEB}/24", "interface": "eth0", "vrid": 50, "version": 3,
+            "advert_int_ms": 1000, "preempt": False,
+            "members": [{"node": "lb1", "priority": 200}, {"node": "lb2", "priority": 100}]},
+    "ka2": {"address": f"{KA2}/24", "interface": "eth0", "vrid": 51, "version": 2,
+            "advert_int_ms": 1000, "auth_pass": "7388",
+            "members": [{"node": "lb2", "priority": 100}]},
+    "ka3": {"address": f"{KA3}/24", "interface": "eth0", "vrid": 52, "version": 3,
+            "advert_int_ms": 1000, "members": [{"node": "lb2", "priority": 100}]},
+}
+
+
+def master_down_s(priority, advert_s=1.0, version=3):
+    """Master_Down_Interval of a backup of this priority (RFC 5798 6.1, RFC 3768 6.1)."""
+    skew = (256 - priority) / 256 * (advert_s if version == 3 else 1.0)
+    return 3 * advert_s + skew
+
+
+def keepalived_conf(name, vip, vrid, priority, version, state="BACKUP", nopreempt=True,
+                    auth_pass=None):
+    """A keepalived.conf with one vrrp_instance on eth0, advert_int 1."""
+    auth = ""
+    if auth_pass is not None:
+        auth = (f"    authentication {{\n        auth_type PASS\n        auth_pass {auth_pass}\n"
+                f"    }}\n")
+    return (f"global_defs {{\n    router_id {name}\n    vrrp_version {version}\n}}\n"
+            f"vrrp_instance VI_1 {{\n    state {state}\n    interface eth0\n"
+            f"    virtual_router_id {vrid}\n    priority {priority}\n    advert_int 1\n"
+            + ("    nopreempt\n" if nopreempt else "") + auth +
+            f"    virtual_ipaddress {{\n        {vip}/24\n    }}\n}}\n")
+
+
+def wait_client_on(log, node, seconds=0.5, timeout=5):
+    """Waits until every request of the last `seconds` (finished ones) was answered by node, so
+    that a measurement starts from a clean state. Returns True or False."""
+    def ok():
+        now = time.monotonic()
+        w = [r for r in log.window(now - seconds - CLIENT_TIMEOUT, now) if r[1] >= now - seconds]
+        return len(w) >= seconds / CLIENT_INTERVAL / 2 and all(r[2] and r[3] == node for r in w)
+    return bool(wait_for(ok, timeout, 0.05))
+
+
+def takeover(lab, log, vip, new, t0, timeout, settle=1.0, sniff=None, old_src=None, vrid=None):
+    """After an action at t0 that should make `new` the holder of vip: waits up to timeout
+    seconds for the client loop to get an answer from new. Returns a dict: client_s (first answer
+    from new, completion time, minus t0; None if none came), vip_s (VIP added on new, seen by
+    `ip monitor`, minus t0; None if not added after t0), failed (client requests started in
+    [t0 - CLIENT_TIMEOUT, answer + settle) that failed), others (successful answers from other
+    nodes in that window after new's first), summary. With sniff (a SniffLog), old_src and vrid:
+    also after_advert_s, from the old master's last advertisement before t0 to the answer (the
+    part of a failover that does not depend on when, between two adverts, the master died)."""
+    t_ans = wait_for(lambda: log.first_success(new, t0), timeout, 0.01)
+    end = (t_ans or time.monotonic()) + settle
+    pause = end + CLIENT_TIMEOUT + 0.1 - time.monotonic()
+    if pause > 0:
+        time.sleep(pause)  # every request of the window has finished; the monitors caught up
+    t_adv = None
+    if sniff is not None:
+        seen = [p["time"] for p in sniff.packets(after=t0 - 5)
+                if p["src"] == old_src and p.get("vrid") == vrid and p["time"] < t0 + 0.02 and
+                p.get("priority")]
+        t_adv = max(seen) if seen else None
+    t_vip = lab.monitors[new].find("add", vip, t0) if new in lab.monitors else None
+    w = log.window(t0 - CLIENT_TIMEOUT, end)
+    return {
+        "client_s": None if t_ans is None else round(t_ans - t0, 4),
+        "vip_s": None if t_vip is None else round(t_vip - t0, 4),
+        "after_advert_s": (None if t_ans is None or t_adv is None
+                           else round(t_ans - t_adv, 4)),
+        "failed": sum(1 for r in w if not r[2]),
+        "others": sum(1 for r in w if r[2] and r[3] != new and t_ans and r[1] > t_ans),
+        "summary": log.summary(t0 - CLIENT_TIMEOUT, end),
+    }
 
 
 # ---------------------------------------------------------------------------------------------
