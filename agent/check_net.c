@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "check_probe.h"
+#include "curl_loop.h"
 
 struct tcp_probe {
 	struct probe p;
@@ -129,12 +130,10 @@ now:
 	return 1;
 }
 
-/* HTTP(S): one easy handle per probe on a multi handle driven like agent/client.c's. */
+/* HTTP(S): one easy handle per probe on a multi handle of our own on the loop. */
 
 struct http_multi {
-	struct loop *loop;
-	CURLM *multi;
-	struct loop_timer timer;
+	struct curl_loop cl;
 	struct http_probe *probes;
 };
 
@@ -157,7 +156,7 @@ http_unlink(struct http_probe *h)
 			*pp = h->next;
 			break;
 		}
-	curl_multi_remove_handle(h->m->multi, h->easy);
+	curl_multi_remove_handle(h->m->cl.multi, h->easy);
 	curl_easy_cleanup(h->easy);
 }
 
@@ -193,12 +192,13 @@ http_result(struct http_probe *h, CURLcode rc, struct probe_result *r)
 }
 
 static void
-http_collect(struct http_multi *m)
+http_collect(void *multi)
 {
+	struct http_multi *m = multi;
 	CURLMsg *msg;
 	int left;
 
-	while ((msg = curl_multi_info_read(m->multi, &left)) != NULL) {
+	while ((msg = curl_multi_info_read(m->cl.multi, &left)) != NULL) {
 		struct http_probe *h = NULL;
 		struct probe_result r;
 		if (msg->msg != CURLMSG_DONE)
@@ -213,66 +213,6 @@ http_collect(struct http_multi *m)
 	}
 }
 
-static void
-http_on_fd(int fd, uint32_t events, void *arg)
-{
-	struct http_multi *m = arg;
-	int flags = 0, running;
-
-	if (events & EPOLLIN)
-		flags |= CURL_CSELECT_IN;
-	if (events & EPOLLOUT)
-		flags |= CURL_CSELECT_OUT;
-	if (events & (EPOLLERR | EPOLLHUP))
-		flags |= CURL_CSELECT_ERR;
-	curl_multi_socket_action(m->multi, fd, flags, &running);
-	http_collect(m);
-}
-
-static void
-http_on_timer(void *arg)
-{
-	struct http_multi *m = arg;
-	int running;
-
-	curl_multi_socket_action(m->multi, CURL_SOCKET_TIMEOUT, 0, &running);
-	http_collect(m);
-}
-
-static int
-http_sock_cb(CURL *easy, curl_socket_t s, int what, void *userp, void *socketp)
-{
-	struct http_multi *m = userp;
-	uint32_t ev = 0;
-
-	(void)easy;
-	(void)socketp;
-	if (what == CURL_POLL_REMOVE) {
-		loop_fd_del(m->loop, s);
-		return 0;
-	}
-	if (what & CURL_POLL_IN)
-		ev |= EPOLLIN;
-	if (what & CURL_POLL_OUT)
-		ev |= EPOLLOUT;
-	if (loop_fd_add(m->loop, s, ev, http_on_fd, m) != 0)
-		loop_fd_mod(m->loop, s, ev);
-	return 0;
-}
-
-static int
-http_timer_cb(CURLM *multi, long timeout_ms, void *userp)
-{
-	struct http_multi *m = userp;
-
-	(void)multi;
-	if (timeout_ms < 0)
-		loop_timer_off(m->loop, &m->timer);
-	else
-		loop_timer_at(m->loop, &m->timer, loop_now_ms() + timeout_ms);
-	return 0;
-}
-
 struct http_multi *
 http_multi_new(struct loop *l)
 {
@@ -284,18 +224,11 @@ http_multi_new(struct loop *l)
 		free(m);
 		return NULL;
 	}
-	if ((m->multi = curl_multi_init()) == NULL) {
+	if (curl_loop_init(&m->cl, l, http_collect, m) != 0) {
 		curl_global_cleanup();
 		free(m);
 		return NULL;
 	}
-	m->loop = l;
-	m->timer.fn = http_on_timer;
-	m->timer.arg = m;
-	curl_multi_setopt(m->multi, CURLMOPT_SOCKETFUNCTION, http_sock_cb);
-	curl_multi_setopt(m->multi, CURLMOPT_SOCKETDATA, m);
-	curl_multi_setopt(m->multi, CURLMOPT_TIMERFUNCTION, http_timer_cb);
-	curl_multi_setopt(m->multi, CURLMOPT_TIMERDATA, m);
 	return m;
 }
 
@@ -306,8 +239,7 @@ http_multi_free(struct http_multi *m)
 		return;
 	while (m->probes != NULL)
 		http_cancel(&m->probes->p);
-	loop_timer_off(m->loop, &m->timer);
-	curl_multi_cleanup(m->multi);
+	curl_loop_cleanup(&m->cl);
 	curl_global_cleanup();
 	free(m);
 }
@@ -354,7 +286,7 @@ probe_http_start(struct http_multi *m, const char *url, bool verify_tls, long ex
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, http_discard);
 	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, h->errbuf);
 	curl_easy_setopt(e, CURLOPT_PRIVATE, h);
-	if (curl_multi_add_handle(m->multi, e) != CURLM_OK) {
+	if (curl_multi_add_handle(m->cl.multi, e) != CURLM_OK) {
 		curl_easy_cleanup(e);
 		free(h);
 		probe_result_set(now, PROBE_REFUSED, "cannot start a request");

@@ -1,6 +1,5 @@
-/* libcurl multi on our epoll loop: curl tells us which sockets to watch (socket callback) and when
- * to call it back (timer callback); we feed events to curl_multi_socket_action and collect finished
- * transfers. Each request owns its buffers until its callback returns. */
+/* The API client on a libcurl multi handle driven by the loop (curl_loop.c); finished transfers
+ * go to their callbacks. Each request owns its buffers until its callback returns. */
 #include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +8,7 @@
 #include <sys/epoll.h>
 
 #include "client.h"
+#include "curl_loop.h"
 
 struct creq {
 	CURL *easy;
@@ -24,11 +24,9 @@ struct creq {
 };
 
 struct client {
-	struct loop *loop;
-	CURLM *multi;
+	struct curl_loop cl;
 	char base[512];
 	char auth[600];
-	struct loop_timer timer;
 	struct creq *reqs;
 	int pending;
 };
@@ -84,18 +82,19 @@ creq_free(struct creq *r)
 
 /* Hands finished transfers to their callbacks. */
 static void
-collect(struct client *c)
+collect(void *arg)
 {
+	struct client *c = arg;
 	CURLMsg *msg;
 	int left;
 
-	while ((msg = curl_multi_info_read(c->multi, &left)) != NULL) {
+	while ((msg = curl_multi_info_read(c->cl.multi, &left)) != NULL) {
 		struct creq *r = NULL, **pp;
 		if (msg->msg != CURLMSG_DONE)
 			continue;
 		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&r);
 		CURLcode rc = msg->data.result;
-		curl_multi_remove_handle(c->multi, r->easy);
+		curl_multi_remove_handle(c->cl.multi, r->easy);
 		for (pp = &c->reqs; *pp != NULL; pp = &(*pp)->next)
 			if (*pp == r) {
 				*pp = r->next;
@@ -113,66 +112,6 @@ collect(struct client *c)
 	}
 }
 
-static void
-on_fd(int fd, uint32_t events, void *arg)
-{
-	struct client *c = arg;
-	int flags = 0, running;
-
-	if (events & EPOLLIN)
-		flags |= CURL_CSELECT_IN;
-	if (events & EPOLLOUT)
-		flags |= CURL_CSELECT_OUT;
-	if (events & (EPOLLERR | EPOLLHUP))
-		flags |= CURL_CSELECT_ERR;
-	curl_multi_socket_action(c->multi, fd, flags, &running);
-	collect(c);
-}
-
-static void
-on_timer(void *arg)
-{
-	struct client *c = arg;
-	int running;
-
-	curl_multi_socket_action(c->multi, CURL_SOCKET_TIMEOUT, 0, &running);
-	collect(c);
-}
-
-static int
-sock_cb(CURL *easy, curl_socket_t s, int what, void *userp, void *socketp)
-{
-	struct client *c = userp;
-	uint32_t ev = 0;
-
-	(void)easy;
-	(void)socketp;
-	if (what == CURL_POLL_REMOVE) {
-		loop_fd_del(c->loop, s);
-		return 0;
-	}
-	if (what & CURL_POLL_IN)
-		ev |= EPOLLIN;
-	if (what & CURL_POLL_OUT)
-		ev |= EPOLLOUT;
-	if (loop_fd_add(c->loop, s, ev, on_fd, c) != 0)
-		loop_fd_mod(c->loop, s, ev);
-	return 0;
-}
-
-static int
-timer_cb(CURLM *multi, long timeout_ms, void *userp)
-{
-	struct client *c = userp;
-
-	(void)multi;
-	if (timeout_ms < 0)
-		loop_timer_off(c->loop, &c->timer);
-	else
-		loop_timer_at(c->loop, &c->timer, loop_now_ms() + timeout_ms);
-	return 0;
-}
-
 int
 client_new(struct client **out, struct loop *l, const char *base_url, const char *token, char *err,
 	   size_t errlen)
@@ -181,23 +120,16 @@ client_new(struct client **out, struct loop *l, const char *base_url, const char
 	size_t n;
 
 	if (c == NULL || curl_global_init(CURL_GLOBAL_DEFAULT) != 0 ||
-	    (c->multi = curl_multi_init()) == NULL) {
+	    curl_loop_init(&c->cl, l, collect, c) != 0) {
 		snprintf(err, errlen, "cannot start libcurl");
 		free(c);
 		return -1;
 	}
-	c->loop = l;
 	snprintf(c->base, sizeof(c->base), "%s", base_url);
 	n = strlen(c->base);
 	while (n > 0 && c->base[n - 1] == '/')
 		c->base[--n] = '\0';
 	snprintf(c->auth, sizeof(c->auth), "Authorization: Bearer %s", token);
-	c->timer.fn = on_timer;
-	c->timer.arg = c;
-	curl_multi_setopt(c->multi, CURLMOPT_SOCKETFUNCTION, sock_cb);
-	curl_multi_setopt(c->multi, CURLMOPT_SOCKETDATA, c);
-	curl_multi_setopt(c->multi, CURLMOPT_TIMERFUNCTION, timer_cb);
-	curl_multi_setopt(c->multi, CURLMOPT_TIMERDATA, c);
 	*out = c;
 	return 0;
 }
@@ -210,11 +142,10 @@ client_free(struct client *c)
 	while (c->reqs != NULL) {
 		struct creq *r = c->reqs;
 		c->reqs = r->next;
-		curl_multi_remove_handle(c->multi, r->easy);
+		curl_multi_remove_handle(c->cl.multi, r->easy);
 		creq_free(r);
 	}
-	loop_timer_off(c->loop, &c->timer);
-	curl_multi_cleanup(c->multi);
+	curl_loop_cleanup(&c->cl);
 	curl_global_cleanup();
 	free(c);
 }
@@ -261,7 +192,7 @@ client_request(struct client *c, const char *method, const char *href, const cha
 	curl_easy_setopt(r->easy, CURLOPT_CONNECTTIMEOUT_MS, 3000L);
 	curl_easy_setopt(r->easy, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(r->easy, CURLOPT_TCP_NODELAY, 1L);
-	if (curl_multi_add_handle(c->multi, r->easy) != CURLM_OK) {
+	if (curl_multi_add_handle(c->cl.multi, r->easy) != CURLM_OK) {
 		creq_free(r);
 		return -1;
 	}
