@@ -16,22 +16,6 @@ static const char *const admin_states[] = {"enabled", "drain", "disabled", NULL}
 
 static const char *const backend_filters[] = {"vip", NULL};
 
-/* Rewrites spec with its members in backend_fields order (stable output and ETags). */
-static void
-backend_canonical_order(json_t *spec)
-{
-	json_t *sorted = json_object();
-
-	for (const char *const *f = backend_fields; *f != NULL; f++) {
-		json_t *v = json_object_get(spec, *f);
-		if (v != NULL)
-			json_object_set(sorted, *f, v);
-	}
-	json_object_clear(spec);
-	json_object_update(spec, sorted);
-	json_decref(sorted);
-}
-
 /* HAProxy proxy and server names: its own rules allow [A-Za-z0-9._:-]. */
 static bool
 valid_haproxy_name(const char *s)
@@ -111,7 +95,7 @@ backend_validate(json_t *spec, const char *name, const json_t *old, struct verr 
 	v_enum(spec, "admin_state", false, admin_states, "enabled", &s, e);
 	check_haproxy_name(spec, "haproxy_backend", e);
 	check_haproxy_name(spec, "haproxy_server", e);
-	backend_canonical_order(spec);
+	v_order_fields(spec, backend_fields);
 }
 
 /* A backend references its VIP (deleting the VIP is refused while it does). No unique keys. */

@@ -28,22 +28,6 @@ enum {
 	T_SCRIPT = 1 << 3,
 };
 
-/* Rewrites spec with its members in check_fields order (stable output and ETags). */
-static void
-check_canonical_order(json_t *spec)
-{
-	json_t *sorted = json_object();
-
-	for (const char *const *f = check_fields; *f != NULL; f++) {
-		json_t *v = json_object_get(spec, *f);
-		if (v != NULL)
-			json_object_set(sorted, *f, v);
-	}
-	json_object_clear(spec);
-	json_object_update(spec, sorted);
-	json_decref(sorted);
-}
-
 /* T_* bit of a valid type name, 0 for NULL (type missing or invalid). */
 static int
 type_bit(const char *type)
@@ -290,7 +274,7 @@ check_validate(json_t *spec, const char *name, const json_t *old, struct verr *e
 		verr_add(e, "/weight", "is only allowed for node checks");
 	else if (target != 'b')
 		v_int(spec, "weight", false, -253, 253, 0, target == 'n', &n, e);
-	check_canonical_order(spec);
+	v_order_fields(spec, check_fields);
 }
 
 /* A check references its backend or its node (deleting either is refused while it does). */

@@ -168,22 +168,6 @@ vip_validate_auth(json_t *spec, const json_t *old, json_int_t version, struct ve
 		verr_add(e, "/auth_pass", "authentication exists only in VRRP version 2");
 }
 
-/* Rewrites spec with its members in vip_fields order (stable output and ETags). */
-static void
-vip_canonical_order(json_t *spec)
-{
-	json_t *sorted = json_object();
-
-	for (const char *const *f = vip_fields; *f != NULL; f++) {
-		json_t *v = json_object_get(spec, *f);
-		if (v != NULL)
-			json_object_set(sorted, *f, v);
-	}
-	json_object_clear(spec);
-	json_object_update(spec, sorted);
-	json_decref(sorted);
-}
-
 /*
  * resource_kind.validate: every rule of the VIP section of the contract. The address is stored
  * canonical, defaults are filled in, and the members appear in vip_fields order.
@@ -235,7 +219,7 @@ vip_validate(json_t *spec, const char *name, const json_t *old, struct verr *e)
 	v_int(spec, "preempt_delay_ms", false, 0, 3600000, 0, true, &delay, e);
 	vip_validate_auth(spec, old, version, e);
 	vip_validate_members(spec, e);
-	vip_canonical_order(spec);
+	v_order_fields(spec, vip_fields);
 }
 
 /* Refs: each member node. Unique: the vrid on its interface and address family. */

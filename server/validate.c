@@ -228,3 +228,18 @@ v_name_ref(json_t *obj, const char *key, bool required, const char **out, struct
 	*out = s;
 	return true;
 }
+
+void
+v_order_fields(json_t *obj, const char *const fields[])
+{
+	json_t *sorted = json_object();
+
+	for (const char *const *f = fields; *f != NULL; f++) {
+		json_t *v = json_object_get(obj, *f);
+		if (v != NULL)
+			json_object_set(sorted, *f, v);
+	}
+	json_object_clear(obj);
+	json_object_update(obj, sorted);
+	json_decref(sorted);
+}

@@ -45,6 +45,9 @@ bool v_enum(json_t *obj, const char *key, bool required, const char *const choic
 /* A resource name (valid_name) field. */
 bool v_name_ref(json_t *obj, const char *key, bool required, const char **out, struct verr *e);
 
+/* Rewrites obj with its members in the order of fields (NULL-terminated); others are dropped. */
+void v_order_fields(json_t *obj, const char *const fields[]);
+
 /* Builds "/key" or "/key/idx" pointers into buf (JSON Pointer escaping of ~ and /). */
 const char *v_ptr(char *buf, size_t len, const char *key, int idx);
 
