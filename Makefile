@@ -85,7 +85,10 @@ $(BUILD)/asan/obj/gen/embedded.o: $(BUILD)/gen/embedded.c
 
 # Unit tests: each tests/unit/test_X.c links against the objects it names in its first line,
 # "// links: server/validate.c common/addr.c", built with the sanitizers.
-$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/gen/embedded.c
+# They depend on those sources too, so a change to one rebuilds the tests that link it.
+links_of = $(shell sed -n '1s|^// links.||p' tests/unit/$(1).c)
+.SECONDEXPANSION:
+$(BUILD)/tests/%: tests/unit/%.c $$(call links_of,$$*) $(BUILD)/gen/embedded.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(SAN) -Iserver -Iagent $(call pc_cflags,$(SERVER_PKGS) $(AGENT_PKGS) cmocka) \
 		-o $@ $< $$(sed -n '1s|^// links:||p' $<) \
