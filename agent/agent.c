@@ -39,7 +39,6 @@ struct agent {
 	int backoff_ms;
 	struct loop_timer retry, heartbeat, give_up;
 	bool status_inflight, status_dirty, stopping;
-	int nonlocal; /* -1 unknown */
 };
 
 static void discover(struct agent *a);
@@ -94,18 +93,17 @@ on_changed(void *arg)
 	send_status(a);
 }
 
-/* ip_nonlocal_bind: true sets 1, false sets 0, absent leaves it; then read it back. */
+/* ip_nonlocal_bind: true sets 1, false sets 0, absent leaves it; each status report reads the value
+ * back. */
 static void
-apply_nonlocal(struct agent *a, json_t *cfg)
+apply_nonlocal(json_t *cfg)
 {
 	json_t *want = json_object_get(cfg, "ip_nonlocal_bind");
 	char err[160];
-	bool on;
 
 	if (json_is_boolean(want) &&
 	    sysctl_nonlocal_bind_set(AF_INET, json_is_true(want), err, sizeof(err)) != 0)
 		fprintf(stderr, "vigil-agent: ip_nonlocal_bind: %s\n", err);
-	a->nonlocal = sysctl_nonlocal_bind_get(AF_INET, &on, err, sizeof(err)) == 0 ? on : -1;
 }
 
 /* Node checks move the priority or fault every VRRP instance; backend health, admin state and
@@ -123,8 +121,7 @@ apply_checks(struct agent *a)
 		checks_node_failures(a->checks, a->env.fault_reason, sizeof(a->env.fault_reason));
 	inst_checks(&a->env, a->tab, a->n);
 	health = checks_backend_health(a->checks);
-	haproxy_apply(a->haproxy,
-		      json_string_value(json_object_get(a->config, "haproxy_socket")),
+	haproxy_apply(a->haproxy, json_string_value(json_object_get(a->config, "haproxy_socket")),
 		      json_object_get(a->config, "backends"), health);
 	json_decref(health);
 }
@@ -141,7 +138,7 @@ on_checks(void *arg)
 static void
 apply_config(struct agent *a, json_t *cfg)
 {
-	apply_nonlocal(a, cfg);
+	apply_nonlocal(cfg);
 	json_decref(a->config);
 	a->config = json_incref(cfg);
 	checks_apply(a->checks, cfg, a->opt->node);
@@ -283,8 +280,11 @@ status_report(struct agent *a)
 		      "vips_held", held, "moves_done", a->env.moves_done, "counters", counters);
 	if (a->env.last_transition)
 		json_object_set(r, "last_transition", a->env.last_transition);
-	if (a->nonlocal >= 0)
-		json_object_set_new(r, "ip_nonlocal_bind", json_boolean(a->nonlocal));
+	/* read back at every report: someone else may change it */
+	char err[160];
+	bool on;
+	if (sysctl_nonlocal_bind_get(AF_INET, &on, err, sizeof(err)) == 0)
+		json_object_set_new(r, "ip_nonlocal_bind", json_boolean(on));
 	json_object_set_new(r, "checks", checks_report(a->checks));
 	return r;
 }
@@ -458,7 +458,7 @@ close_kernel(struct agent *a)
 int
 agent_run(const struct agent_options *opt)
 {
-	struct agent a = {.opt = opt, .sfd = -1, .nonlocal = -1};
+	struct agent a = {.opt = opt, .sfd = -1};
 	char err[200];
 	json_t *cached;
 	int status = 1;

@@ -58,16 +58,17 @@ main(int argc, char **argv)
 	    {"state-dir", required_argument, NULL, 'd'},
 	    {"heartbeat-ms", required_argument, NULL, 'b'},
 	    {"poll-wait", required_argument, NULL, 'w'},
+	    {"script-dir", required_argument, NULL, 'S'},
+	    {"script-user", required_argument, NULL, 'U'},
 	    {"help", no_argument, NULL, 'h'},
 	    {"version", no_argument, NULL, 'V'},
 	    {NULL, 0, NULL, 0},
 	};
-	struct agent_options opt = {
-	    .state_dir = "/var/lib/vigil-agent",
-	    .heartbeat_ms = 2000,
-	    .poll_wait_s = 60,
-	    .script_dir = "/etc/vigil/scripts",
-	    .script_user = "nobody"};
+	struct agent_options opt = {.state_dir = "/var/lib/vigil-agent",
+				    .heartbeat_ms = 2000,
+				    .poll_wait_s = 60,
+				    .script_dir = "/etc/vigil/scripts",
+				    .script_user = "nobody"};
 	const char *token_file = NULL;
 	char token[600];
 	int c;
@@ -91,6 +92,12 @@ main(int argc, char **argv)
 			break;
 		case 'w':
 			opt.poll_wait_s = atoi(optarg);
+			break;
+		case 'S':
+			opt.script_dir = optarg;
+			break;
+		case 'U':
+			opt.script_user = optarg;
 			break;
 		case 'h':
 			usage(stdout);

@@ -5,11 +5,14 @@
   on demand (`net.client(vip)`). Also keepalived instances (`net.keepalived(host, conf)`).
 - `cluster` (session): vigild in vg-srv on the management network, nodes lb1 and lb2, the VIPs
   below, an agent token per node, and vigil-agent on lb1 and lb2, started together. Skips when
-  build/vigil-agent is missing.
+  build/vigil-agent is missing. The agents' script directory (`cluster.script_dir`, root-owned
+  0755) is a fresh one under /tmp passed as --script-dir, or the agent's default
+  /etc/vigil/scripts (created and removed here) when the agent does not take that option.
 - `steady` (function): brings the cluster back to its resting state before a test (every agent
   running, ports up, web held by lb1 with lb2 BACKUP, no move request standing, no keepalived) and
   checks the agents' stderr for sanitizer reports after it.
 - `no_agents` (function): stops the agents for tests that run keepalived on lb1/lb2 instead.
+- `Api.patch`: RFC 7396 merge patch.
 - `measurements` (session): timings recorded by the tests; written to
   build/cluster-measurements.json and printed as a markdown table at the end of the session.
 
@@ -23,6 +26,7 @@ import shutil
 import signal
 import statistics
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -300,6 +304,46 @@ class Api:
     def delete(self, path, **kw):
         return self.request("DELETE", path, **kw)
 
+    def patch(self, path, body, timeout=5, expect=200):
+        """RFC 7396 merge patch (application/merge-patch+json)."""
+        headers = {"Authorization": f"Bearer {self.token}", "Accept": "application/json",
+                   "Content-Type": "application/merge-patch+json"}
+
+        def do():
+            return requests.patch(self.base + path, data=json.dumps(body), headers=headers,
+                                  timeout=timeout)
+
+        r = self.lab.call_in("srv", do)
+        if expect is not None and r.status_code not in (expect if isinstance(expect, tuple)
+                                                        else (expect,)):
+            raise ApiError(f"PATCH {path}: {r.status_code} (expected {expect}): {r.text}")
+        return r
+
+
+AGENT_SCRIPT_DIR = Path("/etc/vigil/scripts")  # vigil-agent's default --script-dir
+
+
+def _script_dir(agent_bin):
+    """The agents' script directory: root-owned 0755, reachable by nobody (who runs the
+    scripts), so outside pytest's 0700 tmp. Returns (dir, extra agent arguments, directories
+    created here, removed at the end, outermost first).
+
+    An agent that takes --script-dir gets a fresh one under /tmp (sticky: the agent accepts it).
+    One that does not (probed: `--script-dir D --version` exits 0 only when the option parses)
+    uses its default, /etc/vigil/scripts, created here when missing."""
+    probe = nl.run(agent_bin, "--script-dir", "/", "--version", check=False)
+    if probe.returncode == 0:
+        d = Path(tempfile.mkdtemp(prefix="vgcluster-scripts-", dir="/tmp"))
+        d.chmod(0o755)
+        return d, ["--script-dir", d], [d]
+    chain = list(reversed(AGENT_SCRIPT_DIR.parents[:-1])) + [AGENT_SCRIPT_DIR]  # /etc, ...
+    missing = [d for d in chain if not d.exists()]
+    made = missing[:1]  # the outermost missing one: removing it removes the rest
+    for d in missing:
+        d.mkdir(mode=0o755)
+        d.chmod(0o755)
+    return AGENT_SCRIPT_DIR, [], made
+
 
 class Cluster:
     def __init__(self, net, agent_bin, vigild_bin):
@@ -316,6 +360,7 @@ class Cluster:
             env={"VIGIL_ADMIN_TOKEN": self.admin_token}, cwd=self.dir)
         self.agents = {}
         self.sanitizer_seen = set()
+        self.script_dir, self.script_args, self._made = _script_dir(agent_bin)
 
     # -- vigild ------------------------------------------------------------------------------
     def start_server(self):
@@ -347,7 +392,8 @@ class Cluster:
             self.agents[node] = self.lab.proc(
                 f"agent-{node}", node,
                 [self.agent_bin, "--server", self.base, "--node", node, "--token-file", tok,
-                 "--state-dir", self.dir / f"state-{node}", "--heartbeat-ms", HEARTBEAT_MS],
+                 "--state-dir", self.dir / f"state-{node}", "--heartbeat-ms", HEARTBEAT_MS,
+                 *self.script_args],
                 env={"ASAN_OPTIONS": "detect_leaks=1:abort_on_error=0",
                      "UBSAN_OPTIONS": "print_stacktrace=1"}, cwd=self.dir)
 
@@ -356,6 +402,13 @@ class Cluster:
             if p.alive():
                 p.stop(signal.SIGTERM, timeout=3)
         self.server.stop(signal.SIGTERM, timeout=5)
+        self.remove_script_dir()
+
+    def remove_script_dir(self):
+        """Removes what _script_dir created (deepest first), nothing else."""
+        for d in self._made:
+            shutil.rmtree(d, ignore_errors=True)
+        self._made = []
 
     # -- agents ------------------------------------------------------------------------------
     def start_agent(self, node):
@@ -524,6 +577,7 @@ def cluster(request):
             if rc != 0:
                 problems.append(f"agent {node} exited {rc} on SIGTERM:\n{p.log(3000)}")
     c.server.stop(signal.SIGTERM, timeout=5)
+    c.remove_script_dir()
     problems += c.sanitizer_reports()
     net.cluster = None
     if problems:

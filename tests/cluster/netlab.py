@@ -489,6 +489,22 @@ class Lab:
                 return False
         return self.carrier(host)
 
+    def ensure_link_local(self, host, dev="eth0"):
+        """Gives host's dev its EUI-64 link-local IPv6 address (RFC 4291 2.5.6, appendix A)
+        when it has none: `ip addr flush` (power_on_ports) removes it, and the kernel makes it
+        again only when the link goes up, not on a carrier change. Added without DAD. Returns
+        the address."""
+        ns = ns_of(host)
+        info = json.loads(run("ip", "-n", ns, "-j", "addr", "show", "dev", dev).stdout)[0]
+        for a in info.get("addr_info", []):
+            if a.get("family") == "inet6" and a.get("scope") == "link":
+                return a["local"]
+        mac = bytes.fromhex(info["address"].replace(":", ""))
+        iid = bytes([mac[0] ^ 0x02]) + mac[1:3] + b"\xff\xfe" + mac[3:6]
+        ll = socket.inet_ntop(socket.AF_INET6, bytes.fromhex("fe80000000000000") + iid)
+        run("ip", "-n", ns, "-6", "addr", "add", f"{ll}/64", "dev", dev, "scope", "link", "nodad")
+        return ll
+
     def del_addr(self, host, addr):
         run("ip", "-n", ns_of(host), "addr", "del", f"{addr}/{PREFIX}", "dev", "eth0",
             check=False)
