@@ -90,7 +90,7 @@ links_of = $(shell sed -n '1s|^// links.||p' tests/unit/$(1).c)
 .SECONDEXPANSION:
 $(BUILD)/tests/%: tests/unit/%.c $$(call links_of,$$*) $(BUILD)/gen/embedded.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(SAN) -Iserver -Iagent $(call pc_cflags,$(SERVER_PKGS) $(AGENT_PKGS) cmocka) \
+	$(CC) $(CFLAGS) $(SAN) -Iserver -Iagent -Itests/unit $(call pc_cflags,$(SERVER_PKGS) $(AGENT_PKGS) cmocka) \
 		-o $@ $< $$(sed -n '1s|^// links:||p' $<) \
 		$(call pc_libs,$(SERVER_PKGS) $(AGENT_PKGS) cmocka) -lpthread -lm
 

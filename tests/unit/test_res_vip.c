@@ -14,28 +14,11 @@
 
 #include "res_vip.h"
 #include "resource.h"
+#include "unit_json.h"
 
 #define V (&res_vip_kind)
 
 static char tmpdir[64];
-
-/* Parses JSON written with ' for " (readability); fails the test on a syntax error. */
-static json_t *
-J(const char *text)
-{
-	char *s = strdup(text);
-	json_error_t err;
-	json_t *v;
-
-	for (char *p = s; *p != '\0'; p++)
-		if (*p == '\'')
-			*p = '"';
-	v = json_loads(s, 0, &err);
-	if (v == NULL)
-		fail_msg("bad test JSON %s: %s", s, err.text);
-	free(s);
-	return v;
-}
 
 /* Sets the status of node name to text (inside its own transaction). */
 static void

@@ -11,24 +11,7 @@
 #include <cmocka.h>
 
 #include "validate.h"
-
-/* Parses JSON written with ' for " (readability); fails the test on a syntax error. */
-static json_t *
-J(const char *text)
-{
-	char *s = strdup(text);
-	json_error_t err;
-	json_t *v;
-
-	for (char *p = s; *p != '\0'; p++)
-		if (*p == '\'')
-			*p = '"';
-	v = json_loads(s, 0, &err);
-	if (v == NULL)
-		fail_msg("bad test JSON %s: %s", s, err.text);
-	free(s);
-	return v;
-}
+#include "unit_json.h"
 
 /* Asserts that the error list of e is exactly want (a JSON array in J's notation). */
 static void
@@ -39,19 +22,6 @@ assert_errors(const struct verr *e, const char *want)
 	if (!json_equal(e->list ? e->list : json_array(), w)) {
 		char *got = e->list ? json_dumps(e->list, JSON_COMPACT) : strdup("(none)");
 		fail_msg("errors: got %s, want %s", got, want);
-	}
-	json_decref(w);
-}
-
-/* Asserts that obj is exactly want (in J's notation). */
-static void
-assert_json(const json_t *obj, const char *want)
-{
-	json_t *w = J(want);
-
-	if (!json_equal(obj, w)) {
-		char *got = json_dumps(obj, JSON_COMPACT);
-		fail_msg("got %s, want %s", got, want);
 	}
 	json_decref(w);
 }

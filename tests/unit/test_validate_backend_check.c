@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "resource.h"
+#include "unit_json.h"
 
 static char tmpdir[64];
 
@@ -67,24 +68,6 @@ teardown(void **state)
 	store_close();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
 	return system(cmd) == 0 ? 0 : -1;
-}
-
-/* Parses JSON written with ' for " (readability); fails the test on a syntax error. */
-static json_t *
-J(const char *text)
-{
-	char *s = strdup(text);
-	json_error_t err;
-	json_t *v;
-
-	for (char *p = s; *p != '\0'; p++)
-		if (*p == '\'')
-			*p = '"';
-	v = json_loads(s, 0, &err);
-	if (v == NULL)
-		fail_msg("bad test JSON %s: %s", s, err.text);
-	free(s);
-	return v;
 }
 
 /* Runs kind's validate on spec (stolen) as object name; returns the spec, errors in e. */
