@@ -9,6 +9,7 @@
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
 
+#include "errmsg.h"
 #include "arp.h"
 
 #define ETH_HDR 14
@@ -25,22 +26,6 @@
 static const uint8_t mac_bcast[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
 static const uint8_t mac_all_nodes[6] = {0x33, 0x33, 0x00, 0x00, 0x00, 0x01}; /* RFC 2464 7 */
 static const struct in6_addr ip6_all_nodes = {.s6_addr = {0xff, 0x02, [15] = 0x01}};
-
-static int fail(char *err, size_t errlen, int rc, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int
-fail(char *err, size_t errlen, int rc, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err != NULL && errlen > 0) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return rc;
-}
 
 static uint8_t *
 put16(uint8_t *p, uint16_t v)
@@ -165,7 +150,7 @@ arp_open(char *err, size_t errlen)
 	/* Protocol 0: the socket is bound to no ethertype and receives nothing. */
 	fd = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
-		return fail(err, errlen, -errno, "arp: packet socket: %s", strerror(errno));
+		return errmsg(err, errlen, -errno, "arp: packet socket: %s", strerror(errno));
 	return fd;
 }
 
@@ -185,10 +170,10 @@ send_frame(int fd, int ifindex, const uint8_t *frame, size_t len, uint16_t proto
 	memcpy(sll.sll_addr, frame, 6); /* the frame's destination */
 	n = sendto(fd, frame, len, 0, (struct sockaddr *)&sll, sizeof(sll));
 	if (n < 0)
-		return fail(err, errlen, -errno, "arp: send on ifindex %d: %s", ifindex,
-			    strerror(errno));
+		return errmsg(err, errlen, -errno, "arp: send on ifindex %d: %s", ifindex,
+			      strerror(errno));
 	if ((size_t)n != len)
-		return fail(err, errlen, -EIO, "arp: short send on ifindex %d", ifindex);
+		return errmsg(err, errlen, -EIO, "arp: short send on ifindex %d", ifindex);
 	return 0;
 }
 

@@ -17,6 +17,7 @@
 #include <netlink/route/addr.h>
 #include <netlink/route/link.h>
 
+#include "errmsg.h"
 #include "netlink.h"
 
 #define WATCH_RCVBUF (1 << 20) /* asked for; the kernel caps it at net.core.rmem_max */
@@ -45,23 +46,6 @@ struct nl_watch {
 	int delivered; /* events reported by the current nl_watch_process() */
 	int oom;       /* set when the link table could not grow */
 };
-
-static int fail(char *err, size_t errlen, int rc, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-/* Writes the message into err (when given) and returns rc. */
-static int
-fail(char *err, size_t errlen, int rc, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err != NULL && errlen > 0) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return rc;
-}
 
 /* Maps a libnl error (-NLE_*) back to the negative errno the kernel most likely sent. libnl folds
  * several errno values into one code (ENOBUFS and ENOMEM are both NLE_NOMEM). */
@@ -129,11 +113,12 @@ route_socket(struct nl_sock **out, char *err, size_t errlen)
 	*out = NULL;
 	sk = nl_socket_alloc();
 	if (sk == NULL)
-		return fail(err, errlen, -ENOMEM, "netlink: out of memory");
+		return errmsg(err, errlen, -ENOMEM, "netlink: out of memory");
 	rc = nl_connect(sk, NETLINK_ROUTE);
 	if (rc < 0) {
 		nl_socket_free(sk);
-		return fail(err, errlen, nlerr_errno(rc), "netlink: connect: %s", nl_geterror(rc));
+		return errmsg(err, errlen, nlerr_errno(rc), "netlink: connect: %s",
+			      nl_geterror(rc));
 	}
 	*out = sk;
 	return 0;
@@ -148,7 +133,7 @@ nl_ctx_open(struct nl_ctx **out, char *err, size_t errlen)
 	*out = NULL;
 	ctx = calloc(1, sizeof(*ctx));
 	if (ctx == NULL)
-		return fail(err, errlen, -ENOMEM, "netlink: out of memory");
+		return errmsg(err, errlen, -ENOMEM, "netlink: out of memory");
 	rc = route_socket(&ctx->sk, err, errlen);
 	if (rc < 0) {
 		free(ctx);
@@ -202,13 +187,13 @@ nl_if_resolve(struct nl_ctx *ctx, const char *name, struct nl_iface *out, char *
 
 	memset(out, 0, sizeof(*out));
 	if (name == NULL || name[0] == '\0' || strlen(name) >= NL_IFNAMSIZ)
-		return fail(err, errlen, -EINVAL, "netlink: bad interface name");
+		return errmsg(err, errlen, -EINVAL, "netlink: bad interface name");
 	rc = rtnl_link_get_kernel(ctx->sk, 0, name, &link);
 	if (rc < 0) {
 		rc = nlerr_errno(rc);
 		if (rc == -ENOENT)
 			rc = -ENODEV;
-		fail(err, errlen, rc, "netlink: interface %s: %s", name, strerror(-rc));
+		errmsg(err, errlen, rc, "netlink: interface %s: %s", name, strerror(-rc));
 		goto out;
 	}
 	out->ifindex = rtnl_link_get_ifindex(link);
@@ -223,8 +208,8 @@ nl_if_resolve(struct nl_ctx *ctx, const char *name, struct nl_iface *out, char *
 	}
 	rc = rtnl_addr_alloc_cache(ctx->sk, &cache);
 	if (rc < 0) {
-		rc = fail(err, errlen, nlerr_errno(rc), "netlink: address dump: %s",
-			  nl_geterror(rc));
+		rc = errmsg(err, errlen, nlerr_errno(rc), "netlink: address dump: %s",
+			    nl_geterror(rc));
 		goto out;
 	}
 	resolve_addrs(cache, out);
@@ -278,7 +263,7 @@ nl_ifaddr_add(struct nl_ctx *ctx, int ifindex, const struct addr_prefix *p, char
 	addr_format_prefix(p, s, sizeof(s));
 	ra = build_addr(ifindex, p);
 	if (ra == NULL)
-		return fail(err, errlen, -EINVAL, "netlink: add %s: bad address or ifindex", s);
+		return errmsg(err, errlen, -EINVAL, "netlink: add %s: bad address or ifindex", s);
 	if (p->addr.family == AF_INET6)
 		rtnl_addr_set_flags(ra, IFA_F_NODAD);
 	rc = rtnl_addr_add(ctx->sk, ra, 0);
@@ -286,8 +271,8 @@ nl_ifaddr_add(struct nl_ctx *ctx, int ifindex, const struct addr_prefix *p, char
 	if (rc == -NLE_EXIST || rc >= 0)
 		return 0;
 	rc = nlerr_errno(rc);
-	return fail(err, errlen, rc, "netlink: add %s to ifindex %d: %s", s, ifindex,
-		    strerror(-rc));
+	return errmsg(err, errlen, rc, "netlink: add %s to ifindex %d: %s", s, ifindex,
+		      strerror(-rc));
 }
 
 int
@@ -301,14 +286,14 @@ nl_ifaddr_del(struct nl_ctx *ctx, int ifindex, const struct addr_prefix *p, char
 	addr_format_prefix(p, s, sizeof(s));
 	ra = build_addr(ifindex, p);
 	if (ra == NULL)
-		return fail(err, errlen, -EINVAL, "netlink: del %s: bad address or ifindex", s);
+		return errmsg(err, errlen, -EINVAL, "netlink: del %s: bad address or ifindex", s);
 	rc = rtnl_addr_delete(ctx->sk, ra, 0);
 	rtnl_addr_put(ra);
 	if (rc == -NLE_NOADDR || rc >= 0)
 		return 0;
 	rc = nlerr_errno(rc);
-	return fail(err, errlen, rc, "netlink: del %s from ifindex %d: %s", s, ifindex,
-		    strerror(-rc));
+	return errmsg(err, errlen, rc, "netlink: del %s from ifindex %d: %s", s, ifindex,
+		      strerror(-rc));
 }
 
 int
@@ -325,8 +310,8 @@ nl_ifaddr_present(struct nl_ctx *ctx, int ifindex, const struct addr_prefix *set
 		present[i] = false;
 	rc = rtnl_addr_alloc_cache(ctx->sk, &cache);
 	if (rc < 0)
-		return fail(err, errlen, nlerr_errno(rc), "netlink: address dump: %s",
-			    nl_geterror(rc));
+		return errmsg(err, errlen, nlerr_errno(rc), "netlink: address dump: %s",
+			      nl_geterror(rc));
 	for (obj = nl_cache_get_first(cache); obj != NULL; obj = nl_cache_get_next(obj)) {
 		struct rtnl_addr *ra = (struct rtnl_addr *)obj;
 
@@ -484,8 +469,8 @@ watch_dump_links(struct nl_watch *w, char *err, size_t errlen)
 
 	rc = rtnl_link_alloc_cache(w->sync, AF_UNSPEC, &cache);
 	if (rc < 0)
-		return fail(err, errlen, nlerr_errno(rc), "netlink: link dump: %s",
-			    nl_geterror(rc));
+		return errmsg(err, errlen, nlerr_errno(rc), "netlink: link dump: %s",
+			      nl_geterror(rc));
 	for (i = 0; i < w->n_links; i++)
 		w->links[i].seen = false;
 	w->msg_type = RTM_NEWLINK;
@@ -500,7 +485,7 @@ watch_dump_links(struct nl_watch *w, char *err, size_t errlen)
 	nl_cache_free(cache);
 	if (w->oom) {
 		w->oom = 0;
-		return fail(err, errlen, -ENOMEM, "netlink: out of memory");
+		return errmsg(err, errlen, -ENOMEM, "netlink: out of memory");
 	}
 	return 0;
 }
@@ -538,7 +523,7 @@ nl_watch_open(struct nl_watch **out, nl_event_fn fn, void *arg, char *err, size_
 	*out = NULL;
 	w = calloc(1, sizeof(*w));
 	if (w == NULL)
-		return fail(err, errlen, -ENOMEM, "netlink: out of memory");
+		return errmsg(err, errlen, -ENOMEM, "netlink: out of memory");
 	w->fn = fn;
 	w->arg = arg;
 	rc = route_socket(&w->sync, err, errlen);
@@ -546,7 +531,7 @@ nl_watch_open(struct nl_watch **out, nl_event_fn fn, void *arg, char *err, size_
 		goto bad;
 	w->sk = nl_socket_alloc();
 	if (w->sk == NULL) {
-		rc = fail(err, errlen, -ENOMEM, "netlink: out of memory");
+		rc = errmsg(err, errlen, -ENOMEM, "netlink: out of memory");
 		goto bad;
 	}
 	/* Notifications carry no sequence number of ours. */
@@ -561,8 +546,8 @@ nl_watch_open(struct nl_watch **out, nl_event_fn fn, void *arg, char *err, size_
 	if (rc >= 0)
 		rc = nl_socket_set_nonblocking(w->sk);
 	if (rc < 0) {
-		rc = fail(err, errlen, nlerr_errno(rc), "netlink: event socket: %s",
-			  nl_geterror(rc));
+		rc = errmsg(err, errlen, nlerr_errno(rc), "netlink: event socket: %s",
+			    nl_geterror(rc));
 		goto bad;
 	}
 	nl_socket_set_buffer_size(w->sk, WATCH_RCVBUF, 0); /* best effort */
@@ -605,11 +590,11 @@ nl_watch_process(struct nl_watch *w, char *err, size_t errlen)
 				return rc;
 			continue;
 		}
-		return fail(err, errlen, nlerr_errno(rc), "netlink: events: %s", nl_geterror(rc));
+		return errmsg(err, errlen, nlerr_errno(rc), "netlink: events: %s", nl_geterror(rc));
 	}
 	if (w->oom) {
 		w->oom = 0;
-		return fail(err, errlen, -ENOMEM, "netlink: out of memory");
+		return errmsg(err, errlen, -ENOMEM, "netlink: out of memory");
 	}
 	return w->delivered;
 }

@@ -9,26 +9,11 @@
 #include <unistd.h>
 #include <sys/socket.h>
 
+#include "errmsg.h"
 #include "sysctl.h"
 
 #define PATH_NONLOCAL_V4 "/proc/sys/net/ipv4/ip_nonlocal_bind"
 #define PATH_NONLOCAL_V6 "/proc/sys/net/ipv6/ip_nonlocal_bind"
-
-static int fail(char *err, size_t errlen, int rc, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int
-fail(char *err, size_t errlen, int rc, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err != NULL && errlen > 0) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return rc;
-}
 
 int
 sysctl_read_int(const char *path, int *value, char *err, size_t errlen)
@@ -40,18 +25,18 @@ sysctl_read_int(const char *path, int *value, char *err, size_t errlen)
 
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return fail(err, errlen, -errno, "sysctl: %s: %s", path, strerror(errno));
+		return errmsg(err, errlen, -errno, "sysctl: %s: %s", path, strerror(errno));
 	n = read(fd, buf, sizeof(buf) - 1);
 	e = errno;
 	close(fd);
 	if (n < 0)
-		return fail(err, errlen, -e, "sysctl: read %s: %s", path, strerror(e));
+		return errmsg(err, errlen, -e, "sysctl: read %s: %s", path, strerror(e));
 	buf[n] = '\0';
 	errno = 0;
 	v = strtol(buf, &end, 10);
 	if (end == buf || errno != 0 || v < -2147483647L - 1 || v > 2147483647L ||
 	    (*end != '\0' && *end != '\n'))
-		return fail(err, errlen, -EINVAL, "sysctl: %s: not an integer", path);
+		return errmsg(err, errlen, -EINVAL, "sysctl: %s: not an integer", path);
 	*value = (int)v;
 	return 0;
 }
@@ -66,14 +51,14 @@ sysctl_write_int(const char *path, int value, char *err, size_t errlen)
 	len = snprintf(buf, sizeof(buf), "%d\n", value);
 	fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
-		return fail(err, errlen, -errno, "sysctl: %s: %s", path, strerror(errno));
+		return errmsg(err, errlen, -errno, "sysctl: %s: %s", path, strerror(errno));
 	n = write(fd, buf, (size_t)len);
 	e = errno;
 	close(fd);
 	if (n < 0)
-		return fail(err, errlen, -e, "sysctl: write %s: %s", path, strerror(e));
+		return errmsg(err, errlen, -e, "sysctl: write %s: %s", path, strerror(e));
 	if (n != len)
-		return fail(err, errlen, -EIO, "sysctl: write %s: short write", path);
+		return errmsg(err, errlen, -EIO, "sysctl: write %s: short write", path);
 	return 0;
 }
 
@@ -90,7 +75,7 @@ sysctl_nonlocal_bind_get(int family, bool *on, char *err, size_t errlen)
 	int v = 0, rc;
 
 	if (path == NULL)
-		return fail(err, errlen, -EAFNOSUPPORT, "sysctl: ip_nonlocal_bind: bad family");
+		return errmsg(err, errlen, -EAFNOSUPPORT, "sysctl: ip_nonlocal_bind: bad family");
 	rc = sysctl_read_int(path, &v, err, errlen);
 	if (rc < 0)
 		return rc;
@@ -121,7 +106,7 @@ ipv6_conf_path(char *buf, size_t len, const char *ifname, const char *key, char 
 
 	if (n == 0 || n >= 16 || strchr(ifname, '/') != NULL || strcmp(ifname, ".") == 0 ||
 	    strcmp(ifname, "..") == 0)
-		return fail(err, errlen, -EINVAL, "sysctl: bad interface name");
+		return errmsg(err, errlen, -EINVAL, "sysctl: bad interface name");
 	snprintf(buf, len, "/proc/sys/net/ipv6/conf/%s/%s", ifname, key);
 	return 0;
 }

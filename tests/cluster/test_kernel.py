@@ -45,7 +45,7 @@ def nltool(tmp_path_factory):
            "-I" + str(ROOT / "agent"), "-I" + str(ROOT / "common"), "-o", str(out),
            str(ROOT / "tests/cluster/nltool.c"), str(ROOT / "agent/netlink.c"),
            str(ROOT / "agent/arp.c"), str(ROOT / "agent/sysctl.c"),
-           str(ROOT / "common/addr.c")] + pc
+           str(ROOT / "common/addr.c"), str(ROOT / "common/errmsg.c")] + pc
     r = subprocess.run(cmd, capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     return str(out)

@@ -1,4 +1,4 @@
-// links: agent/arp.c
+// links: agent/arp.c common/errmsg.c
 /* Frame bytes of gratuitous ARP (request and reply form) and of the unsolicited neighbour
  * advertisement, field by field; the NA checksum against a value computed independently (Python,
  * RFC 4443 2.3 over the RFC 8200 8.1 pseudo-header) and by re-summing the frame here. */
