@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "auth.h"
+#include "write.h"
 #include "store.h"
 
 static const char *const role_names[] = {
@@ -102,25 +103,39 @@ auth_resolve(const char *authorization, struct principal *who)
 	return who->role == ROLE_NONE ? -1 : 0;
 }
 
-/* Adds an admin token (id, secret) in its own transaction. */
+/* A bootstrap write: replace_id (when non-NULL) revoked, then t added with digest. */
+struct admin_write {
+	const char *replace_id;
+	struct store_token t;
+	unsigned char digest[32];
+};
+
 static int
-add_admin(const char *id, const char *secret, const char *description)
+admin_apply(struct store_tx *tx, void *arg)
 {
-	struct store_token t = {0};
-	unsigned char d[32];
+	struct admin_write *aw = arg;
 	int rc;
 
-	snprintf(t.id, sizeof(t.id), "%s", id);
-	snprintf(t.role, sizeof(t.role), "admin");
-	snprintf(t.description, sizeof(t.description), "%s", description);
-	t.created_ms = http_now_ms();
-	if (auth_digest(secret, d) != 0 || (rc = store_write_begin()) != STORE_OK)
-		return -1;
-	if ((rc = store_token_add(&t, d)) != STORE_OK) {
-		store_rollback();
+	if (aw->replace_id != NULL && (rc = store_token_delete(tx, aw->replace_id)) != STORE_OK &&
+	    rc != STORE_NOTFOUND)
 		return rc;
-	}
-	return store_commit();
+	return store_token_add(tx, &aw->t, aw->digest);
+}
+
+/* Adds an admin token (id, secret), replacing the token replace_id when non-NULL, in its own
+ * transaction. Returns a store_rc, or -1 when the secret cannot be hashed. */
+static int
+add_admin(const char *id, const char *secret, const char *description, const char *replace_id)
+{
+	struct admin_write aw = {.replace_id = replace_id};
+
+	snprintf(aw.t.id, sizeof(aw.t.id), "%s", id);
+	snprintf(aw.t.role, sizeof(aw.t.role), "admin");
+	snprintf(aw.t.description, sizeof(aw.t.description), "%s", description);
+	aw.t.created_ms = http_now_ms();
+	if (auth_digest(secret, aw.digest) != 0)
+		return -1;
+	return write_background(admin_apply, &aw);
 }
 
 int
@@ -136,14 +151,10 @@ auth_bootstrap(const char *secret, const char *token_path, char *err, size_t err
 		snprintf(bearer, sizeof(bearer), "Bearer %s", secret);
 		if (auth_resolve(bearer, &who) == 0 && who.role == ROLE_ADMIN)
 			return 0;
-		if (store_token_get("bootstrap", &t) == STORE_OK) { /* secret changed */
-			if (store_write_begin() != STORE_OK)
-				goto fail;
-			store_token_delete("bootstrap");
-			if (store_commit() != STORE_OK)
-				goto fail;
-		}
-		if (add_admin("bootstrap", secret, "from VIGIL_ADMIN_TOKEN") != 0)
+		/* a different secret replaces the bootstrap token, in one transaction */
+		bool changed = store_token_get("bootstrap", &t) == STORE_OK;
+		if (add_admin("bootstrap", secret, "from VIGIL_ADMIN_TOKEN",
+			      changed ? "bootstrap" : NULL) != 0)
 			goto fail;
 		return 0;
 	}
@@ -159,7 +170,7 @@ auth_bootstrap(const char *secret, const char *token_path, char *err, size_t err
 		return -1;
 	}
 	close(fd);
-	if (add_admin(id, fresh, "created at first start") != 0)
+	if (add_admin(id, fresh, "created at first start", NULL) != 0)
 		goto fail;
 	fprintf(stderr, "vigild: created an admin token; its secret is in %s\n", token_path);
 	return 0;

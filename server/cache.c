@@ -1,4 +1,4 @@
-/* A direct-mapped table of 1024 entries, one lock per 16 slots. */
+/* The answer cache (see cache.h): a direct-mapped table of 1024 entries, one lock per 16 slots. */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,7 +10,8 @@
 
 struct entry {
 	char *key;
-	int64_t rev;
+	struct store_keys deps; /* what the answer was computed from */
+	int64_t rev;		/* the revision it was computed at */
 	char *text;
 	size_t len;
 	char etag[24];
@@ -59,11 +60,12 @@ entry_clear(struct entry *e)
 	free(e->key);
 	free(e->text);
 	free(e->link);
+	store_keys_clear(&e->deps);
 	memset(e, 0, sizeof(*e));
 }
 
 bool
-cache_get(const char *key, int64_t rev, struct http_response *res)
+cache_get(const char *key, struct http_response *res, struct store_keys *deps, int64_t *rev0)
 {
 	unsigned i = slot_of(key);
 	struct entry *e = &table[i];
@@ -71,7 +73,7 @@ cache_get(const char *key, int64_t rev, struct http_response *res)
 
 	pthread_once(&once, init_locks);
 	pthread_mutex_lock(&locks[i % STRIPES]);
-	if (e->key != NULL && e->rev == rev && strcmp(e->key, key) == 0) {
+	if (e->key != NULL && strcmp(e->key, key) == 0 && store_keys_rev(&e->deps) <= e->rev) {
 		res->text = dup_bytes(e->text, e->len);
 		res->link_header = e->link ? strdup(e->link) : NULL;
 		hit = res->text != NULL;
@@ -82,6 +84,9 @@ cache_get(const char *key, int64_t rev, struct http_response *res)
 			res->content_type = e->content_type;
 			res->csp = e->csp;
 			res->status = 200;
+			if (deps != NULL)
+				store_keys_merge(deps, &e->deps);
+			*rev0 = e->rev;
 		}
 	}
 	pthread_mutex_unlock(&locks[i % STRIPES]);
@@ -89,7 +94,8 @@ cache_get(const char *key, int64_t rev, struct http_response *res)
 }
 
 void
-cache_put(const char *key, int64_t rev, const struct http_response *res)
+cache_put(const char *key, const struct store_keys *deps, int64_t rev0,
+	  const struct http_response *res)
 {
 	unsigned i = slot_of(key);
 	struct entry fresh = {0}, old;
@@ -103,7 +109,12 @@ cache_put(const char *key, int64_t rev, const struct http_response *res)
 		entry_clear(&fresh);
 		return;
 	}
-	fresh.rev = rev;
+	store_keys_merge(&fresh.deps, deps);
+	if (fresh.deps.n < deps->n && !store_keys_has(&fresh.deps, "*")) {
+		entry_clear(&fresh); /* out of memory: an entry missing a key would never retire */
+		return;
+	}
+	fresh.rev = rev0;
 	fresh.len = res->text_len;
 	memcpy(fresh.etag, res->etag, sizeof(fresh.etag));
 	fresh.last_modified_ms = res->last_modified_ms;

@@ -71,6 +71,7 @@ struct http_response {
 	const char *extra_value;
 	bool no_cache_headers; /* true for errors and writes: no ETag/Cache-Control */
 	bool nothing_yet;      /* a feed with nothing new: a long-poll keeps waiting */
+	bool no_store;	       /* shows what is not in the store (a heartbeat): never cache it */
 	const char *csp;       /* Content-Security-Policy (static string), for pages */
 };
 

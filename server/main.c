@@ -13,6 +13,8 @@
 #include "cache.h"
 #include "http.h"
 #include "server.h"
+#include "lease.h"
+#include "res_node.h"
 #include "store.h"
 
 #define VIGIL_VERSION "0.1.0"
@@ -223,6 +225,12 @@ main(int argc, char **argv)
 		fprintf(stderr, "vigild: %s\n", err);
 		goto out_store;
 	}
+	if (node_leases_load(http_now_ms()) != STORE_OK) {
+		fprintf(stderr, "vigild: cannot read the nodes' agent state\n");
+		goto out_store;
+	}
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	cfg.longpoll_workers = ncpu < 2 ? 2 : (unsigned)ncpu;
 	if (server_start(&cfg, err, sizeof(err)) != 0) {
 		fprintf(stderr, "vigild: %s: %s\n", listen, err);
 		goto out_store;
@@ -233,6 +241,7 @@ main(int argc, char **argv)
 	fprintf(stderr, "vigild: stopping (signal %d)\n", sig);
 	server_stop();
 	cache_clear();
+	lease_clear();
 	status = 0;
 out_store:
 	store_close();

@@ -21,6 +21,7 @@ static struct {
 	unsigned long count;
 	double sum_s;
 	long parked;
+	unsigned long wakeups;
 } m;
 
 static int
@@ -52,6 +53,12 @@ void
 metrics_parked(int delta)
 {
 	__atomic_add_fetch(&m.parked, delta, __ATOMIC_RELAXED);
+}
+
+void
+metrics_wakeup(void)
+{
+	__atomic_add_fetch(&m.wakeups, 1, __ATOMIC_RELAXED);
 }
 
 struct buf {
@@ -123,5 +130,10 @@ metrics_render(void)
 	    "# HELP vigil_longpoll_parked Requests parked in a long-poll.\n"
 	    "# TYPE vigil_longpoll_parked gauge\nvigil_longpoll_parked %ld\n",
 	    __atomic_load_n(&m.parked, __ATOMIC_RELAXED));
+	put(&b,
+	    "# HELP vigil_longpoll_wakeups_total Re-evaluations of parked requests: a commit "
+	    "touched what their answer depends on.\n"
+	    "# TYPE vigil_longpoll_wakeups_total counter\nvigil_longpoll_wakeups_total %lu\n",
+	    __atomic_load_n(&m.wakeups, __ATOMIC_RELAXED));
 	return b.s;
 }

@@ -9,6 +9,8 @@
 
 void metrics_observe(enum http_method m, int status, double seconds);
 void metrics_parked(int delta);
+/* One re-evaluation of a parked request (a commit touched what it depends on). */
+void metrics_wakeup(void);
 /* Appends the exposition to a growing buffer: returns a malloc'd string (caller frees). */
 char *metrics_render(void);
 

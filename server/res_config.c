@@ -10,6 +10,16 @@
 
 #define PAGE 64
 
+/* The newest modification among the objects a config was rendered from (its Last-Modified). */
+static __thread int64_t config_modified_ms;
+
+static void
+saw(const struct store_obj *o)
+{
+	if (o->modified_ms > config_modified_ms)
+		config_modified_ms = o->modified_ms;
+}
+
 /* Calls fn for every object of kind referencing (ref_kind, ref_name). Returns a store_rc. */
 static int
 for_each_ref(const char *kind, const char *ref_kind, const char *ref_name,
@@ -24,6 +34,7 @@ for_each_ref(const char *kind, const char *ref_kind, const char *ref_name,
 		if (n < 0)
 			return n;
 		for (int i = 0; i < n; i++) {
+			saw(&objs[i]);
 			fn(&objs[i], arg);
 			snprintf(after, sizeof(after), "%s", objs[i].name);
 			store_obj_clear(&objs[i]);
@@ -89,6 +100,7 @@ add_vip(const struct store_obj *o, void *arg)
 		}
 		if (store_get("node", node, &peer) != STORE_OK)
 			continue;
+		saw(&peer);
 		json_array_append_new(peers, json_pack("{s:s, s:O, s:O}", "node", node, "address",
 						       json_object_get(peer.spec, "address"),
 						       "priority", prio));
@@ -267,14 +279,9 @@ res_node_config(struct http_request *req, struct http_response *res)
 		return http_problem(res, req, 404, "not-found", "node %s does not exist", name);
 	if ((rc = store_get("node", name, &node)) != STORE_OK)
 		return http_problem_store(res, req, rc, "no such node");
+	config_modified_ms = node.modified_ms;
 	cfg = build_config(&node, req->who.role == ROLE_AGENT, &rc);
-	res->last_modified_ms = node.modified_ms;
-	static const char *const kinds[] = {"vip", "backend", "check"};
-	for (int i = 0; i < 3; i++) {
-		int64_t m = store_kind_modified_ms(kinds[i]);
-		if (m > res->last_modified_ms)
-			res->last_modified_ms = m;
-	}
+	res->last_modified_ms = config_modified_ms;
 	store_obj_clear(&node);
 	if (cfg == NULL)
 		return http_problem_store(res, req, rc, NULL);

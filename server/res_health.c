@@ -35,7 +35,7 @@ runs_check(const char *node, const struct store_obj *c)
 
 /* Re-derives status.health of backend name from its checks' results. */
 static int
-derive_backend(const char *name)
+derive_backend(struct store_tx *tx, const char *name)
 {
 	struct store_obj checks[64], b;
 	int total, n = store_list("check", "backend", name, NULL, NULL, 64, checks, &total);
@@ -80,20 +80,21 @@ derive_backend(const char *name)
 	else
 		json_object_set_new(st, "since",
 				    json_string(http_rfc3339(http_now_ms(), ts, sizeof(ts))));
-	rc = store_set_status("backend", name, st);
+	rc = store_set_status(tx, "backend", name, st);
 	json_decref(st);
 	store_obj_clear(&b);
 	return rc;
 }
 
 int
-health_record(const char *node, json_t *checks)
+health_record(struct store_tx *tx, const char *node, json_t *checks, bool *changed)
 {
 	const char *name;
 	json_t *r;
 	int rc = STORE_OK;
 	char ts[40];
 
+	*changed = false;
 	json_object_foreach(checks, name, r)
 	{
 		struct store_obj c;
@@ -117,12 +118,15 @@ health_record(const char *node, json_t *checks)
 			json_object_set_new(
 			    entry, "since",
 			    json_string(http_rfc3339(http_now_ms(), ts, sizeof(ts))));
+		bool same = prev != NULL && json_equal(prev, entry);
+		*changed = *changed || !same;
 		json_object_set_new(results, node, entry);
-		rc = store_set_status("check", name, st);
+		if (tx != NULL && !same)
+			rc = store_set_status(tx, "check", name, st);
 		json_decref(st);
 		const char *backend = json_string_value(json_object_get(c.spec, "backend"));
-		if (rc == STORE_OK && backend != NULL)
-			rc = derive_backend(backend);
+		if (tx != NULL && !same && rc == STORE_OK && backend != NULL)
+			rc = derive_backend(tx, backend);
 		store_obj_clear(&c);
 		if (rc != STORE_OK)
 			break;

@@ -8,6 +8,7 @@
 #include "res_vip.h"
 #include "store.h"
 #include "validate.h"
+#include "write.h"
 
 #define HOLDER_METHODS (HTTP_GET | HTTP_HEAD | HTTP_PUT | HTTP_DELETE | HTTP_OPTIONS)
 
@@ -102,86 +103,91 @@ holder_check_target(struct http_request *req, struct http_response *res, const j
 	return 0;
 }
 
-/*
- * PUT (node != NULL: request a move to node, a new move_id) or DELETE (node == NULL: clear the
- * request) in one write transaction, after the preconditions against the holder representation.
- * Returns 0 with res filled (202 or 204) or -1 with a problem.
- */
+/* A holder write: PUT (node set: request a move to node, a new move_id) or DELETE (node "":
+ * clear the request). */
+struct holder_write {
+	const char *name;
+	char node[STORE_NAME_MAX];
+	struct store_obj vip; /* read by holder_current */
+};
+
 static int
-holder_write(struct http_request *req, struct http_response *res, const char *name,
-	     const char *node)
+holder_current(struct write_ctx *w, void *arg, bool *exists, char etag[24])
 {
-	struct store_obj vip = {0};
-	json_t *repr = NULL, *st = NULL;
-	char etag[24] = "";
-	int rc, ret = -1;
+	struct holder_write *hw = arg;
+	int rc = store_get("vip", hw->name, &hw->vip);
 
-	if ((rc = store_write_begin()) != STORE_OK)
-		return http_problem_store(res, req, rc, "cannot write");
-	rc = store_get("vip", name, &vip);
-	if (rc != STORE_OK && rc != STORE_NOTFOUND) {
-		http_problem_store(res, req, rc, "cannot read the VIP");
-		goto fail;
-	}
-	if (rc == STORE_OK) {
-		repr = holder_repr(name, vip.status);
-		http_etag_json(repr, etag);
-		json_decref(repr);
-		repr = NULL;
-	}
-	if (http_check_write_preconditions(req, res, rc == STORE_OK, etag) != 0)
-		goto fail;
 	if (rc == STORE_NOTFOUND) {
-		http_problem_store(res, req, rc, "no such VIP");
-		goto fail;
+		snprintf(w->detail, sizeof(w->detail), "no such VIP");
+		*exists = false;
+		return STORE_OK; /* If-Match on a missing VIP is 412 before 404 */
 	}
-	if (node != NULL && holder_check_target(req, res, vip.spec, name, node) != 0)
-		goto fail;
+	if (rc != STORE_OK)
+		return rc;
+	json_t *repr = holder_repr(hw->name, hw->vip.status);
+	http_etag_json(repr, etag);
+	json_decref(repr);
+	*exists = true;
+	return STORE_OK;
+}
 
-	st = vip.status ? json_deep_copy(vip.status) : json_object();
-	if (node != NULL) {
-		json_object_set_new(st, "requested", json_string(node));
+static int
+holder_apply(struct write_ctx *w, void *arg)
+{
+	struct holder_write *hw = arg;
+	bool move = hw->node[0] != '\0';
+	json_t *st;
+	int rc;
+
+	if (hw->vip.spec == NULL) {
+		snprintf(w->detail, sizeof(w->detail), "no such VIP");
+		return STORE_NOTFOUND;
+	}
+	if (move && holder_check_target(w->req, w->res, hw->vip.spec, hw->name, hw->node) != 0)
+		return WRITE_ANSWERED;
+	st = hw->vip.status ? json_deep_copy(hw->vip.status) : json_object();
+	if (move) {
+		json_object_set_new(st, "requested", json_string(hw->node));
 		json_object_set_new(
 		    st, "move_id",
 		    json_integer(json_integer_value(json_object_get(st, "move_id")) + 1));
 	} else {
 		json_object_set_new(st, "requested", json_null());
 	}
-	if ((rc = store_set_status("vip", name, st)) != STORE_OK ||
-	    (rc = vip_refresh_status(name)) != STORE_OK) {
-		http_problem_store(res, req, rc, "cannot record the move");
-		goto fail;
-	}
-	if (node != NULL) {
-		store_obj_clear(&vip);
-		if ((rc = store_get("vip", name, &vip)) != STORE_OK) {
-			http_problem_store(res, req, rc, "cannot read the VIP");
-			goto fail;
-		}
-		repr = holder_repr(name, vip.status);
-	}
-	if ((rc = store_commit()) != STORE_OK) {
-		http_problem_store(res, req, rc, "cannot commit");
-		goto out;
-	}
-	res->no_cache_headers = true;
-	if (node != NULL) {
-		res->status = 202;
-		res->body = repr;
-		repr = NULL;
-		if (asprintf(&res->location, "/vips/%s/holder", name) < 0)
-			res->location = NULL;
-	} else {
-		res->status = 204;
-	}
-	ret = 0;
-	goto out;
-fail:
-	store_rollback();
-out:
-	json_decref(repr);
+	rc = store_set_status(w->tx, "vip", hw->name, st);
 	json_decref(st);
-	store_obj_clear(&vip);
+	if (rc == STORE_OK)
+		rc = vip_refresh_status(w->tx, hw->name);
+	if (rc != STORE_OK)
+		return rc;
+	w->res->no_cache_headers = true;
+	if (!move) {
+		w->res->status = 204;
+		return STORE_OK;
+	}
+	store_obj_clear(&hw->vip);
+	if ((rc = store_get("vip", hw->name, &hw->vip)) != STORE_OK)
+		return rc;
+	w->res->status = 202;
+	w->res->body = holder_repr(hw->name, hw->vip.status);
+	if (asprintf(&w->res->location, "/vips/%s/holder", hw->name) < 0)
+		w->res->location = NULL;
+	return STORE_OK;
+}
+
+static const struct write_ops holder_ops = {holder_current, holder_apply};
+
+/* Runs a holder write for VIP name: to node, or (node NULL) clearing the request. */
+static int
+holder_write(struct http_request *req, struct http_response *res, const char *name,
+	     const char *node)
+{
+	struct holder_write hw = {.name = name};
+	int ret;
+
+	snprintf(hw.node, sizeof(hw.node), "%s", node ? node : "");
+	ret = write_run(req, res, &holder_ops, &hw);
+	store_obj_clear(&hw.vip);
 	return ret;
 }
 

@@ -18,6 +18,7 @@ res_root(struct http_request *req, struct http_response *res)
 	json_t *r = json_pack("{s:s, s:I, s:s}", "version", VIGIL_VERSION, "revision",
 			      (json_int_t)store_revision(), "role", auth_role_name(req->who.role));
 
+	store_track_any(); /* it shows the revision */
 	json_object_set_new(r, "node", req->who.node[0] ? json_string(req->who.node) : json_null());
 	hal_link(r, "self", "/");
 	hal_add_curies(r);
@@ -47,6 +48,7 @@ res_healthz(struct http_request *req, struct http_response *res)
 {
 	if (store_count("node") < 0)
 		return http_problem(res, req, 503, "unavailable", "the store cannot be read");
+	store_track_any(); /* it shows the revision */
 	res->body =
 	    json_pack("{s:s, s:I}", "status", "ok", "revision", (json_int_t)store_revision());
 	res->status = 200;

@@ -6,10 +6,12 @@
 #include <time.h>
 
 #include "addr.h"
+#include "lease.h"
 #include "res_health.h"
 #include "res_node.h"
 #include "res_vip.h"
 #include "resource.h"
+#include "write.h"
 
 static const char *const node_fields[] = {"address",	      "interface",	"labels",
 					  "ip_nonlocal_bind", "haproxy_socket", NULL};
@@ -102,17 +104,43 @@ node_decorate(json_t *repr, const struct store_obj *obj, const struct principal 
 	hal_link(repr, "vg:vips", "/vips?node=%s", obj->name);
 }
 
+/* Overlays status (borrowed; changed in place) with the latest heartbeat of node's agent, which is
+ * kept in memory (lease.c) rather than stored. */
+static void
+node_overlay_last_seen(json_t *status, const char *node)
+{
+	int64_t seen = lease_last_seen(node);
+	char ts[40];
+
+	if (seen > 0 && json_is_object(status))
+		json_object_set_new(status, "last_seen",
+				    json_string(http_rfc3339(seen, ts, sizeof(ts))));
+}
+
+static void
+node_live(json_t *repr, const struct store_obj *obj)
+{
+	json_t *st = json_object_get(repr, "status");
+
+	if (json_is_object(st)) { /* repr may share status with obj: overlay a copy */
+		st = json_deep_copy(st);
+		node_overlay_last_seen(st, obj->name);
+		json_object_set_new(repr, "status", st);
+	}
+}
+
 const struct resource_kind res_node_kind = {
     .kind = "node",
     .plural = "nodes",
     .validate = node_validate,
     .decorate = node_decorate,
+    .live = node_live,
     .initial_status = node_initial_status,
 };
 
 /* Refreshes the derived status of every VIP that lists node as a member. */
 static int
-refresh_vips_of(const char *node)
+refresh_vips_of(struct store_tx *tx, const char *node)
 {
 	struct store_obj vips[64];
 	int total, n, rc = STORE_OK;
@@ -124,7 +152,7 @@ refresh_vips_of(const char *node)
 			return n;
 		for (int i = 0; i < n; i++) {
 			if (rc == STORE_OK)
-				rc = vip_refresh_status(vips[i].name);
+				rc = vip_refresh_status(tx, vips[i].name);
 			snprintf(after, sizeof(after), "%s", vips[i].name);
 			store_obj_clear(&vips[i]);
 		}
@@ -278,74 +306,146 @@ merge_report(json_t *report, const json_t *old, int64_t now)
 	return st;
 }
 
+/* The status sub-resource of node name from its stored status (borrowed, may be NULL), with the
+ * latest heartbeat overlaid. Caller owns the result. */
 static json_t *
 status_repr(const char *name, const json_t *status)
 {
 	json_t *r = status ? json_deep_copy(status) : json_object();
 
+	node_overlay_last_seen(r, name);
 	hal_link(r, "self", "/nodes/%s/status", name);
 	hal_link(r, "vg:node", "/nodes/%s", name);
 	hal_add_curies(r);
 	return r;
 }
 
+/* Does the new status st differ from the stored one in anything but last_seen? */
+static bool
+status_changed(const json_t *st, const json_t *old)
+{
+	json_t *a, *b;
+	bool changed;
+
+	if (old == NULL)
+		return true;
+	a = json_deep_copy(st);
+	b = json_deep_copy(old);
+	json_object_del(a, "last_seen");
+	json_object_del(b, "last_seen");
+	changed = !json_equal(a, b);
+	json_decref(a);
+	json_decref(b);
+	return changed;
+}
+
+/* One agent report (a validated body, owned) to record for node name at now_ms. */
+struct report_write {
+	const char *name;
+	json_t *report;
+	int64_t now_ms;
+	struct store_obj node;
+};
+
+static int
+report_current(struct write_ctx *w, void *arg, bool *exists, char etag[24])
+{
+	struct report_write *rw = arg;
+	int rc;
+
+	(void)w;
+	store_obj_clear(&rw->node);
+	if ((rc = store_get("node", rw->name, &rw->node)) != STORE_OK) {
+		snprintf(w->detail, sizeof(w->detail), "no such node");
+		return rc;
+	}
+	json_t *cur = status_repr(rw->name, rw->node.status);
+	http_etag_json(cur, etag);
+	json_decref(cur);
+	*exists = true;
+	return STORE_OK;
+}
+
+static int
+report_apply(struct write_ctx *w, void *arg)
+{
+	struct report_write *rw = arg;
+	json_t *st = merge_report(rw->report, rw->node.status, rw->now_ms);
+	bool checks_changed;
+	int rc;
+
+	/* check results live on the checks, not in the node's status */
+	json_object_del(st, "checks");
+	rc = health_record(w->tx, rw->name, json_object_get(rw->report, "checks"), &checks_changed);
+	if (rc == STORE_OK)
+		rc = store_set_status(w->tx, "node", rw->name, st);
+	if (rc == STORE_OK)
+		rc = refresh_vips_of(w->tx, rw->name);
+	if (rc == STORE_OK) {
+		w->res->body = status_repr(rw->name, st);
+		w->res->status = 200;
+	}
+	json_decref(st);
+	return rc;
+}
+
+static const struct write_ops report_ops = {report_current, report_apply};
+
+/*
+ * A heartbeat that reports nothing new (same observed state, agent already up, no check result
+ * changed, no precondition asked for) renews the lease and answers without a write. Returns 1
+ * when it answered, 0 when the report needs a write, -1 with a problem in res.
+ */
+static int
+report_unchanged(struct http_request *req, struct http_response *res, struct report_write *rw)
+{
+	bool checks_changed = true;
+	json_t *st;
+	int rc;
+
+	if (req->if_match != NULL || req->if_none_match != NULL)
+		return 0;
+	if ((rc = store_get("node", rw->name, &rw->node)) != STORE_OK)
+		return http_problem_store(res, req, rc, "no such node");
+	lease_renew(rw->name, rw->now_ms);
+	st = merge_report(rw->report, rw->node.status, rw->now_ms);
+	json_object_del(st, "checks");
+	rc = health_record(NULL, rw->name, json_object_get(rw->report, "checks"), &checks_changed);
+	bool same = rc == STORE_OK && !checks_changed && !status_changed(st, rw->node.status);
+	json_decref(st);
+	if (!same)
+		return 0;
+	res->body = status_repr(rw->name, rw->node.status);
+	res->status = 200;
+	res->no_store = true;
+	return 1;
+}
+
 static int
 status_put(struct http_request *req, struct http_response *res, const char *name)
 {
 	struct verr e = {0};
-	struct store_obj node;
-	json_t *report, *st;
-	char etag[24];
-	int rc;
+	struct report_write rw = {.name = name, .now_ms = http_now_ms()};
+	int ret;
 
-	if ((report = http_parse_body(req, res, false)) == NULL)
+	if ((rw.report = http_parse_body(req, res, false)) == NULL)
 		return -1;
-	validate_report(report, &e);
+	validate_report(rw.report, &e);
 	if (verr_any(&e)) {
-		json_decref(report);
+		json_decref(rw.report);
 		return http_problem_validation(res, req, &e);
 	}
-	if ((rc = store_write_begin()) != STORE_OK) {
-		json_decref(report);
-		return http_problem_store(res, req, rc, NULL);
+	ret = report_unchanged(req, res, &rw);
+	if (ret == 0) {
+		ret = write_run(req, res, &report_ops, &rw);
+		if (ret == 0) { /* the stored agent state is up now: the sweep watches the lease */
+			lease_renew(name, rw.now_ms);
+			lease_set_up(name, true, rw.now_ms);
+		}
 	}
-	if ((rc = store_get("node", name, &node)) != STORE_OK) {
-		store_rollback();
-		json_decref(report);
-		return http_problem_store(res, req, rc, "no such node");
-	}
-	json_t *cur = status_repr(name, node.status);
-	http_etag_json(cur, etag);
-	json_decref(cur);
-	if (http_check_write_preconditions(req, res, true, etag) != 0) {
-		store_rollback();
-		store_obj_clear(&node);
-		json_decref(report);
-		return -1;
-	}
-	st = merge_report(report, node.status, http_now_ms());
-	store_obj_clear(&node);
-	/* check results live on the checks, not in the node's status */
-	rc = health_record(name, json_object_get(report, "checks"));
-	json_object_del(st, "checks");
-	json_decref(report);
-	if (rc == STORE_OK)
-		rc = store_set_status("node", name, st);
-	if (rc == STORE_OK)
-		rc = refresh_vips_of(name);
-	if (rc != STORE_OK) {
-		store_rollback();
-		json_decref(st);
-		return http_problem_store(res, req, rc, NULL);
-	}
-	if ((rc = store_commit()) != STORE_OK) {
-		json_decref(st);
-		return http_problem_store(res, req, rc, NULL);
-	}
-	res->body = status_repr(name, st);
-	json_decref(st);
-	res->status = 200;
-	return 0;
+	store_obj_clear(&rw.node);
+	json_decref(rw.report);
+	return ret < 0 ? -1 : 0;
 }
 
 int
@@ -364,74 +464,93 @@ res_node_status(struct http_request *req, struct http_response *res)
 	res->body = status_repr(name, node.status);
 	res->last_modified_ms = node.modified_ms;
 	res->status = 200;
+	res->no_store = true; /* shows the latest heartbeat, which is not in the store */
 	store_obj_clear(&node);
 	return 0;
 }
 
-/* Parses our RFC 3339 timestamps back into ms. Returns 0 when unparseable. */
-static int64_t
-parse_rfc3339(const char *s)
+/* The nodes the sweep found silent. */
+struct sweep {
+	char names[64][STORE_NAME_MAX];
+	int n;
+	bool down[64]; /* marked down by this sweep */
+	int64_t now_ms, timeout_ms;
+};
+
+static int
+sweep_apply(struct store_tx *tx, void *arg)
 {
-	struct tm tm = {0};
-	const char *end;
-	int ms = 0;
+	struct sweep *sw = arg;
+	int rc = STORE_OK;
 
-	if (s == NULL || (end = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm)) == NULL)
-		return 0;
-	if (*end == '.')
-		ms = atoi(end + 1);
-	return (int64_t)timegm(&tm) * 1000 + ms;
-}
-
-int
-node_sweep_liveness(int64_t now_ms, int64_t timeout_ms)
-{
-	struct store_obj nodes[64];
-	char stale[64][STORE_NAME_MAX], after[STORE_NAME_MAX] = "";
-	int n, total, n_stale = 0, rc = STORE_OK;
-
-	do { /* read outside any transaction: a sweep that finds nothing writes nothing */
-		n = store_list("node", NULL, NULL, after, NULL, 64, nodes, &total);
-		if (n < 0)
-			return n;
-		for (int i = 0; i < n; i++) {
-			const json_t *st = nodes[i].status;
-			const char *agent = json_string_value(json_object_get(st, "agent"));
-			int64_t seen =
-			    parse_rfc3339(json_string_value(json_object_get(st, "last_seen")));
-			if (agent && strcmp(agent, "up") == 0 && now_ms - seen > timeout_ms &&
-			    n_stale < 64)
-				snprintf(stale[n_stale++], STORE_NAME_MAX, "%s", nodes[i].name);
-			snprintf(after, sizeof(after), "%s", nodes[i].name);
-			store_obj_clear(&nodes[i]);
-		}
-	} while (n == 64);
-	if (n_stale == 0)
-		return STORE_OK;
-	if ((rc = store_write_begin()) != STORE_OK)
-		return rc;
-	for (int i = 0; i < n_stale && rc == STORE_OK; i++) {
+	for (int i = 0; i < sw->n && rc == STORE_OK; i++) {
 		struct store_obj node;
-		if (store_get("node", stale[i], &node) != STORE_OK)
+		if ((rc = store_get("node", sw->names[i], &node)) == STORE_NOTFOUND) {
+			lease_forget(sw->names[i]); /* deleted */
+			rc = STORE_OK;
 			continue;
+		}
+		if (rc != STORE_OK)
+			break;
 		const char *agent = json_string_value(json_object_get(node.status, "agent"));
-		int64_t seen =
-		    parse_rfc3339(json_string_value(json_object_get(node.status, "last_seen")));
-		if (agent == NULL || strcmp(agent, "up") != 0 || now_ms - seen <= timeout_ms) {
+		if (agent == NULL || strcmp(agent, "up") != 0 ||
+		    !lease_expired(sw->names[i], sw->now_ms, sw->timeout_ms)) {
 			store_obj_clear(&node); /* it reported while we looked */
 			continue;
 		}
 		json_t *st = node.status ? json_deep_copy(node.status) : json_object();
 		json_object_set_new(st, "agent", json_string("down"));
-		rc = store_set_status("node", stale[i], st);
+		int64_t seen = lease_last_seen(sw->names[i]);
+		char ts[40];
+		if (seen > 0) /* the stored last_seen is the last change; keep the last heartbeat */
+			json_object_set_new(st, "last_seen",
+					    json_string(http_rfc3339(seen, ts, sizeof(ts))));
+		rc = store_set_status(tx, "node", sw->names[i], st);
 		json_decref(st);
 		store_obj_clear(&node);
 		if (rc == STORE_OK)
-			rc = refresh_vips_of(stale[i]);
+			rc = refresh_vips_of(tx, sw->names[i]);
+		sw->down[i] = true;
 	}
-	if (rc != STORE_OK) {
-		store_rollback();
+	return rc;
+}
+
+int
+node_sweep_liveness(int64_t now_ms, int64_t timeout_ms)
+{
+	struct sweep sw = {.now_ms = now_ms, .timeout_ms = timeout_ms};
+	int rc;
+
+	sw.n = lease_list_expired(now_ms, timeout_ms, sw.names, 64);
+	if (sw.n == 0)
+		return STORE_OK;
+	if ((rc = write_background(sweep_apply, &sw)) != STORE_OK)
 		return rc;
-	}
-	return store_commit();
+	for (int i = 0; i < sw.n; i++)
+		if (sw.down[i])
+			lease_set_up(sw.names[i], false, now_ms);
+	return STORE_OK;
+}
+
+int
+node_leases_load(int64_t now_ms)
+{
+	struct store_obj nodes[64];
+	char after[STORE_NAME_MAX] = "";
+	int n, total;
+
+	do {
+		n = store_list("node", NULL, NULL, after, NULL, 64, nodes, &total);
+		if (n < 0)
+			return n;
+		for (int i = 0; i < n; i++) {
+			const char *agent =
+			    json_string_value(json_object_get(nodes[i].status, "agent"));
+			if (agent != NULL && strcmp(agent, "up") == 0)
+				lease_set_up(nodes[i].name, true, now_ms);
+			snprintf(after, sizeof(after), "%s", nodes[i].name);
+			store_obj_clear(&nodes[i]);
+		}
+	} while (n == 64);
+	return STORE_OK;
 }

@@ -11,8 +11,10 @@
 int res_node_status(struct http_request *req, struct http_response *res);
 /* GET /nodes/{name}/config (JSON or keepalived.conf as text/plain). */
 int res_node_config(struct http_request *req, struct http_response *res);
-/* Marks nodes whose last heartbeat is older than timeout_ms as down (and refreshes their VIPs).
- * Opens its own write transaction. Returns a store_rc. */
+/* Marks nodes whose lease is older than timeout_ms as down (and refreshes their VIPs), in its own
+ * write transaction; nothing is read or written when no lease expired. Returns a store_rc. */
 int node_sweep_liveness(int64_t now_ms, int64_t timeout_ms);
+/* At start: a fresh lease for every node whose stored agent state is up (see lease.h). */
+int node_leases_load(int64_t now_ms);
 
 #endif

@@ -7,6 +7,7 @@
 #include "auth.h"
 #include "resource.h"
 #include "router.h"
+#include "write.h"
 
 static json_t *
 token_repr(const struct store_token *t)
@@ -62,6 +63,67 @@ tokens_list(struct http_request *req, struct http_response *res)
 	return 0;
 }
 
+/* A token write: add t (with digest, answering with secret) or, with digest NULL, revoke t->id. */
+struct token_write {
+	struct store_token *t;
+	const unsigned char *digest;
+	const char *secret;
+};
+
+static int
+token_add_apply(struct write_ctx *w, void *arg)
+{
+	struct token_write *tw = arg;
+	char loc[96];
+	int rc;
+
+	if ((rc = store_token_add(w->tx, tw->t, tw->digest)) != STORE_OK) {
+		snprintf(w->detail, sizeof(w->detail), "the node was deleted meanwhile");
+		return rc;
+	}
+	w->res->body = token_repr(tw->t);
+	json_object_set_new(w->res->body, "secret", json_string(tw->secret));
+	w->res->status = 201;
+	snprintf(loc, sizeof(loc), "/tokens/%s", tw->t->id);
+	w->res->location = strdup(loc);
+	return STORE_OK;
+}
+
+static const struct write_ops token_add_ops = {NULL, token_add_apply};
+
+/* The current token, read inside the transaction: its ETag for If-Match. */
+static int
+token_current(struct write_ctx *w, void *arg, bool *exists, char etag[24])
+{
+	struct token_write *tw = arg;
+	int rc = store_token_get(tw->t->id, tw->t);
+
+	(void)w;
+	if (rc == STORE_NOTFOUND) {
+		http_problem(w->res, w->req, 404, "not-found", "token %s does not exist",
+			     tw->t->id);
+		return WRITE_ANSWERED;
+	}
+	if (rc != STORE_OK)
+		return rc;
+	json_t *cur = token_repr(tw->t);
+	http_etag_json(cur, etag);
+	json_decref(cur);
+	*exists = true;
+	return STORE_OK;
+}
+
+static int
+token_delete_apply(struct write_ctx *w, void *arg)
+{
+	struct token_write *tw = arg;
+
+	w->res->status = 204;
+	return store_token_delete(w->tx, tw->t->id);
+}
+
+static const struct write_ops token_delete_ops = {token_current, token_delete_apply};
+
 static int
 tokens_create(struct http_request *req, struct http_response *res)
 {
@@ -74,7 +136,6 @@ tokens_create(struct http_request *req, struct http_response *res)
 	char secret[AUTH_SECRET_LEN + 1];
 	unsigned char d[32];
 	json_t *body;
-	int rc;
 
 	if ((body = http_parse_body(req, res, false)) == NULL)
 		return -1;
@@ -101,21 +162,8 @@ tokens_create(struct http_request *req, struct http_response *res)
 	if (auth_new_id(t.id, sizeof(t.id)) != 0 || auth_new_secret(secret, sizeof(secret)) != 0 ||
 	    auth_digest(secret, d) != 0)
 		return http_problem(res, req, 503, "unavailable", "no randomness available");
-	if ((rc = store_write_begin()) != STORE_OK)
-		return http_problem_store(res, req, rc, NULL);
-	if ((rc = store_token_add(&t, d)) != STORE_OK) {
-		store_rollback();
-		return http_problem_store(res, req, rc, "the node was deleted meanwhile");
-	}
-	if ((rc = store_commit()) != STORE_OK)
-		return http_problem_store(res, req, rc, NULL);
-	res->body = token_repr(&t);
-	json_object_set_new(res->body, "secret", json_string(secret));
-	res->status = 201;
-	char loc[96];
-	snprintf(loc, sizeof(loc), "/tokens/%s", t.id);
-	res->location = strdup(loc);
-	return 0;
+	struct token_write tw = {.t = &t, .digest = d, .secret = secret};
+	return write_run(req, res, &token_add_ops, &tw);
 }
 
 int
@@ -143,20 +191,6 @@ res_token(struct http_request *req, struct http_response *res)
 		res->status = 200;
 		return 0;
 	}
-	json_t *cur = token_repr(&t);
-	char etag[24];
-	http_etag_json(cur, etag);
-	json_decref(cur);
-	if (http_check_write_preconditions(req, res, true, etag) != 0)
-		return -1;
-	if ((rc = store_write_begin()) != STORE_OK)
-		return http_problem_store(res, req, rc, NULL);
-	if ((rc = store_token_delete(id)) != STORE_OK) {
-		store_rollback();
-		return http_problem_store(res, req, rc, NULL);
-	}
-	if ((rc = store_commit()) != STORE_OK)
-		return http_problem_store(res, req, rc, NULL);
-	res->status = 204;
-	return 0;
+	struct token_write tw = {.t = &t};
+	return write_run(req, res, &token_delete_ops, &tw);
 }

@@ -341,7 +341,7 @@ vip_initial_status(const json_t *spec)
 }
 
 int
-vip_refresh_status(const char *name)
+vip_refresh_status(struct store_tx *tx, const char *name)
 {
 	struct store_obj vip = {0}, nodes[VIP_MAX_MEMBERS];
 	json_t *ns[VIP_MAX_MEMBERS] = {NULL}, *m, *st = NULL;
@@ -362,7 +362,7 @@ vip_refresh_status(const char *name)
 		n = i + 1;
 	}
 	st = vip_derive_status(vip.spec, vip.status, ns, name, http_now_ms());
-	rc = store_set_status("vip", name, st);
+	rc = store_set_status(tx, "vip", name, st);
 out:
 	json_decref(st);
 	for (i = 0; i < n; i++)
@@ -372,11 +372,11 @@ out:
 }
 
 static int
-vip_after_write(const char *name, const json_t *spec)
+vip_after_write(struct store_tx *tx, const char *name, const json_t *spec)
 {
 	if (spec == NULL)
 		return STORE_OK;
-	return vip_refresh_status(name);
+	return vip_refresh_status(tx, name);
 }
 
 /*

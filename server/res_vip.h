@@ -4,15 +4,16 @@
 #define VIGIL_RES_VIP_H
 
 #include "http.h"
+#include "store.h"
 
 /* GET/PUT/DELETE /vips/{name}/holder (req->params[0] is the VIP name). */
 int res_vip_holder(struct http_request *req, struct http_response *res);
 
 /*
  * Recomputes the derived part of VIP name's status from its members' node status (agent liveness,
- * reported VRRP state), keeping the move request members, and stores it if it changed. Must run
- * inside a store write transaction. Returns a store_rc.
+ * reported VRRP state), keeping the move request members, and stores it through tx if it changed.
+ * Returns a store_rc.
  */
-int vip_refresh_status(const char *name);
+int vip_refresh_status(struct store_tx *tx, const char *name);
 
 #endif

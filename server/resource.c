@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "resource.h"
+#include "write.h"
 
 #define PAGE_MAX 500
 #define PAGE_DEFAULT 50
@@ -25,6 +26,22 @@ resource_represent(const struct resource_kind *k, const struct store_obj *obj,
 	hal_add_curies(repr);
 	if (k->decorate)
 		k->decorate(repr, obj, who);
+	return repr;
+}
+
+/* An item's own representation: resource_represent plus what the kind keeps in memory. Sets
+ * res->no_store when there is such a part (when res is non-NULL). Caller owns the result. */
+static json_t *
+represent_item(const struct resource_kind *k, const struct store_obj *obj,
+	       const struct principal *who, struct http_response *res)
+{
+	json_t *repr = resource_represent(k, obj, who);
+
+	if (k->live != NULL) {
+		k->live(repr, obj);
+		if (res != NULL)
+			res->no_store = true;
+	}
 	return repr;
 }
 
@@ -211,7 +228,12 @@ collection_get(const struct resource_kind *k, struct http_request *req, struct h
 	hal_add_curies(res->body);
 	find_link(k, res->body);
 	res->status = 200;
+	/* A filtered page depends on its filter's key alone ("node/lb1<vip"), not on every object
+	 * of the kind: the kind's latest change is an upper bound for its Last-Modified. */
+	struct store_keys *tracking = fkey != NULL ? store_track_swap(NULL) : NULL;
 	res->last_modified_ms = store_kind_modified_ms(k->kind);
+	if (fkey != NULL)
+		store_track_swap(tracking);
 	if (res->last_modified_ms < http_opts.start_ms)
 		res->last_modified_ms = http_opts.start_ms;
 	for (int i = 0; i < n; i++)
@@ -236,73 +258,64 @@ take_name(json_t *spec, const char *name, struct verr *e)
 }
 
 /*
- * Validates spec (owned by the caller) and stores it as (kind, name) inside an open write
- * transaction. old is the current object (spec NULL when absent). On success fills *created and
- * returns 0; on failure fills res and returns -1.
+ * Validates spec (owned by the caller) and stores it as (kind, name) through w->tx. old is the
+ * current object (spec NULL when absent). Fills *created. Returns STORE_OK, a store_rc (detail in
+ * w->detail) or WRITE_ANSWERED (422 in w->res).
  */
 static int
-store_spec(const struct resource_kind *k, struct http_request *req, struct http_response *res,
-	   const char *name, json_t *spec, const struct store_obj *old, bool must_create,
-	   bool *created)
+store_spec(const struct resource_kind *k, struct write_ctx *w, const char *name, json_t *spec,
+	   const struct store_obj *old, bool must_create, bool *created)
 {
 	struct verr e = {0};
 	struct store_links links;
-	char scratch[2048], detail[256];
+	char scratch[2048];
 	int rc;
 
 	take_name(spec, name, &e);
 	k->validate(spec, name, old->spec, &e);
-	if (verr_any(&e))
-		return http_problem_validation(res, req, &e);
+	if (verr_any(&e)) {
+		http_problem_validation(w->res, w->req, &e);
+		return WRITE_ANSWERED;
+	}
 	memset(&links, 0, sizeof(links));
 	if (k->links)
 		k->links(spec, &links, scratch, sizeof(scratch));
-	rc = store_put(k->kind, name, spec, &links, must_create, created, detail, sizeof(detail));
-	if (rc == STORE_DANGLING) {
-		verr_add(&e, "", "%s", detail);
-		return http_problem_validation(res, req, &e);
-	}
+	rc = store_put(w->tx, k->kind, name, spec, &links, must_create, created, w->detail,
+		       sizeof(w->detail));
 	if (rc != STORE_OK)
-		return http_problem_store(res, req, rc, detail);
+		return rc;
 	if (*created && k->initial_status) {
 		json_t *st = k->initial_status(spec);
-		rc = st ? store_set_status(k->kind, name, st) : STORE_OK;
+		rc = st ? store_set_status(w->tx, k->kind, name, st) : STORE_OK;
 		json_decref(st);
 		if (rc != STORE_OK)
-			return http_problem_store(res, req, rc, NULL);
+			return rc;
 	}
-	if (k->after_write && (rc = k->after_write(name, spec)) != STORE_OK)
-		return http_problem_store(res, req, rc, NULL);
-	return 0;
+	if (k->after_write)
+		return k->after_write(w->tx, name, spec);
+	return STORE_OK;
 }
 
-/* After a successful write: answers with the stored representation, then commits. */
+/* After a successful write: puts the stored representation into the answer (committed by the
+ * runner afterwards). Returns a store_rc. */
 static int
-answer_and_commit(const struct resource_kind *k, struct http_request *req,
-		  struct http_response *res, const char *name, int status)
+answer_written(const struct resource_kind *k, struct write_ctx *w, const char *name, int status)
 {
 	struct store_obj now;
 	int rc = store_get(k->kind, name, &now);
 
-	if (rc != STORE_OK) {
-		store_rollback();
-		return http_problem_store(res, req, rc, NULL);
-	}
-	res->body = resource_represent(k, &now, &req->who);
-	res->last_modified_ms = now.modified_ms;
+	if (rc != STORE_OK)
+		return rc;
+	w->res->body = represent_item(k, &now, &w->req->who, w->res);
+	w->res->last_modified_ms = now.modified_ms;
 	store_obj_clear(&now);
-	if ((rc = store_commit()) != STORE_OK) {
-		json_decref(res->body);
-		res->body = NULL;
-		return http_problem_store(res, req, rc, NULL);
-	}
-	res->status = status;
+	w->res->status = status;
 	if (status == 201) {
 		char loc[160];
 		snprintf(loc, sizeof(loc), "/%s/%s", k->plural, name);
-		res->location = strdup(loc);
+		w->res->location = strdup(loc);
 	}
-	return 0;
+	return STORE_OK;
 }
 
 /* The current ETag of an object's representation (as GET would compute it). */
@@ -315,7 +328,7 @@ current_etag(const struct resource_kind *k, const struct store_obj *o, const str
 	etag[0] = '\0';
 	if (o->spec == NULL)
 		return;
-	repr = resource_represent(k, o, w);
+	repr = represent_item(k, o, w, NULL);
 	http_etag_json(repr, etag);
 	json_decref(repr);
 }
@@ -350,61 +363,88 @@ merge_patch(json_t *target, json_t *patch)
 	return target;
 }
 
-/* PUT (create or replace), PATCH (merge patch) or POST (create, name from the body). */
+/* One item write: PUT, PATCH, POST or DELETE of (k, name). body is owned (NULL for DELETE). */
+struct item_write {
+	const struct resource_kind *k;
+	const char *name;
+	json_t *body;
+	enum http_method how;
+	struct store_obj old; /* read by item_current; spec NULL when absent */
+};
+
+static int
+item_current(struct write_ctx *w, void *arg, bool *exists, char etag[24])
+{
+	struct item_write *iw = arg;
+	const struct resource_kind *k = iw->k;
+	int rc = store_get(k->kind, iw->name, &iw->old);
+
+	if (rc != STORE_OK && rc != STORE_NOTFOUND)
+		return rc;
+	*exists = iw->old.spec != NULL;
+	current_etag(k, &iw->old, &w->req->who, etag);
+	if (!*exists && (iw->how == HTTP_PATCH || iw->how == HTTP_DELETE)) {
+		http_problem(w->res, w->req, 404, "not-found", "%s %s does not exist", k->kind,
+			     iw->name);
+		return WRITE_ANSWERED;
+	}
+	if (*exists && iw->how == HTTP_POST) {
+		http_problem(w->res, w->req, 409, "conflict", "%s %s already exists", k->kind,
+			     iw->name);
+		return WRITE_ANSWERED;
+	}
+	return STORE_OK;
+}
+
+static int
+item_apply(struct write_ctx *w, void *arg)
+{
+	struct item_write *iw = arg;
+	const struct resource_kind *k = iw->k;
+	struct store_obj none = {0};
+	bool created = false;
+	int rc;
+
+	if (iw->how == HTTP_DELETE) {
+		rc = store_delete(w->tx, k->kind, iw->name, w->detail, sizeof(w->detail));
+		if (rc == STORE_OK && k->after_write)
+			rc = k->after_write(w->tx, iw->name, NULL);
+		w->res->status = 204;
+		return rc;
+	}
+	if (iw->how == HTTP_PATCH) {
+		json_t *merged = json_deep_copy(iw->old.spec);
+		json_object_del(iw->body, "_links");
+		json_object_del(iw->body, "_embedded");
+		json_object_del(iw->body, "status");
+		if (json_object_get(iw->body, "name") == NULL)
+			json_object_set_new(merged, "name", json_string(iw->name));
+		json_t *patched = merge_patch(merged, iw->body);
+		json_decref(iw->body);
+		iw->body = patched;
+	}
+	/* A merge patch already carries the stored members, so validate sees no "old" for it:
+	 * a write-only member patched to null must stay removed. */
+	rc = store_spec(k, w, iw->name, iw->body, iw->how == HTTP_PATCH ? &none : &iw->old,
+			iw->how == HTTP_POST, &created);
+	if (rc != STORE_OK)
+		return rc;
+	return answer_written(k, w, iw->name, created ? 201 : 200);
+}
+
+static const struct write_ops item_ops = {item_current, item_apply};
+
+/* Runs one item write; consumes body. */
 static int
 write_item(const struct resource_kind *k, struct http_request *req, struct http_response *res,
 	   const char *name, json_t *body, enum http_method how)
 {
-	struct store_obj old;
-	char etag[24];
-	bool created = false;
-	int rc;
+	struct item_write iw = {.k = k, .name = name, .body = body, .how = how};
+	int ret = write_run(req, res, &item_ops, &iw);
 
-	if ((rc = store_write_begin()) != STORE_OK) {
-		json_decref(body);
-		return http_problem_store(res, req, rc, NULL);
-	}
-	rc = store_get(k->kind, name, &old);
-	if (rc != STORE_OK && rc != STORE_NOTFOUND)
-		goto fail_store;
-	current_etag(k, &old, &req->who, etag);
-	if (how == HTTP_PATCH && old.spec == NULL) {
-		http_problem(res, req, 404, "not-found", "%s %s does not exist", k->kind, name);
-		goto fail;
-	}
-	if (how == HTTP_POST && old.spec != NULL) {
-		http_problem(res, req, 409, "conflict", "%s %s already exists", k->kind, name);
-		goto fail;
-	}
-	if (http_check_write_preconditions(req, res, old.spec != NULL, etag) != 0)
-		goto fail;
-	if (how == HTTP_PATCH) {
-		json_t *merged = json_deep_copy(old.spec);
-		json_object_del(body, "_links");
-		json_object_del(body, "_embedded");
-		json_object_del(body, "status");
-		if (json_object_get(body, "name") == NULL)
-			json_object_set_new(merged, "name", json_string(name));
-		json_t *patched = merge_patch(merged, body);
-		json_decref(body);
-		body = patched;
-	}
-	/* A merge patch already carries the stored members, so validate sees no "old" for it:
-	 * a write-only member patched to null must stay removed. */
-	struct store_obj none = {0};
-	if (store_spec(k, req, res, name, body, how == HTTP_PATCH ? &none : &old, how == HTTP_POST,
-		       &created) != 0)
-		goto fail;
-	json_decref(body);
-	store_obj_clear(&old);
-	return answer_and_commit(k, req, res, name, created ? 201 : 200);
-fail_store:
-	http_problem_store(res, req, rc, NULL);
-fail:
-	store_rollback();
-	store_obj_clear(&old);
-	json_decref(body);
-	return -1;
+	store_obj_clear(&iw.old);
+	json_decref(iw.body);
+	return ret;
 }
 
 int
@@ -435,43 +475,6 @@ resource_collection(const struct resource_kind *k, struct http_request *req,
 	}
 }
 
-static int
-item_delete(const struct resource_kind *k, struct http_request *req, struct http_response *res,
-	    const char *name)
-{
-	struct store_obj old;
-	char etag[24], detail[256];
-	int rc;
-
-	if ((rc = store_write_begin()) != STORE_OK)
-		return http_problem_store(res, req, rc, NULL);
-	rc = store_get(k->kind, name, &old);
-	if (rc != STORE_OK) {
-		store_rollback();
-		if (rc == STORE_NOTFOUND)
-			return http_problem(res, req, 404, "not-found", "%s %s does not exist",
-					    k->kind, name);
-		return http_problem_store(res, req, rc, NULL);
-	}
-	current_etag(k, &old, &req->who, etag);
-	store_obj_clear(&old);
-	if (http_check_write_preconditions(req, res, true, etag) != 0) {
-		store_rollback();
-		return -1;
-	}
-	rc = store_delete(k->kind, name, detail, sizeof(detail));
-	if (rc == STORE_OK && k->after_write)
-		rc = k->after_write(name, NULL);
-	if (rc != STORE_OK) {
-		store_rollback();
-		return http_problem_store(res, req, rc, detail);
-	}
-	if ((rc = store_commit()) != STORE_OK)
-		return http_problem_store(res, req, rc, NULL);
-	res->status = 204;
-	return 0;
-}
-
 int
 resource_item(const struct resource_kind *k, struct http_request *req, struct http_response *res)
 {
@@ -489,7 +492,7 @@ resource_item(const struct resource_kind *k, struct http_request *req, struct ht
 					    k->kind, name);
 		if (rc != STORE_OK)
 			return http_problem_store(res, req, rc, NULL);
-		res->body = resource_represent(k, &obj, &req->who);
+		res->body = represent_item(k, &obj, &req->who, res);
 		res->last_modified_ms = obj.modified_ms;
 		res->status = 200;
 		store_obj_clear(&obj);
@@ -509,7 +512,7 @@ resource_item(const struct resource_kind *k, struct http_request *req, struct ht
 		if (!valid_name(name))
 			return http_problem(res, req, 404, "not-found", "%s %s does not exist",
 					    k->kind, name);
-		return item_delete(k, req, res, name);
+		return write_item(k, req, res, name, NULL, HTTP_DELETE);
 	default:
 		return http_problem_method(res, req,
 					   HTTP_GET | HTTP_HEAD | HTTP_PUT | HTTP_PATCH |

@@ -37,6 +37,10 @@ struct resource_kind {
 	 */
 	void (*decorate)(json_t *repr, const struct store_obj *obj, const struct principal *who);
 
+	/* Adds to an item's own representation (not to collections) what is kept in memory rather
+	 * than stored, e.g. a node's latest heartbeat; such answers are not cached. May be NULL. */
+	void (*live)(json_t *repr, const struct store_obj *obj);
+
 	/* Removes write-only members before a spec is shown (e.g. auth_pass). May be NULL. */
 	void (*redact)(json_t *repr);
 
@@ -50,7 +54,7 @@ struct resource_kind {
 	/* Called inside the write transaction after a successful put or delete of name (spec NULL
 	 * on delete), to update dependent state (e.g. derived status). Returns a store_rc. May be
 	 * NULL. */
-	int (*after_write)(const char *name, const json_t *spec);
+	int (*after_write)(struct store_tx *tx, const char *name, const json_t *spec);
 };
 
 /* The kinds, defined in res_*.c. */

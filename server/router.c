@@ -1,5 +1,6 @@
 /* The route table and the order of checks every request goes through (RFC 9110 status codes):
  * 501 unknown method, 414 long target, CORS preflight, 401, 404, 405, OPTIONS, 403, 406. */
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -141,6 +142,54 @@ allowed(const struct route *rt, const struct http_request *req)
 	return req->who.role >= need;
 }
 
+/* Appends s percent-encoded (everything but unreserved characters) at key[*o]. Returns 0, or -1
+ * when it does not fit. */
+static int
+key_escape(char *key, size_t len, size_t *o, const char *s)
+{
+	static const char hex[] = "0123456789ABCDEF";
+
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*o + 4 >= len)
+			return -1;
+		if (isalnum(*p) || *p == '-' || *p == '_' || *p == '.' || *p == '~') {
+			key[(*o)++] = (char)*p;
+		} else {
+			key[(*o)++] = '%';
+			key[(*o)++] = hex[*p >> 4];
+			key[(*o)++] = hex[*p & 15];
+		}
+	}
+	key[*o] = '\0';
+	return 0;
+}
+
+/* The answer cache's key of req: who asks (role, node), the negotiated type, the path and the
+ * decoded query with every key and value percent-encoded again, so that no two different
+ * requests share one. Returns 0, or -1 when it does not fit (the answer is then not cached). */
+static int
+cache_key(const struct http_request *req, char *key, size_t len)
+{
+	int w = snprintf(key, len, "%d|%s|%s|", req->who.role, req->who.node, req->media_type);
+	size_t o = w < 0 || (size_t)w >= len ? len : (size_t)w;
+
+	if (o >= len || key_escape(key, len, &o, req->path) != 0)
+		return -1;
+	for (int i = 0; i < req->n_query; i++) {
+		if (o + 2 >= len)
+			return -1;
+		key[o++] = i ? '&' : '?';
+		key[o] = '\0';
+		if (key_escape(key, len, &o, req->query_keys[i]) != 0 || o + 2 >= len)
+			return -1;
+		key[o++] = '=';
+		key[o] = '\0';
+		if (key_escape(key, len, &o, req->query_vals[i]) != 0)
+			return -1;
+	}
+	return 0;
+}
+
 static void
 unauthorized(struct http_request *req, struct http_response *res)
 {
@@ -155,7 +204,8 @@ unauthorized(struct http_request *req, struct http_response *res)
 }
 
 void
-router_dispatch(struct http_request *req, struct http_response *res)
+router_dispatch(struct http_request *req, struct http_response *res, struct store_keys *deps,
+		int64_t *rev0)
 {
 	const struct route *rt = NULL;
 
@@ -208,30 +258,28 @@ router_dispatch(struct http_request *req, struct http_response *res)
 						     : "another media type");
 		return;
 	}
-	/* Everything but /metrics derives from the store alone: answers computed at one revision
-	 * stay right until the next write. */
+	/* Everything but /metrics and what a handler marks no_store derives from the store alone:
+	 * an answer stays right until one of the keys it read is touched. */
 	bool cacheable =
 	    (req->method & (HTTP_GET | HTTP_HEAD)) && !req->pretty && rt->fn != res_metrics;
 	char key[1536];
-	int64_t rev = 0;
-	if (cacheable) {
-		size_t o = (size_t)snprintf(key, sizeof(key), "%d|%s|%s|%s", req->who.role,
-					    req->who.node, req->media_type, req->path);
-		for (int i = 0; i < req->n_query && o < sizeof(key); i++)
-			o += (size_t)snprintf(key + o, sizeof(key) - o, "%c%s=%s", i ? '&' : '?',
-					      req->query_keys[i], req->query_vals[i]);
-		rev = store_revision();
-		if (o < sizeof(key) && cache_get(key, rev, res))
-			return;
-		cacheable = o < sizeof(key);
-	}
+	if (cacheable && cache_key(req, key, sizeof(key)) != 0)
+		cacheable = false;
+	if (cacheable && cache_get(key, res, deps, rev0))
+		return;
+	struct store_keys mine = {0}, *d = deps != NULL ? deps : &mine;
+	*rev0 = store_revision(); /* before reading: what it reads is at least this new */
+	store_track_begin(d);
 	if (rt->kind != NULL)
 		(strchr(rt->pattern, '*') ? resource_item : resource_collection)(rt->kind, req,
 										 res);
 	else
 		rt->fn(req, res);
-	if (cacheable && res->status == 200 && !res->is_problem && !res->nothing_yet) {
+	store_track_end();
+	if (cacheable && res->status == 200 && !res->is_problem && !res->nothing_yet &&
+	    !res->no_store) {
 		http_serialize(res);
-		cache_put(key, rev, res);
+		cache_put(key, d, *rev0, res);
 	}
+	store_keys_clear(&mine);
 }

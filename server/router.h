@@ -4,9 +4,13 @@
 #define VIGIL_ROUTER_H
 
 #include "http.h"
+#include "store.h"
 
-/* Handles req completely, filling res (a problem on any failure). */
-void router_dispatch(struct http_request *req, struct http_response *res);
+/* Handles req completely, filling res (a problem on any failure). Adds to deps the store keys the
+ * answer was computed from and sets *rev0 to the revision it was computed at (answers that read
+ * nothing leave both alone): the answer stays current while store_keys_rev(deps) <= *rev0. */
+void router_dispatch(struct http_request *req, struct http_response *res, struct store_keys *deps,
+		     int64_t *rev0);
 
 /* Handlers outside the generic resources (res_misc.c, res_token.c, res_event.c). */
 int res_root(struct http_request *req, struct http_response *res);

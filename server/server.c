@@ -1,7 +1,9 @@
 /* libmicrohttpd glue: turns a connection into a struct http_request, runs the router, writes the
  * response with its caching headers, and parks long-polls. A parked request is suspended (no thread
- * held); the waker thread re-evaluates it when the store's revision moves, and resumes it when its
- * representation changed or its deadline passed. */
+ * held) and watches the store keys its answer was computed from: a commit that touches one of them
+ * queues it for re-evaluation by a pool of worker threads, which resume it when its representation
+ * changed. A timer thread answers parked requests whose deadline passed and runs the agent
+ * liveness sweep. Nothing is re-evaluated for a commit it does not depend on. */
 #include <microhttpd.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -10,6 +12,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "hmap.h"
 #include "metrics.h"
 #include "res_node.h"
 #include "router.h"
@@ -27,30 +30,44 @@ struct reqctx {
 	size_t body_len, body_cap;
 	bool too_large;
 	struct http_request req;
-	/* long-poll */
-	bool parked;
-	bool ready; /* the waker filled res; queue it on resume */
+	/* long-poll: the fields below are guarded by s.lock while the request is suspended */
+	enum { PARK_NONE, PARK_WATCHING, PARK_QUEUED } park;
+	bool ready; /* a worker or the timer filled res; queue it on resume */
 	struct http_response res;
+	struct store_keys deps; /* what the answer was computed from */
+	int64_t rev0;		/* the revision it was computed at */
 	char parked_etag[24];
 	bool parked_feed; /* waiting for a feed to have something */
 	int64_t deadline_ms;
-	int64_t seen_rev;
-	struct reqctx *next_parked;
+	struct reqctx *prev_parked, *next_parked; /* every suspended request */
+	struct reqctx *next_queued;
 };
+
+/* The parked requests watching one key. */
+struct watchers {
+	struct reqctx **v; /* owned; n used of cap */
+	size_t n, cap;
+};
+
+#define MAX_WORKERS 8
 
 static struct {
 	struct MHD_Daemon *daemon;
-	pthread_t waker;
+	pthread_t timer, workers[MAX_WORKERS];
+	int n_workers;
 	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	struct reqctx *parked;
-	int64_t rev; /* latest revision announced by the store */
+	pthread_cond_t timer_cond, work_cond;
+	struct reqctx *parked;		  /* every suspended request, watching or queued */
+	struct hmap watch;		  /* key -> .p struct watchers */
+	struct reqctx *queue, *queue_end; /* to re-evaluate, oldest first */
+	int64_t timer_due_ms;		  /* when the timer thread wakes next */
 	unsigned n_parked, max_parked;
 	bool stopping;
 	int64_t agent_timeout_ms;
 } s = {
     .lock = PTHREAD_MUTEX_INITIALIZER,
-    .cond = PTHREAD_COND_INITIALIZER,
+    .timer_cond = PTHREAD_COND_INITIALIZER,
+    .work_cond = PTHREAD_COND_INITIALIZER,
 };
 
 static enum http_method
@@ -254,11 +271,16 @@ send_response(struct reqctx *ctx, struct http_response *res)
 	return ret;
 }
 
-/* Runs the request through the router and turns a fresh representation into 304 if asked. */
+/* Runs the request through the router and turns a fresh representation into 304 if asked. A
+ * long-poll's dependencies go to ctx->deps and ctx->rev0 (replacing the old ones). */
 static void
 evaluate(struct reqctx *ctx, struct http_response *res)
 {
-	router_dispatch(&ctx->req, res);
+	bool poll = ctx->req.wait_s > 0;
+
+	ctx->deps.n = 0;
+	ctx->rev0 = store_revision();
+	router_dispatch(&ctx->req, res, poll ? &ctx->deps : NULL, &ctx->rev0);
 	finalize(&ctx->req, res);
 	if (not_modified(&ctx->req, res)) {
 		free(res->text);
@@ -266,6 +288,120 @@ evaluate(struct reqctx *ctx, struct http_response *res)
 		res->text_len = 0;
 		res->status = 304;
 	}
+}
+
+/* Adds ctx to the watchers of each of its keys. Called with s.lock. */
+static void
+watch_add(struct reqctx *ctx)
+{
+	for (size_t i = 0; i < ctx->deps.n; i++) {
+		union hmap_val *v = hmap_put(&s.watch, ctx->deps.key[i]);
+		struct watchers *w;
+		if (v == NULL)
+			continue;
+		if (v->p == NULL && (v->p = calloc(1, sizeof(struct watchers))) == NULL)
+			continue;
+		w = v->p;
+		if (w->n == w->cap) {
+			size_t cap = w->cap ? w->cap * 2 : 4;
+			struct reqctx **nv = realloc(w->v, cap * sizeof(*nv));
+			if (nv == NULL)
+				continue;
+			w->v = nv;
+			w->cap = cap;
+		}
+		w->v[w->n++] = ctx;
+	}
+}
+
+static void
+watchers_free(union hmap_val *v)
+{
+	struct watchers *w = v->p;
+
+	if (w != NULL)
+		free(w->v);
+	free(w);
+}
+
+/* Removes ctx from the watchers of each of its keys but skip (NULL: all). Called with s.lock. */
+static void
+watch_del(struct reqctx *ctx, const char *skip)
+{
+	for (size_t i = 0; i < ctx->deps.n; i++) {
+		const char *k = ctx->deps.key[i];
+		union hmap_val *v;
+		if ((skip != NULL && strcmp(k, skip) == 0) || (v = hmap_get(&s.watch, k)) == NULL)
+			continue;
+		struct watchers *w = v->p;
+		for (size_t j = 0; w != NULL && j < w->n; j++)
+			if (w->v[j] == ctx) {
+				w->v[j] = w->v[--w->n];
+				break;
+			}
+		if (w == NULL || w->n == 0) {
+			union hmap_val old;
+			if (hmap_del(&s.watch, k, &old) == 0)
+				watchers_free(&old);
+		}
+	}
+}
+
+/* Queues ctx for a worker. Called with s.lock. */
+static void
+enqueue(struct reqctx *ctx)
+{
+	ctx->park = PARK_QUEUED;
+	ctx->next_queued = NULL;
+	if (s.queue_end != NULL)
+		s.queue_end->next_queued = ctx;
+	else
+		s.queue = ctx;
+	s.queue_end = ctx;
+	pthread_cond_signal(&s.work_cond);
+}
+
+/* Watches ctx's keys, or queues it at once when one of them moved since it was evaluated. Called
+ * with s.lock. */
+static void
+watch_or_requeue(struct reqctx *ctx)
+{
+	if (store_keys_rev(&ctx->deps) > ctx->rev0) {
+		enqueue(ctx);
+		return;
+	}
+	ctx->park = PARK_WATCHING;
+	watch_add(ctx);
+	if (ctx->deadline_ms < s.timer_due_ms)
+		pthread_cond_signal(&s.timer_cond);
+}
+
+/* Unlinks ctx (no longer watching or queued) from the parked list and resumes it with ctx->res.
+ * Called with s.lock. */
+static void
+finish(struct reqctx *ctx)
+{
+	if (ctx->prev_parked != NULL)
+		ctx->prev_parked->next_parked = ctx->next_parked;
+	else
+		s.parked = ctx->next_parked;
+	if (ctx->next_parked != NULL)
+		ctx->next_parked->prev_parked = ctx->prev_parked;
+	ctx->prev_parked = ctx->next_parked = NULL;
+	ctx->park = PARK_NONE;
+	ctx->ready = true;
+	s.n_parked--;
+	metrics_parked(-1);
+	MHD_resume_connection(ctx->conn);
+}
+
+/* Replaces ctx's pending answer with a 503 (the server is stopping). */
+static void
+answer_stopping(struct reqctx *ctx)
+{
+	http_response_clear(&ctx->res);
+	http_problem(&ctx->res, &ctx->req, 503, "unavailable", "the server is stopping");
+	finalize(&ctx->req, &ctx->res);
 }
 
 /* Parks ctx (already evaluated to res) if it is a long-poll that has nothing new yet. */
@@ -293,17 +429,18 @@ maybe_park(struct reqctx *ctx, struct http_response *res)
 		return false;
 	}
 	s.n_parked++;
-	ctx->parked = true;
 	ctx->parked_feed = res->nothing_yet;
 	memcpy(ctx->parked_etag, res->etag, sizeof(ctx->parked_etag));
 	ctx->deadline_ms = http_now_ms() + (int64_t)ctx->req.wait_s * 1000;
-	ctx->seen_rev = store_revision();
 	ctx->res = *res; /* kept for the timeout answer */
 	memset(res, 0, sizeof(*res));
+	ctx->prev_parked = NULL;
 	ctx->next_parked = s.parked;
+	if (s.parked != NULL)
+		s.parked->prev_parked = ctx;
 	s.parked = ctx;
-	MHD_suspend_connection(ctx->conn);
-	pthread_cond_signal(&s.cond);
+	MHD_suspend_connection(ctx->conn); /* before anyone can resume it: we hold s.lock */
+	watch_or_requeue(ctx);
 	pthread_mutex_unlock(&s.lock);
 	metrics_parked(1);
 	return true;
@@ -388,69 +525,104 @@ request_done(void *cls, struct MHD_Connection *conn, void **con_cls,
 	if (ctx == NULL)
 		return;
 	http_response_clear(&ctx->res);
+	store_keys_clear(&ctx->deps);
 	free(ctx->body);
 	free(ctx);
 	*con_cls = NULL;
 }
 
-/* Waker: decides for one parked request whether it is done. Called with s.lock held; returns true
- * when ctx->res holds the answer. */
-static bool
-waker_check(struct reqctx *ctx, int64_t rev, int64_t now)
+/*
+ * Re-evaluates a queued request (without s.lock): resumes it when its answer changed (or the
+ * server is stopping, or its deadline passed), else watches its keys again.
+ */
+static void
+reevaluate(struct reqctx *ctx)
 {
 	struct http_response res = {0};
+	bool changed = false;
 
-	if (s.stopping) {
-		http_response_clear(&ctx->res);
-		http_problem(&ctx->res, &ctx->req, 503, "unavailable", "the server is stopping");
-		finalize(&ctx->req, &ctx->res);
-		return true;
-	}
-	if (rev != ctx->seen_rev) {
-		ctx->seen_rev = rev;
+	metrics_wakeup();
+	if (!__atomic_load_n(&s.stopping, __ATOMIC_ACQUIRE)) {
 		evaluate(ctx, &res);
-		bool changed = ctx->parked_feed ? !res.nothing_yet
-						: !(res.status == 304 &&
-						    strcmp(res.etag, ctx->parked_etag) == 0);
-		if (changed) {
-			http_response_clear(&ctx->res);
-			ctx->res = res;
-			return true;
-		}
-		http_response_clear(&res);
+		changed = ctx->parked_feed
+			      ? !res.nothing_yet
+			      : !(res.status == 304 && strcmp(res.etag, ctx->parked_etag) == 0);
 	}
-	if (now >= ctx->deadline_ms)
-		return true; /* ctx->res is the 304 or the empty feed page computed at park time */
-	return false;
+	pthread_mutex_lock(&s.lock);
+	if (changed) {
+		http_response_clear(&ctx->res);
+		ctx->res = res;
+		memset(&res, 0, sizeof(res));
+		finish(ctx);
+	} else if (s.stopping) {
+		answer_stopping(ctx);
+		finish(ctx);
+	} else if (http_now_ms() >= ctx->deadline_ms) {
+		finish(ctx); /* ctx->res is the 304 or the empty feed page computed at park time */
+	} else {
+		watch_or_requeue(ctx);
+	}
+	pthread_mutex_unlock(&s.lock);
+	http_response_clear(&res);
 }
 
 static void *
-waker_main(void *arg)
+worker_main(void *arg)
+{
+	(void)arg;
+	pthread_mutex_lock(&s.lock);
+	for (;;) {
+		struct reqctx *ctx = s.queue;
+		if (ctx == NULL) {
+			if (s.stopping)
+				break;
+			pthread_cond_wait(&s.work_cond, &s.lock);
+			continue;
+		}
+		if ((s.queue = ctx->next_queued) == NULL)
+			s.queue_end = NULL;
+		pthread_mutex_unlock(&s.lock);
+		reevaluate(ctx);
+		pthread_mutex_lock(&s.lock);
+	}
+	pthread_mutex_unlock(&s.lock);
+	store_thread_done();
+	return NULL;
+}
+
+/* Answers the watching requests whose deadline passed; returns the next deadline (at most a
+ * second away). Called with s.lock. */
+static int64_t
+expire(int64_t now)
+{
+	int64_t next = now + 1000;
+
+	for (struct reqctx *ctx = s.parked, *nx; ctx != NULL; ctx = nx) {
+		nx = ctx->next_parked;
+		if (ctx->park != PARK_WATCHING)
+			continue; /* a worker has it */
+		if (s.stopping || now >= ctx->deadline_ms) {
+			watch_del(ctx, NULL);
+			if (s.stopping)
+				answer_stopping(ctx);
+			finish(ctx);
+		} else if (ctx->deadline_ms < next) {
+			next = ctx->deadline_ms;
+		}
+	}
+	return next;
+}
+
+static void *
+timer_main(void *arg)
 {
 	int64_t last_sweep = 0;
 
 	(void)arg;
 	pthread_mutex_lock(&s.lock);
 	for (;;) {
-		int64_t now = http_now_ms(), next = now + 1000;
-		int64_t rev = store_revision();
-		struct reqctx **pp = &s.parked;
-
-		while (*pp != NULL) {
-			struct reqctx *ctx = *pp;
-			if (waker_check(ctx, rev, now)) {
-				*pp = ctx->next_parked;
-				s.n_parked--;
-				ctx->parked = false;
-				ctx->ready = true;
-				metrics_parked(-1);
-				MHD_resume_connection(ctx->conn);
-				continue;
-			}
-			if (ctx->deadline_ms < next)
-				next = ctx->deadline_ms;
-			pp = &ctx->next_parked;
-		}
+		int64_t now = http_now_ms();
+		s.timer_due_ms = expire(now);
 		if (s.stopping)
 			break;
 		if (now - last_sweep >= 1000 && s.agent_timeout_ms > 0) {
@@ -458,25 +630,38 @@ waker_main(void *arg)
 			pthread_mutex_unlock(&s.lock);
 			node_sweep_liveness(now, s.agent_timeout_ms);
 			pthread_mutex_lock(&s.lock);
+			continue;
 		}
-		if (store_revision() == rev) { /* nothing new since we looked: sleep */
-			struct timespec ts = {.tv_sec = next / 1000,
-					      .tv_nsec = (next % 1000) * 1000000};
-			pthread_cond_timedwait(&s.cond, &s.lock, &ts);
-		}
+		struct timespec ts = {.tv_sec = s.timer_due_ms / 1000,
+				      .tv_nsec = (s.timer_due_ms % 1000) * 1000000};
+		pthread_cond_timedwait(&s.timer_cond, &s.lock, &ts);
 	}
 	pthread_mutex_unlock(&s.lock);
 	store_thread_done();
 	return NULL;
 }
 
-/* The store calls this after each commit. */
+/* The store calls this after each durable commit: queues every parked request that watches a
+ * touched key. */
 void
-server_notify(int64_t rev)
+server_notify(int64_t rev, const struct store_keys *touched)
 {
+	(void)rev;
 	pthread_mutex_lock(&s.lock);
-	s.rev = rev;
-	pthread_cond_signal(&s.cond);
+	for (size_t i = 0; i < touched->n; i++) {
+		union hmap_val old;
+		if (hmap_del(&s.watch, touched->key[i], &old) != 0)
+			continue;
+		struct watchers *w = old.p;
+		for (size_t j = 0; w != NULL && j < w->n; j++) {
+			struct reqctx *ctx = w->v[j];
+			if (ctx->park != PARK_WATCHING)
+				continue;
+			watch_del(ctx, touched->key[i]);
+			enqueue(ctx);
+		}
+		watchers_free(&old);
+	}
 	pthread_mutex_unlock(&s.lock);
 }
 
@@ -497,10 +682,12 @@ server_start(const struct server_config *cfg, char *err, size_t errlen)
 	int n = 0;
 
 	s.agent_timeout_ms = cfg->agent_timeout_ms;
+	s.n_workers = cfg->longpoll_workers > 0 ? (int)cfg->longpoll_workers : 2;
+	if (s.n_workers > MAX_WORKERS)
+		s.n_workers = MAX_WORKERS;
 	/* leave a quarter of the connections for requests that answer at once */
 	s.max_parked =
 	    cfg->max_parked ? cfg->max_parked : cfg->connection_limit - cfg->connection_limit / 4;
-	s.rev = store_revision();
 	if (cfg->addr.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
 	if (cfg->tls_cert_pem != NULL)
@@ -528,21 +715,38 @@ server_start(const struct server_config *cfg, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot listen (address in use, or bad TLS files?)");
 		return -1;
 	}
-	if (pthread_create(&s.waker, NULL, waker_main, NULL) != 0) {
-		MHD_stop_daemon(s.daemon);
-		snprintf(err, errlen, "cannot start the long-poll thread");
-		return -1;
-	}
+	for (int i = 0; i < s.n_workers; i++)
+		if (pthread_create(&s.workers[i], NULL, worker_main, NULL) != 0) {
+			s.n_workers = i;
+			goto fail;
+		}
+	if (pthread_create(&s.timer, NULL, timer_main, NULL) != 0)
+		goto fail;
 	return 0;
+fail:
+	pthread_mutex_lock(&s.lock);
+	s.stopping = true;
+	pthread_cond_broadcast(&s.work_cond);
+	pthread_mutex_unlock(&s.lock);
+	for (int i = 0; i < s.n_workers; i++)
+		pthread_join(s.workers[i], NULL);
+	MHD_stop_daemon(s.daemon);
+	snprintf(err, errlen, "cannot start the long-poll threads");
+	return -1;
 }
 
 void
 server_stop(void)
 {
 	pthread_mutex_lock(&s.lock);
-	s.stopping = true;
-	pthread_cond_signal(&s.cond);
+	__atomic_store_n(&s.stopping, true, __ATOMIC_RELEASE);
+	pthread_cond_signal(&s.timer_cond);
+	pthread_cond_broadcast(&s.work_cond);
 	pthread_mutex_unlock(&s.lock);
-	pthread_join(s.waker, NULL); /* it resumed every parked request on its way out */
+	/* the timer answers every watching request, the workers every queued one */
+	pthread_join(s.timer, NULL);
+	for (int i = 0; i < s.n_workers; i++)
+		pthread_join(s.workers[i], NULL);
 	MHD_stop_daemon(s.daemon);
+	hmap_free(&s.watch, watchers_free);
 }

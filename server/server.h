@@ -6,11 +6,14 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "store.h"
+
 struct server_config {
 	struct sockaddr_storage addr;
 	unsigned threads;
 	unsigned connection_limit;
-	unsigned max_parked; /* 0: three quarters of connection_limit */
+	unsigned max_parked;	   /* 0: three quarters of connection_limit */
+	unsigned longpoll_workers; /* threads that re-evaluate woken long-polls (0: 2) */
 	int64_t agent_timeout_ms;
 	const char
 	    *tls_cert_pem; /* PEM text, borrowed for the server's lifetime; NULL: plain HTTP */
@@ -21,7 +24,7 @@ struct server_config {
 int server_start(const struct server_config *cfg, char *err, size_t errlen);
 /* Answers every parked request (503) and stops. */
 void server_stop(void);
-/* Store commit hook: wakes the long-poll thread. */
-void server_notify(int64_t rev);
+/* Store commit hook: queues the parked requests that depend on a touched key. */
+void server_notify(int64_t rev, const struct store_keys *touched);
 
 #endif

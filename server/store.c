@@ -12,17 +12,25 @@
 
 #include "store.h"
 #include "store_sql.h"
+#include "store_track.h"
+
+/* The write transaction. There is at most one at a time (the writer lock), so there is one. */
+struct store_tx {
+	bool open;
+	int64_t rev; /* the revision of its latest change */
+	int64_t start_rev;
+	char last_kind[STORE_KIND_MAX]; /* the object of its latest change */
+	char last_name[STORE_NAME_MAX];
+	struct store_keys touched;
+};
 
 static struct {
 	int64_t events_keep;
 	store_notify_fn notify;
 	pthread_mutex_t write_lock;
-	int64_t revision; /* committed; read without the lock through __atomic */
-	int64_t tx_rev;	  /* inside a write transaction */
-	int64_t tx_start_rev;
-	int64_t events_floor;		   /* changes up to this revision have been dropped */
-	char tx_last_kind[STORE_KIND_MAX]; /* the object of the transaction's latest change */
-	char tx_last_name[STORE_NAME_MAX];
+	int64_t revision;     /* committed; read without the lock through __atomic */
+	int64_t events_floor; /* changes up to this revision have been dropped */
+	struct store_tx tx;   /* guarded by write_lock */
 } g = {
     .write_lock = PTHREAD_MUTEX_INITIALIZER,
 };
@@ -105,6 +113,7 @@ store_get(const char *kind, const char *name, struct store_obj *out)
 	int rc;
 
 	memset(out, 0, sizeof(*out));
+	sk_track_obj(kind, name);
 	if (s == NULL)
 		return STORE_BUSY;
 	sq_bind_text(s, 1, kind);
@@ -130,6 +139,10 @@ store_list(const char *kind, const char *ref_kind, const char *ref_name, const c
 	sqlite3_stmt *s = sq_stmt(desc ? S_LIST_DESC : S_LIST_ASC);
 	int n = 0, rc;
 
+	if (ref_kind != NULL)
+		sk_track_refs(ref_kind, ref_name, kind);
+	else
+		sk_track_kind(kind);
 	if (s == NULL)
 		return STORE_BUSY;
 	sq_bind_text(s, 1, kind);
@@ -163,6 +176,7 @@ store_list(const char *kind, const char *ref_kind, const char *ref_name, const c
 int
 store_count(const char *kind)
 {
+	sk_track_kind(kind);
 	return sq_count(S_COUNT, kind, NULL, NULL);
 }
 
@@ -172,6 +186,7 @@ store_kind_modified_ms(const char *kind)
 	sqlite3_stmt *s = sq_stmt(S_KIND_MOD);
 	int64_t v = 0;
 
+	sk_track_kind(kind);
 	if (s == NULL)
 		return 0;
 	sq_bind_text(s, 1, kind);
@@ -182,7 +197,7 @@ store_kind_modified_ms(const char *kind)
 }
 
 int
-store_write_begin(void)
+store_write_begin(struct store_tx **tx)
 {
 	pthread_mutex_lock(&g.write_lock);
 	int rc = sq_raw("BEGIN IMMEDIATE");
@@ -190,16 +205,33 @@ store_write_begin(void)
 		pthread_mutex_unlock(&g.write_lock);
 		return rc;
 	}
-	g.tx_start_rev = g.tx_rev = g.revision; /* we hold the write lock */
-	g.tx_last_kind[0] = g.tx_last_name[0] = '\0';
+	g.tx.open = true;
+	g.tx.start_rev = g.tx.rev = g.revision; /* we hold the write lock */
+	g.tx.last_kind[0] = g.tx.last_name[0] = '\0';
+	g.tx.touched.n = 0; /* its memory is kept for the next transaction */
+	*tx = &g.tx;
 	return STORE_OK;
 }
 
 void
-store_rollback(void)
+sq_tx_free(void)
+{
+	store_keys_clear(&g.tx.touched);
+}
+
+/* Ends tx and releases the writer lock. */
+static void
+tx_end(struct store_tx *tx)
+{
+	tx->open = false;
+	pthread_mutex_unlock(&g.write_lock);
+}
+
+void
+store_rollback(struct store_tx *tx)
 {
 	sq_raw("ROLLBACK");
-	pthread_mutex_unlock(&g.write_lock);
+	tx_end(tx);
 }
 
 /* Sets meta key to v inside the transaction. */
@@ -248,16 +280,16 @@ durable(int64_t rev)
 }
 
 int
-store_commit(void)
+store_commit(struct store_tx *tx)
 {
-	int64_t rev = g.tx_rev;
-	bool changed = rev != g.tx_start_rev;
+	int64_t rev = tx->rev;
+	bool changed = rev != tx->start_rev;
 	int rc = STORE_OK;
 
 	/* Trim the feed in batches (an eighth of what is kept), so that a commit usually touches
 	 * only the pages of what it changed: every page is written and synced with it. */
 	int64_t floor = rev - g.events_keep, batch = g.events_keep / 8 > 0 ? g.events_keep / 8 : 1;
-	bool trim = rev != g.tx_start_rev && floor > 0 && floor >= g.events_floor + batch;
+	bool trim = changed && floor > 0 && floor >= g.events_floor + batch;
 	if (trim) {
 		sqlite3_stmt *s = sq_stmt(S_TRIM);
 		if (s == NULL)
@@ -274,44 +306,51 @@ store_commit(void)
 	if (rc == STORE_OK)
 		rc = sq_raw("COMMIT");
 	if (rc != STORE_OK) {
-		sq_raw("ROLLBACK");
-		pthread_mutex_unlock(&g.write_lock);
+		store_rollback(tx);
 		return rc;
 	}
 	if (trim)
-		g.events_floor = floor;
-	if (rev != g.tx_start_rev)
-		__atomic_store_n(&g.revision, rev, __ATOMIC_RELEASE);
-	pthread_mutex_unlock(&g.write_lock);
-	if (!changed)
+		__atomic_store_n(&g.events_floor, floor, __ATOMIC_RELEASE);
+	if (!changed) {
+		tx_end(tx);
 		return STORE_OK;
-	if ((rc = durable(rev)) != STORE_OK)
-		return rc;
-	if (g.notify != NULL)
-		g.notify(rev);
-	return STORE_OK;
+	}
+	/* Publish the revision, then the touched keys' revisions: an answer computed from data
+	 * read at an older published revision is then seen to be stale (store_keys_rev). */
+	__atomic_store_n(&g.revision, rev, __ATOMIC_RELEASE);
+	sk_publish(rev, &tx->touched);
+	/* The keys are needed after the lock is released: take them out of the transaction. */
+	struct store_keys touched = tx->touched;
+	memset(&tx->touched, 0, sizeof(tx->touched));
+	tx_end(tx);
+	if ((rc = durable(rev)) == STORE_OK && g.notify != NULL)
+		g.notify(rev, &touched);
+	store_keys_clear(&touched);
+	return rc;
 }
 
 /* Appends a change with the next revision (inside a write transaction). Returns the revision
  * through *rev. */
 int
-sq_add_change(const char *op, const char *kind, const char *name, int64_t ts, int64_t *rev)
+sq_add_change(struct store_tx *tx, const char *op, const char *kind, const char *name, int64_t ts,
+	      int64_t *rev)
 {
 	sqlite3_stmt *s = sq_stmt(S_ADD_CHANGE);
 	int rc;
 
 	if (s == NULL)
 		return STORE_BUSY;
+	sk_touch_obj(&tx->touched, kind, name);
 	/* One event per object per transaction: a status set right after the same object's
 	 * create or update (initial or derived status) shares that change. */
-	if (strcmp(op, "updated") == 0 && g.tx_rev != g.tx_start_rev &&
-	    strcmp(kind, g.tx_last_kind) == 0 && strcmp(name, g.tx_last_name) == 0) {
-		*rev = g.tx_rev;
+	if (strcmp(op, "updated") == 0 && tx->rev != tx->start_rev &&
+	    strcmp(kind, tx->last_kind) == 0 && strcmp(name, tx->last_name) == 0) {
+		*rev = tx->rev;
 		return STORE_OK;
 	}
-	snprintf(g.tx_last_kind, sizeof(g.tx_last_kind), "%s", kind);
-	snprintf(g.tx_last_name, sizeof(g.tx_last_name), "%s", name);
-	*rev = ++g.tx_rev;
+	snprintf(tx->last_kind, sizeof(tx->last_kind), "%s", kind);
+	snprintf(tx->last_name, sizeof(tx->last_name), "%s", name);
+	*rev = ++tx->rev;
 	sqlite3_bind_int64(s, 1, *rev);
 	sq_bind_text(s, 2, op);
 	sq_bind_text(s, 3, kind);
@@ -398,6 +437,24 @@ links_unchanged(const char *kind, const char *name, const struct store_links *l)
 	return same && n == nu;
 }
 
+/* Touches "TO<kind" for every object (kind, name) references now (inside tx). */
+static int
+touch_refs(struct store_tx *tx, const char *kind, const char *name)
+{
+	sqlite3_stmt *s = sq_stmt(S_REFS_OF);
+	int rc;
+
+	if (s == NULL)
+		return STORE_BUSY;
+	sq_bind_text(s, 1, kind);
+	sq_bind_text(s, 2, name);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		sk_touch_ref(&tx->touched, (const char *)sqlite3_column_text(s, 0),
+			     (const char *)sqlite3_column_text(s, 1), kind);
+	sq_done(s);
+	return rc == SQLITE_DONE ? STORE_OK : sq_rc(rc);
+}
+
 /* Replaces the refs and uniques of (kind, name). */
 static int
 set_links(const char *kind, const char *name, const struct store_links *l, char *detail,
@@ -457,8 +514,9 @@ set_links(const char *kind, const char *name, const struct store_links *l, char 
 }
 
 int
-store_put(const char *kind, const char *name, json_t *spec, const struct store_links *links,
-	  bool must_create, bool *created, char *detail, size_t detail_len)
+store_put(struct store_tx *tx, const char *kind, const char *name, json_t *spec,
+	  const struct store_links *links, bool must_create, bool *created, char *detail,
+	  size_t detail_len)
 {
 	int64_t ts = sq_now_ms(), rev;
 	bool found = exists(kind, name);
@@ -474,7 +532,11 @@ store_put(const char *kind, const char *name, json_t *spec, const struct store_l
 	text = json_dumps(spec, JSON_COMPACT | JSON_SORT_KEYS);
 	if (text == NULL)
 		return STORE_ERROR;
-	rc = sq_add_change(found ? "updated" : "created", kind, name, ts, &rev);
+	rc = sq_add_change(tx, found ? "updated" : "created", kind, name, ts, &rev);
+	if (rc == STORE_OK && found)
+		rc = touch_refs(tx, kind, name); /* what it referenced before */
+	for (int i = 0; links != NULL && i < links->n_refs; i++)
+		sk_touch_ref(&tx->touched, links->refs[i].kind, links->refs[i].name, kind);
 	if (rc != STORE_OK)
 		goto out;
 	sqlite3_stmt *s = sq_stmt(found ? S_UPDATE_SPEC : S_INSERT);
@@ -502,7 +564,7 @@ out:
 }
 
 int
-store_set_status(const char *kind, const char *name, json_t *status)
+store_set_status(struct store_tx *tx, const char *kind, const char *name, json_t *status)
 {
 	sqlite3_stmt *s = sq_stmt(S_GET_STATUS);
 	char *text = json_dumps(status, JSON_COMPACT | JSON_SORT_KEYS);
@@ -530,7 +592,9 @@ store_set_status(const char *kind, const char *name, json_t *status)
 		free(text);
 		return STORE_OK;
 	}
-	rc = sq_add_change("updated", kind, name, ts, &rev);
+	rc = sq_add_change(tx, "updated", kind, name, ts, &rev);
+	if (rc == STORE_OK)
+		rc = touch_refs(tx, kind, name);
 	if (rc == STORE_OK && (s = sq_stmt(S_UPDATE_STATUS)) == NULL)
 		rc = STORE_BUSY;
 	if (rc == STORE_OK) {
@@ -546,7 +610,8 @@ store_set_status(const char *kind, const char *name, json_t *status)
 }
 
 int
-store_delete(const char *kind, const char *name, char *detail, size_t detail_len)
+store_delete(struct store_tx *tx, const char *kind, const char *name, char *detail,
+	     size_t detail_len)
 {
 	sqlite3_stmt *s = sq_stmt(S_REFERRER);
 	int64_t ts = sq_now_ms(), rev;
@@ -566,9 +631,11 @@ store_delete(const char *kind, const char *name, char *detail, size_t detail_len
 	sq_done(s);
 	if (!exists(kind, name))
 		return STORE_NOTFOUND;
-	if (strcmp(kind, "node") == 0 && (rc = sq_delete_node_tokens(name, ts)) != STORE_OK)
+	if (strcmp(kind, "node") == 0 && (rc = sq_delete_node_tokens(tx, name)) != STORE_OK)
 		return rc;
-	if ((rc = sq_add_change("deleted", kind, name, ts, &rev)) != STORE_OK)
+	if ((rc = sq_add_change(tx, "deleted", kind, name, ts, &rev)) != STORE_OK)
+		return rc;
+	if ((rc = touch_refs(tx, kind, name)) != STORE_OK)
 		return rc;
 	if ((s = sq_stmt(S_DELETE)) == NULL)
 		return STORE_BUSY;
@@ -600,6 +667,7 @@ store_changes(int64_t since, int limit, struct store_change *out)
 {
 	sqlite3_stmt *s;
 
+	sk_track_kind(NULL);
 	if (since < 0) {
 		if ((s = sq_stmt(S_CHANGES_LATEST)) == NULL)
 			return STORE_BUSY;

@@ -68,8 +68,55 @@ struct store_token {
 	int64_t created_ms;
 };
 
-/* Called (from the writing thread, after COMMIT) with the new revision. */
-typedef void (*store_notify_fn)(int64_t rev);
+/*
+ * Keys name what an answer read and what a commit touched, so that a write wakes and invalidates
+ * only what depends on it. Every backend uses the same names:
+ *   "KIND/NAME"       one object (spec and status), e.g. "vip/web"
+ *   "KIND/"           any object of a kind (a collection, a count)
+ *   "KIND/NAME<KIND2" the set of KIND2 objects that reference KIND/NAME, and any change to one of
+ *                     them (a filtered list: "node/lb1<vip" is /vips?node=lb1)
+ *   "*"               anything (the feed, the revision)
+ * A write to an object touches its own key, its kind's, "*" and, for every object it references
+ * before or after the write, that object's "<KIND" key.
+ */
+#define STORE_KEY_MAX 112
+struct store_keys {
+	char (*key)[STORE_KEY_MAX]; /* owned; n used of cap */
+	size_t n, cap;
+};
+/* Adds a key (once). Returns 0, or -1 when out of memory (the set is then marked "*"). */
+int store_keys_add(struct store_keys *ks, const char *key);
+/* Adds every key of from. */
+void store_keys_merge(struct store_keys *ks, const struct store_keys *from);
+bool store_keys_has(const struct store_keys *ks, const char *key);
+/* Empties ks and frees its memory. */
+void store_keys_clear(struct store_keys *ks);
+
+/*
+ * Read tracking: between store_track_begin(ks) and store_track_end() every read on this thread
+ * adds the keys it depends on to ks (borrowed; the caller owns it). store_track_swap replaces the
+ * current set (NULL pauses tracking) and returns the previous one.
+ */
+void store_track_begin(struct store_keys *ks);
+void store_track_end(void);
+struct store_keys *store_track_swap(struct store_keys *ks);
+/* Records a dependency on anything (for answers that show the global revision). */
+void store_track_any(void);
+
+/*
+ * The newest revision at which any key of ks was touched since this process started (0 when
+ * none was). An answer computed from data read at revision rev0 or later is still current while
+ * store_keys_rev(deps) <= rev0. Thread-safe.
+ */
+int64_t store_keys_rev(const struct store_keys *ks);
+
+/* Called (from the writing thread, after the commit is durable) with the new revision and the
+ * keys the transaction touched (borrowed for the call). */
+typedef void (*store_notify_fn)(int64_t rev, const struct store_keys *touched);
+
+/* A write transaction: only store_write_begin hands one out, and every store call that writes
+ * takes it, so that "inside a write transaction" is checked by the compiler. */
+struct store_tx;
 
 /*
  * Opens (creating if needed) the database at path, applies the embedded migrations and sets WAL,
@@ -104,25 +151,28 @@ int store_count(const char *kind);
 int64_t store_kind_modified_ms(const char *kind);
 
 /*
- * Writes. store_write_begin takes the writer lock and opens a transaction; every store_put /
- * store_set_status / store_delete inside it appends one change and bumps the revision once.
- * store_commit makes them durable (returns only after fsync) and notifies; store_rollback undoes.
- * Exactly one of commit/rollback must follow a successful begin.
+ * Writes. store_write_begin takes the writer lock, opens a transaction and gives its handle in
+ * *tx; every store_put / store_set_status / store_delete through it appends one change per object
+ * and bumps the revision. store_commit makes them durable (returns only after fsync) and notifies
+ * with the touched keys; store_rollback undoes. Exactly one of commit/rollback must follow a
+ * successful begin; either ends the handle. Only the write runner (write.c) calls these three.
  */
-int store_write_begin(void);
-int store_commit(void);
-void store_rollback(void);
+int store_write_begin(struct store_tx **tx);
+int store_commit(struct store_tx *tx);
+void store_rollback(struct store_tx *tx);
 
 /* Creates or replaces the spec of (kind, name) and its refs/uniques. must_create: STORE_EXISTS
  * if present. *created tells which happened. On STORE_UNIQUE/STORE_DANGLING, detail names the key
  * or the missing target. Borrowed spec. */
-int store_put(const char *kind, const char *name, json_t *spec, const struct store_links *links,
-	      bool must_create, bool *created, char *detail, size_t detail_len);
+int store_put(struct store_tx *tx, const char *kind, const char *name, json_t *spec,
+	      const struct store_links *links, bool must_create, bool *created, char *detail,
+	      size_t detail_len);
 /* Replaces the status of an existing object (borrowed). Records an "updated" change only when the
  * status differs from the stored one. */
-int store_set_status(const char *kind, const char *name, json_t *status);
+int store_set_status(struct store_tx *tx, const char *kind, const char *name, json_t *status);
 /* Deletes; STORE_REFERENCED (detail: who refers) while others reference it. */
-int store_delete(const char *kind, const char *name, char *detail, size_t detail_len);
+int store_delete(struct store_tx *tx, const char *kind, const char *name, char *detail,
+		 size_t detail_len);
 
 /*
  * Change feed: up to limit changes with rev > since, ascending. since < 0 means "the latest limit".
@@ -130,12 +180,12 @@ int store_delete(const char *kind, const char *name, char *detail, size_t detail
  */
 int store_changes(int64_t since, int limit, struct store_change *out);
 
-/* Tokens. digest is SHA-256 of the secret. add and delete must run inside a write transaction
- * (each records a change). */
-int store_token_add(const struct store_token *t, const unsigned char digest[32]);
+/* Tokens. digest is SHA-256 of the secret. add and delete each record a change. */
+int store_token_add(struct store_tx *tx, const struct store_token *t,
+		    const unsigned char digest[32]);
 int store_token_find(const unsigned char digest[32], struct store_token *out);
 int store_token_get(const char *id, struct store_token *out);
-int store_token_delete(const char *id);
+int store_token_delete(struct store_tx *tx, const char *id);
 int store_token_list(const char *after, const char *before, int limit, struct store_token *out,
 		     int *total);
 int store_token_count(void);

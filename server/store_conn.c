@@ -13,6 +13,7 @@
 #include "embedded.h"
 #include "store.h"
 #include "store_sql.h"
+#include "store_track.h"
 
 static const char *const stmt_sql[S_MAX] = {
     [S_GET] = "SELECT spec, status, create_rev, mod_rev, modified_ms FROM objects "
@@ -372,4 +373,6 @@ store_close(void)
 	}
 	pthread_mutex_unlock(&c_g.list_lock);
 	tl_conn = NULL;
+	sq_tx_free();
+	sk_reset();
 }

@@ -8,6 +8,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "store.h"
+
 enum stmt_id {
 	S_GET,
 	S_LIST_ASC,
@@ -71,9 +73,12 @@ const char *sq_path(void);
 int64_t sq_meta_get(const char *key);
 int64_t sq_now_ms(void);
 
-/* Appends a change and bumps the revision (inside the write transaction; store.c). */
-int sq_add_change(const char *op, const char *kind, const char *name, int64_t ts, int64_t *rev);
+/* Appends a change, bumps the revision and touches the object's keys (store.c). */
+int sq_add_change(struct store_tx *tx, const char *op, const char *kind, const char *name,
+		  int64_t ts, int64_t *rev);
+/* Frees what the write transaction keeps between uses (store_close). */
+void sq_tx_free(void);
 /* Deletes the agent tokens bound to node, each with its change (store_token.c). */
-int sq_delete_node_tokens(const char *node, int64_t ts);
+int sq_delete_node_tokens(struct store_tx *tx, const char *node);
 
 #endif

@@ -6,10 +6,11 @@
 
 #include "store.h"
 #include "store_sql.h"
+#include "store_track.h"
 
 /* Deletes the agent tokens bound to node, each with its own change. */
 int
-sq_delete_node_tokens(const char *node, int64_t ts)
+sq_delete_node_tokens(struct store_tx *tx, const char *node)
 {
 	char ids[64][STORE_NAME_MAX];
 	int n = 0, rc = STORE_OK;
@@ -20,9 +21,8 @@ sq_delete_node_tokens(const char *node, int64_t ts)
 	while (n < 64 && sqlite3_step(s) == SQLITE_ROW)
 		sq_copy_col(ids[n++], STORE_NAME_MAX, s, 0);
 	sq_done(s);
-	(void)ts;
 	for (int i = 0; i < n && rc == STORE_OK; i++)
-		rc = store_token_delete(ids[i]);
+		rc = store_token_delete(tx, ids[i]);
 	return rc;
 }
 
@@ -37,7 +37,7 @@ digest_prefix(const unsigned char d[32])
 }
 
 int
-store_token_add(const struct store_token *t, const unsigned char digest[32])
+store_token_add(struct store_tx *tx, const struct store_token *t, const unsigned char digest[32])
 {
 	sqlite3_stmt *s = sq_stmt(S_TOK_ADD);
 	int64_t rev;
@@ -55,7 +55,7 @@ store_token_add(const struct store_token *t, const unsigned char digest[32])
 	sqlite3_bind_int64(s, 8, t->created_ms);
 	if ((rc = sq_exec(s)) != STORE_OK)
 		return rc == STORE_UNIQUE ? STORE_EXISTS : rc;
-	return sq_add_change("created", "token", t->id, t->created_ms, &rev);
+	return sq_add_change(tx, "created", "token", t->id, t->created_ms, &rev);
 }
 
 static void
@@ -99,6 +99,7 @@ store_token_get(const char *id, struct store_token *out)
 	sqlite3_stmt *s = sq_stmt(S_TOK_GET);
 	int rc;
 
+	sk_track_obj("token", id);
 	if (s == NULL)
 		return STORE_BUSY;
 	sq_bind_text(s, 1, id);
@@ -110,7 +111,7 @@ store_token_get(const char *id, struct store_token *out)
 }
 
 int
-store_token_delete(const char *id)
+store_token_delete(struct store_tx *tx, const char *id)
 {
 	sqlite3_stmt *s = sq_stmt(S_TOK_DEL);
 	int64_t rev;
@@ -123,7 +124,7 @@ store_token_delete(const char *id)
 		return rc;
 	if (sq_changes() == 0)
 		return STORE_NOTFOUND;
-	return sq_add_change("deleted", "token", id, sq_now_ms(), &rev);
+	return sq_add_change(tx, "deleted", "token", id, sq_now_ms(), &rev);
 }
 
 int
@@ -133,6 +134,7 @@ store_token_list(const char *after, const char *before, int limit, struct store_
 	sqlite3_stmt *s = sq_stmt(before ? S_TOK_LIST_DESC : S_TOK_LIST_ASC);
 	int n = 0;
 
+	sk_track_kind("token");
 	if (s == NULL)
 		return STORE_BUSY;
 	sq_bind_text(s, 1, before ? before : (after ? after : ""));
@@ -153,5 +155,6 @@ store_token_list(const char *after, const char *before, int limit, struct store_
 int
 store_token_count(void)
 {
+	sk_track_kind("token");
 	return sq_count(S_TOK_COUNT, NULL, NULL, NULL);
 }

@@ -1,0 +1,30 @@
+/* Agent liveness, in memory: one lease per node, renewed by every status report. A heartbeat that
+ * reports nothing new renews the lease and nothing else: no disk write, no revision, no event.
+ * The durable "agent" state (up/down) changes only when a lease starts or expires. After a
+ * restart, every node whose stored state is up gets a fresh lease (lease_grant): it is marked
+ * down only if it then stays silent for the whole timeout. */
+#ifndef VIGIL_LEASE_H
+#define VIGIL_LEASE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "store.h"
+
+/* A report from node's agent at now_ms: the lease runs from now. */
+void lease_renew(const char *node, int64_t now_ms);
+/* Mirrors the stored agent state: up (the sweep watches the lease) or down. Granting up to a
+ * node without a lease starts one at now_ms (its agent has not reported since this start). */
+void lease_set_up(const char *node, bool up, int64_t now_ms);
+/* When node's agent last reported to this process (0: not since it started). */
+int64_t lease_last_seen(const char *node);
+/* Is node's lease up and older than timeout_ms at now_ms? */
+bool lease_expired(const char *node, int64_t now_ms, int64_t timeout_ms);
+/* Names of up to max nodes whose lease is up and expired, into out. Returns the count. */
+int lease_list_expired(int64_t now_ms, int64_t timeout_ms, char (*out)[STORE_NAME_MAX], int max);
+/* Drops node's lease (the node is gone). */
+void lease_forget(const char *node);
+/* Drops every lease (at shutdown). */
+void lease_clear(void);
+
+#endif

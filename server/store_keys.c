@@ -1,0 +1,183 @@
+/* The store's keys (see store.h): sets of keys, per-thread read tracking, and the in-memory table
+ * of the revision at which each key was last touched. Backend-independent: SQLite today, etcd's
+ * watch events later, publish into the same table. */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hmap.h"
+#include "store.h"
+#include "store_track.h"
+
+static __thread struct store_keys *tracked;
+
+static struct {
+	pthread_rwlock_t lock;
+	struct hmap rev; /* key -> .i revision */
+} t = {
+    .lock = PTHREAD_RWLOCK_INITIALIZER,
+};
+
+int
+store_keys_add(struct store_keys *ks, const char *key)
+{
+	if (store_keys_has(ks, key))
+		return 0;
+	if (ks->n == ks->cap) {
+		size_t cap = ks->cap ? ks->cap * 2 : 8;
+		char(*k)[STORE_KEY_MAX] = realloc(ks->key, cap * sizeof(*k));
+		if (k == NULL) {
+			/* Cannot grow: depend on (or touch) everything instead, which is safe. */
+			if (ks->cap > 0)
+				snprintf(ks->key[0], STORE_KEY_MAX, "*");
+			return -1;
+		}
+		ks->key = k;
+		ks->cap = cap;
+	}
+	snprintf(ks->key[ks->n++], STORE_KEY_MAX, "%s", key);
+	return 0;
+}
+
+void
+store_keys_merge(struct store_keys *ks, const struct store_keys *from)
+{
+	for (size_t i = 0; i < from->n; i++)
+		store_keys_add(ks, from->key[i]);
+}
+
+bool
+store_keys_has(const struct store_keys *ks, const char *key)
+{
+	for (size_t i = 0; i < ks->n; i++)
+		if (strcmp(ks->key[i], key) == 0)
+			return true;
+	return false;
+}
+
+void
+store_keys_clear(struct store_keys *ks)
+{
+	free(ks->key);
+	memset(ks, 0, sizeof(*ks));
+}
+
+void
+store_track_begin(struct store_keys *ks)
+{
+	tracked = ks;
+}
+
+void
+store_track_end(void)
+{
+	tracked = NULL;
+}
+
+struct store_keys *
+store_track_swap(struct store_keys *ks)
+{
+	struct store_keys *old = tracked;
+
+	tracked = ks;
+	return old;
+}
+
+void
+store_track_any(void)
+{
+	if (tracked != NULL)
+		store_keys_add(tracked, "*");
+}
+
+void
+sk_track_obj(const char *kind, const char *name)
+{
+	char k[STORE_KEY_MAX];
+
+	if (tracked == NULL)
+		return;
+	snprintf(k, sizeof(k), "%s/%s", kind, name);
+	store_keys_add(tracked, k);
+}
+
+void
+sk_track_kind(const char *kind)
+{
+	char k[STORE_KEY_MAX];
+
+	if (tracked == NULL)
+		return;
+	snprintf(k, sizeof(k), "%s/", kind ? kind : "*");
+	store_keys_add(tracked, kind ? k : "*");
+}
+
+void
+sk_track_refs(const char *to_kind, const char *to_name, const char *kind)
+{
+	char k[STORE_KEY_MAX];
+
+	if (tracked == NULL)
+		return;
+	snprintf(k, sizeof(k), "%s/%s<%s", to_kind, to_name, kind);
+	store_keys_add(tracked, k);
+}
+
+void
+sk_touch_obj(struct store_keys *ks, const char *kind, const char *name)
+{
+	char k[STORE_KEY_MAX];
+
+	snprintf(k, sizeof(k), "%s/%s", kind, name);
+	store_keys_add(ks, k);
+	snprintf(k, sizeof(k), "%s/", kind);
+	store_keys_add(ks, k);
+	store_keys_add(ks, "*");
+}
+
+void
+sk_touch_ref(struct store_keys *ks, const char *to_kind, const char *to_name, const char *kind)
+{
+	char k[STORE_KEY_MAX];
+
+	snprintf(k, sizeof(k), "%s/%s<%s", to_kind, to_name, kind);
+	store_keys_add(ks, k);
+}
+
+void
+sk_publish(int64_t rev, const struct store_keys *touched)
+{
+	pthread_rwlock_wrlock(&t.lock);
+	for (size_t i = 0; i < touched->n; i++) {
+		union hmap_val *v = hmap_put(&t.rev, touched->key[i]);
+		if (v != NULL)
+			v->i = rev;
+		else if ((v = hmap_get(&t.rev, "*")) != NULL)
+			v->i = rev; /* no memory for the key: "*" below still retires everything */
+	}
+	pthread_rwlock_unlock(&t.lock);
+}
+
+int64_t
+store_keys_rev(const struct store_keys *ks)
+{
+	int64_t max = 0;
+
+	pthread_rwlock_rdlock(&t.lock);
+	for (size_t i = 0; i < ks->n; i++) {
+		const union hmap_val *v = hmap_get(&t.rev, ks->key[i]);
+		if (v != NULL && v->i > max)
+			max = v->i;
+	}
+	pthread_rwlock_unlock(&t.lock);
+	return max;
+}
+
+void
+sk_reset(void)
+{
+	pthread_rwlock_wrlock(&t.lock);
+	hmap_free(&t.rev, NULL);
+	pthread_rwlock_unlock(&t.lock);
+}

@@ -1,0 +1,61 @@
+/* The write runner (see write.h). */
+#include <string.h>
+
+#include "write.h"
+
+/* Turns rc (a store_rc other than STORE_OK, or WRITE_ANSWERED) into the problem in res. */
+static int
+answer_error(struct write_ctx *w, int rc)
+{
+	if (rc == WRITE_ANSWERED)
+		return -1;
+	http_response_clear(w->res);
+	if (rc == STORE_DANGLING) { /* a reference to something that does not exist: 422 */
+		struct verr e = {0};
+		verr_add(&e, "", "%s", w->detail);
+		return http_problem_validation(w->res, w->req, &e);
+	}
+	return http_problem_store(w->res, w->req, rc, w->detail);
+}
+
+int
+write_run(struct http_request *req, struct http_response *res, const struct write_ops *ops,
+	  void *arg)
+{
+	struct write_ctx w = {.req = req, .res = res};
+	bool exists = false;
+	char etag[24] = "";
+	int rc;
+
+	if ((rc = store_write_begin(&w.tx)) != STORE_OK)
+		return answer_error(&w, rc);
+	if (ops->current != NULL && (rc = ops->current(&w, arg, &exists, etag)) != STORE_OK)
+		goto fail;
+	if (http_check_write_preconditions(req, res, exists, etag) != 0) {
+		rc = WRITE_ANSWERED;
+		goto fail;
+	}
+	if ((rc = ops->apply(&w, arg)) != STORE_OK)
+		goto fail;
+	if ((rc = store_commit(w.tx)) != STORE_OK) /* rolled back: nothing was written */
+		return answer_error(&w, rc);
+	return 0;
+fail:
+	store_rollback(w.tx);
+	return answer_error(&w, rc);
+}
+
+int
+write_background(int (*fn)(struct store_tx *tx, void *arg), void *arg)
+{
+	struct store_tx *tx;
+	int rc;
+
+	if ((rc = store_write_begin(&tx)) != STORE_OK)
+		return rc;
+	if ((rc = fn(tx, arg)) != STORE_OK) {
+		store_rollback(tx);
+		return rc;
+	}
+	return store_commit(tx);
+}
