@@ -363,6 +363,7 @@ report_current(struct write_ctx *w, void *arg, bool *exists, char etag[24])
 	http_etag_json(cur, etag);
 	json_decref(cur);
 	*exists = true;
+	lease_renew(rw->name, rw->now_ms); /* after the ETag: If-Match names what was shown */
 	return STORE_OK;
 }
 
@@ -377,12 +378,15 @@ report_apply(struct write_ctx *w, void *arg)
 	/* check results live on the checks, not in the node's status */
 	json_object_del(st, "checks");
 	rc = health_record(w->tx, rw->name, json_object_get(rw->report, "checks"), &checks_changed);
-	if (rc == STORE_OK)
+	/* only a change of observed state is written (last_seen alone is the lease's) */
+	bool node_changed = status_changed(st, rw->node.status);
+	if (rc == STORE_OK && node_changed)
 		rc = store_set_status(w->tx, "node", rw->name, st);
-	if (rc == STORE_OK)
+	if (rc == STORE_OK && node_changed)
 		rc = refresh_vips_of(w->tx, rw->name);
 	if (rc == STORE_OK) {
-		w->res->body = status_repr(rw->name, st);
+		w->res->body = status_repr(rw->name, node_changed ? st : rw->node.status);
+		w->res->no_store = true;
 		w->res->status = 200;
 	}
 	json_decref(st);
@@ -438,10 +442,8 @@ status_put(struct http_request *req, struct http_response *res, const char *name
 	ret = report_unchanged(req, res, &rw);
 	if (ret == 0) {
 		ret = write_run(req, res, &report_ops, &rw);
-		if (ret == 0) { /* the stored agent state is up now: the sweep watches the lease */
-			lease_renew(name, rw.now_ms);
+		if (ret == 0) /* the stored agent state is up now: the sweep watches the lease */
 			lease_set_up(name, true, rw.now_ms);
-		}
 	}
 	store_obj_clear(&rw.node);
 	json_decref(rw.report);
