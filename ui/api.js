@@ -36,6 +36,16 @@ export function href(doc, rel, vars) {
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
+// Runs fn over items, at most n at a time (a browser opens about 6 connections per origin).
+export async function pool(items, fn, n = 6) {
+  const list = [...items];
+  let i = 0;
+  const worker = async () => {
+    while (i < list.length) await fn(list[i++]);
+  };
+  await Promise.all(Array.from({ length: Math.min(n, list.length) }, worker));
+}
+
 export class Api {
   // token: the bearer secret; onUnauthorized: called once when the server answers 401.
   constructor(token, onUnauthorized) {

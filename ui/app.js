@@ -1,7 +1,9 @@
-// The dashboard: sign-in, the model of what the page shows, the change feed that keeps it live,
-// and the one place where writes and their failures (412 above all) are handled. The views only
-// draw the model and say which action a button runs.
-import { Api, ApiError, Feed, href } from './api.js';
+// The dashboard: sign-in, the model of what the page shows, the change feed that keeps it live
+// (and the nodes' heartbeats, which the feed does not carry), and the one place where writes and
+// their failures (412 above all) are handled. The views only draw the model and say which action
+// a button runs.
+import { Api, ApiError, Feed, href, pool } from './api.js';
+import { Heartbeats } from './heartbeats.js';
 import { tickTimes, link } from './dom.js';
 import * as vips from './vips.js';
 import * as nodes from './nodes.js';
@@ -23,6 +25,7 @@ const $ = (id) => document.getElementById(id);
 
 let api = null;
 let feed = null;
+let beats = null;
 let model = null;
 
 function newModel(root) {
@@ -36,16 +39,6 @@ function newModel(root) {
     busy: new Set(), // action keys in flight
     notes: new Map(), // action key -> {kind: 'ok' | 'error' | 'conflict', text}
   };
-}
-
-// Runs fn over items, at most n at a time (a browser opens about 6 connections per origin).
-async function pool(items, fn, n = 6) {
-  const list = [...items];
-  let i = 0;
-  const worker = async () => {
-    while (i < list.length) await fn(list[i++]);
-  };
-  await Promise.all(Array.from({ length: Math.min(n, list.length) }, worker));
 }
 
 // --- loading -----------------------------------------------------------------------------------
@@ -163,6 +156,57 @@ function onState(state, info) {
   }
 }
 
+// --- heartbeats --------------------------------------------------------------------------------
+
+// The nodes drawn, on screen or not, as heartbeat targets: each one's status link (whole: the node
+// itself, when that is not linked).
+function heartbeatTargets() {
+  const target = (name) => {
+    const e = model.items.node.get(name);
+    const l = e && link(e.doc, 'vg:status');
+    if (l) return { name, url: l.href, whole: false };
+    return e ? { name, url: e.href, whole: true } : null;
+  };
+  const { on, off } = nodes.shown($('nodes'));
+  return { on: on.map(target).filter(Boolean), off: off.map(target).filter(Boolean) };
+}
+
+// A node's status as its link shows it now. A heartbeat alone (only last_seen moved) updates the
+// card in place; anything else new refetches the node and redraws its card (the feed announces
+// that change too; whichever comes first). A 304 is the status seen before: only a later
+// last_seen than the card shows is taken from it (the node may have been refetched meanwhile).
+async function onHeartbeat(t, r) {
+  const m = model;
+  const entry = m.items.node.get(t.name);
+  const st = t.whole ? r.body && r.body.status : r.body;
+  if (!entry || !st || typeof st !== 'object') return;
+  const shown = entry.doc.status || {};
+  if (r.changed && !sameStatus(shown, st)) {
+    await refreshItem('node', t.name, entry.href);
+    if (m === model) render();
+  } else if (later(st.last_seen, shown.last_seen)) {
+    entry.doc = { ...entry.doc, status: { ...shown, last_seen: st.last_seen } };
+    nodes.showSeen($('nodes'), t.name, st.last_seen);
+  }
+}
+
+// Do two node statuses say the same, last_seen (and links) apart, whatever their key order?
+function sameStatus(a, b) {
+  const canon = (st) => {
+    const o = { ...st };
+    delete o.last_seen;
+    delete o._links;
+    return JSON.stringify(o, (k, v) => (v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.keys(v).sort().map((key) => [key, v[key]])) : v));
+  };
+  return canon(a) === canon(b);
+}
+
+function later(iso, than) {
+  if (!iso) return false;
+  return !than || Date.parse(iso) > Date.parse(than);
+}
+
 // --- actions -----------------------------------------------------------------------------------
 
 function summarize(kind, entry) {
@@ -237,7 +281,9 @@ function render() {
 
 function showSignIn(message) {
   if (feed) feed.stop();
+  if (beats) beats.stop();
   feed = null;
+  beats = null;
   model = null;
   api = null;
   $('main').hidden = true;
@@ -307,6 +353,8 @@ async function start(client, root) {
   render();
   feed = new Feed(api, model.root._links['vg:events'].href, { onEvents, onGone, onState, onBack });
   feed.start(since, failed);
+  beats = new Heartbeats(api, heartbeatTargets, onHeartbeat);
+  beats.start();
 }
 
 function init() {

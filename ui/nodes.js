@@ -1,5 +1,6 @@
 // The nodes: agent liveness and last heartbeat, ip_nonlocal_bind (reported and wanted), the VRRP
-// state of each of its VIPs, and why an instance is in FAULT.
+// state of each of its VIPs, and why an instance is in FAULT. The last heartbeat moves in place
+// (showSeen), fed by heartbeats.js rather than the feed.
 import { h, patch, when, badge } from './dom.js';
 
 export function render(container, model) {
@@ -9,6 +10,25 @@ export function render(container, model) {
   const down = list.filter((n) => (n.doc.status || {}).agent === 'down').length;
   document.getElementById('nodes-count').textContent =
     `(${list.length}${down ? ` · ${down} agent${down > 1 ? 's' : ''} down` : ''})`;
+}
+
+// The names of the node cards drawn, in page order: {on, off} the screen.
+export function shown(container) {
+  const on = [];
+  const off = [];
+  for (const el of container.children) {
+    const r = el.getBoundingClientRect();
+    (r.bottom > 0 && r.top < window.innerHeight ? on : off).push(el.dataset.key);
+  }
+  return { on, off };
+}
+
+// Shows iso as the last heartbeat of node name in its card, without redrawing the card: a
+// heartbeat is not a change.
+export function showSeen(container, name, iso) {
+  const card = [...container.children].find((el) => el.dataset.key === name);
+  const dd = card && card.querySelector('dd.seen');
+  if (dd) dd.replaceChildren(when(iso));
 }
 
 function onOff(v) {
@@ -36,7 +56,7 @@ function card(n) {
     st.agent_version ? ` · agent ${st.agent_version}` : ''),
   h('dl', { class: 'facts' },
     h('div', { class: 'fact' }, h('dt', { text: 'Last heartbeat' }),
-      h('dd', {}, when(st.last_seen))),
+      h('dd', { class: 'seen' }, when(st.last_seen))),
     h('div', { class: `fact${nlbMismatch ? ' warn' : ''}` }, h('dt', { text: 'ip_nonlocal_bind' }),
       h('dd', {}, `${onOff(st.ip_nonlocal_bind)} (${want})`)),
     h('div', { class: 'fact' }, h('dt', { text: 'Holds' }),
