@@ -1,4 +1,4 @@
-// links: server/res_vip.c server/res_holder.c server/validate.c server/store.c server/store_conn.c server/store_token.c server/http.c server/embedded.c build/gen/embedded.c common/addr.c
+// links: server/res_vip.c server/res_holder.c server/validate.c server/store.c server/store_conn.c server/store_token.c server/store_keys.c server/hmap.c server/write.c server/http.c server/embedded.c build/gen/embedded.c common/addr.c
 /* VIPs (server/res_vip.c, server/res_holder.c): field rules with their JSON Pointers, refs and the
  * vrid unique key, the derived status (holder, preferred, per-member state, move completion), the
  * vg:failback rule, and the holder sub-resource, on a temporary database. */
@@ -24,11 +24,12 @@ static char tmpdir[64];
 static void
 node_status(const char *name, const char *text)
 {
+	struct store_tx *tx;
 	json_t *st = J(text);
 
-	assert_int_equal(store_write_begin(), STORE_OK);
-	assert_int_equal(store_set_status("node", name, st), STORE_OK);
-	assert_int_equal(store_commit(), STORE_OK);
+	assert_int_equal(store_write_begin(&tx), STORE_OK);
+	assert_int_equal(store_set_status(tx, "node", name, st), STORE_OK);
+	assert_int_equal(store_commit(tx), STORE_OK);
 	json_decref(st);
 }
 
@@ -38,13 +39,15 @@ put_node(const char *name)
 	struct store_links l;
 	bool created;
 	char detail[128];
+	struct store_tx *tx;
 	json_t *spec = json_object();
 
 	memset(&l, 0, sizeof(l));
-	assert_int_equal(store_write_begin(), STORE_OK);
-	assert_int_equal(store_put("node", name, spec, &l, true, &created, detail, sizeof(detail)),
-			 STORE_OK);
-	assert_int_equal(store_commit(), STORE_OK);
+	assert_int_equal(store_write_begin(&tx), STORE_OK);
+	assert_int_equal(
+	    store_put(tx, "node", name, spec, &l, true, &created, detail, sizeof(detail)),
+	    STORE_OK);
+	assert_int_equal(store_commit(tx), STORE_OK);
 	json_decref(spec);
 }
 
@@ -222,17 +225,18 @@ create_vip(void)
 	struct store_links l;
 	char scratch[128], detail[128];
 	bool created;
+	struct store_tx *tx;
 	json_t *s = ok("{" VK "," MEM "}", NULL), *st;
 
 	memset(&l, 0, sizeof(l));
 	V->links(s, &l, scratch, sizeof(scratch));
-	assert_int_equal(store_write_begin(), STORE_OK);
-	assert_int_equal(store_put("vip", "web", s, &l, true, &created, detail, sizeof(detail)),
+	assert_int_equal(store_write_begin(&tx), STORE_OK);
+	assert_int_equal(store_put(tx, "vip", "web", s, &l, true, &created, detail, sizeof(detail)),
 			 STORE_OK);
 	st = V->initial_status(s);
-	assert_int_equal(store_set_status("vip", "web", st), STORE_OK);
-	assert_int_equal(V->after_write("web", s), STORE_OK);
-	assert_int_equal(store_commit(), STORE_OK);
+	assert_int_equal(store_set_status(tx, "vip", "web", st), STORE_OK);
+	assert_int_equal(V->after_write(tx, "web", s), STORE_OK);
+	assert_int_equal(store_commit(tx), STORE_OK);
 	json_decref(st);
 	json_decref(s);
 }
@@ -241,11 +245,12 @@ static json_t *
 refresh(void)
 {
 	struct store_obj o;
+	struct store_tx *tx;
 	json_t *st;
 
-	assert_int_equal(store_write_begin(), STORE_OK);
-	assert_int_equal(vip_refresh_status("web"), STORE_OK);
-	assert_int_equal(store_commit(), STORE_OK);
+	assert_int_equal(store_write_begin(&tx), STORE_OK);
+	assert_int_equal(vip_refresh_status(tx, "web"), STORE_OK);
+	assert_int_equal(store_commit(tx), STORE_OK);
 	assert_int_equal(store_get("vip", "web", &o), STORE_OK);
 	st = json_incref(o.status);
 	store_obj_clear(&o);

@@ -1,4 +1,4 @@
-// links: server/store.c server/store_conn.c server/store_token.c server/embedded.c build/gen/embedded.c
+// links: server/store.c server/store_conn.c server/store_token.c server/store_keys.c server/hmap.c server/embedded.c build/gen/embedded.c
 /* The SQLite store (server/store.c) on a real temporary database: migrations, put/get, list paging
  * forwards and backwards and by reference, refs (no delete while referenced, no dangling target),
  * unique keys, status writes that change nothing, the change feed and its trimming (STORE_GONE),
@@ -17,14 +17,15 @@
 
 #include "store.h"
 #include "unit_json.h"
+#include "unit_store.h"
 
-static char dir[64], db[128];
 static int notified;
 static int64_t notified_rev;
 
 static void
-on_commit(int64_t rev)
+on_commit(int64_t rev, const struct store_keys *touched)
 {
+	assert_true(touched->n > 0);
 	notified++;
 	notified_rev = rev;
 }
@@ -41,20 +42,15 @@ now_ms(void)
 static void
 open_store(int64_t keep)
 {
-	char err[256] = "";
-
-	if (store_open(db, keep, on_commit, err, sizeof(err)) != STORE_OK)
-		fail_msg("store_open %s: %s", db, err);
+	unit_store_open(keep, on_commit);
 }
 
 static int
 setup(void **state)
 {
 	(void)state;
-	snprintf(dir, sizeof(dir), "/tmp/vigil-test-store-XXXXXX");
-	if (mkdtemp(dir) == NULL)
+	if (unit_store_mkdir() != 0)
 		return -1;
-	snprintf(db, sizeof(db), "%s/vigil.db", dir);
 	notified = 0;
 	notified_rev = 0;
 	open_store(1000);
@@ -64,95 +60,9 @@ setup(void **state)
 static int
 teardown(void **state)
 {
-	char p[160];
-
 	(void)state;
-	store_close();
-	unlink(db);
-	snprintf(p, sizeof(p), "%s-wal", db);
-	unlink(p);
-	snprintf(p, sizeof(p), "%s-shm", db);
-	unlink(p);
-	rmdir(dir);
+	unit_store_remove();
 	return 0;
-}
-
-/*
- * Writes (kind, name) with spec text, referring to "kind/name" targets in refs (NULL-terminated,
- * may be NULL) and holding uniques (NULL-terminated, may be NULL), in its own transaction:
- * committed on success, rolled back otherwise. Returns the store_rc; detail and *created filled.
- */
-static int
-put_full(const char *kind, const char *name, const char *spec_text, const char *const refs[],
-	 const char *const uniques[], bool must_create, bool *created, char *detail, size_t dlen)
-{
-	struct store_links l;
-	char targets[STORE_MAX_REFS][2][STORE_NAME_MAX];
-	json_t *spec = J(spec_text);
-	int rc;
-
-	memset(&l, 0, sizeof(l));
-	for (int i = 0; refs != NULL && refs[i] != NULL; i++) {
-		const char *slash = strchr(refs[i], '/');
-		snprintf(targets[i][0], STORE_NAME_MAX, "%.*s", (int)(slash - refs[i]), refs[i]);
-		snprintf(targets[i][1], STORE_NAME_MAX, "%s", slash + 1);
-		l.refs[l.n_refs].kind = targets[i][0];
-		l.refs[l.n_refs++].name = targets[i][1];
-	}
-	for (int i = 0; uniques != NULL && uniques[i] != NULL; i++)
-		l.uniques[l.n_uniques++] = uniques[i];
-	assert_int_equal(store_write_begin(), STORE_OK);
-	rc = store_put(kind, name, spec, &l, must_create, created, detail, dlen);
-	if (rc == STORE_OK)
-		assert_int_equal(store_commit(), STORE_OK);
-	else
-		store_rollback();
-	json_decref(spec);
-	return rc;
-}
-
-/* put_full without refs or uniques, create or replace; fails the test unless it succeeds. */
-static void
-put(const char *kind, const char *name, const char *spec_text)
-{
-	bool created;
-	char detail[256];
-
-	assert_int_equal(
-	    put_full(kind, name, spec_text, NULL, NULL, false, &created, detail, sizeof(detail)),
-	    STORE_OK);
-}
-
-/* Deletes (kind, name) in its own transaction; returns the store_rc, detail filled. */
-static int
-del(const char *kind, const char *name, char *detail, size_t dlen)
-{
-	int rc;
-
-	assert_int_equal(store_write_begin(), STORE_OK);
-	rc = store_delete(kind, name, detail, dlen);
-	if (rc == STORE_OK)
-		assert_int_equal(store_commit(), STORE_OK);
-	else
-		store_rollback();
-	return rc;
-}
-
-/* Sets the status of (kind, name) in its own transaction; returns the store_rc. */
-static int
-set_status(const char *kind, const char *name, const char *text)
-{
-	json_t *st = J(text);
-	int rc;
-
-	assert_int_equal(store_write_begin(), STORE_OK);
-	rc = store_set_status(kind, name, st);
-	if (rc == STORE_OK)
-		assert_int_equal(store_commit(), STORE_OK);
-	else
-		store_rollback();
-	json_decref(st);
-	return rc;
 }
 
 /* The names of out[0..n) joined with ',' into buf. */
@@ -225,7 +135,7 @@ test_open_migrates(void **state)
 	assert_int_equal(store_token_count(), 0);
 
 	/* the schema version and the journal mode, read by a separate connection */
-	assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
+	assert_int_equal(sqlite3_open(unit_db, &h), SQLITE_OK);
 	assert_int_equal(sqlite3_prepare_v2(h, "PRAGMA user_version", -1, &s, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
 	assert_int_equal(sqlite3_column_int(s, 0), 1);
@@ -329,33 +239,37 @@ test_transactions(void **state)
 	struct store_obj o;
 	bool created;
 	char detail[256], buf[256];
+	struct store_tx *tx;
 	json_t *spec = J("{}");
 
 	(void)state;
 	/* rolled back: nothing stays, the revision does not move, nobody is told */
-	assert_int_equal(store_write_begin(), STORE_OK);
+	assert_int_equal(store_write_begin(&tx), STORE_OK);
 	assert_int_equal(
-	    store_put("node", "a", spec, NULL, false, &created, detail, sizeof(detail)), STORE_OK);
-	store_rollback();
+	    store_put(tx, "node", "a", spec, NULL, false, &created, detail, sizeof(detail)),
+	    STORE_OK);
+	store_rollback(tx);
 	assert_int_equal(store_get("node", "a", &o), STORE_NOTFOUND);
 	assert_int_equal(store_revision(), 0);
 	assert_int_equal(feed(0, 10, buf, sizeof(buf)), 0);
 	assert_int_equal(notified, 0);
 
 	/* a commit without writes changes nothing */
-	assert_int_equal(store_write_begin(), STORE_OK);
-	assert_int_equal(store_commit(), STORE_OK);
+	assert_int_equal(store_write_begin(&tx), STORE_OK);
+	assert_int_equal(store_commit(tx), STORE_OK);
 	assert_int_equal(store_revision(), 0);
 	assert_int_equal(notified, 0);
 
 	/* two objects in one transaction: two revisions, one notification with the last */
-	assert_int_equal(store_write_begin(), STORE_OK);
+	assert_int_equal(store_write_begin(&tx), STORE_OK);
 	assert_int_equal(
-	    store_put("node", "a", spec, NULL, false, &created, detail, sizeof(detail)), STORE_OK);
+	    store_put(tx, "node", "a", spec, NULL, false, &created, detail, sizeof(detail)),
+	    STORE_OK);
 	assert_int_equal(
-	    store_put("node", "b", spec, NULL, false, &created, detail, sizeof(detail)), STORE_OK);
+	    store_put(tx, "node", "b", spec, NULL, false, &created, detail, sizeof(detail)),
+	    STORE_OK);
 	assert_int_equal(store_revision(), 0); /* not before the commit */
-	assert_int_equal(store_commit(), STORE_OK);
+	assert_int_equal(store_commit(tx), STORE_OK);
 	assert_int_equal(store_revision(), 2);
 	assert_int_equal(notified, 1);
 	assert_int_equal(notified_rev, 2);
@@ -617,16 +531,17 @@ test_status_same_transaction(void **state)
 	struct store_obj o;
 	bool created;
 	char detail[256], buf[512];
+	struct store_tx *tx;
 	json_t *spec = J("{}"), *st = J("{'health':'unknown'}"), *st2 = J("{'health':'up'}");
 
 	(void)state;
 	put("node", "n", "{}");
-	assert_int_equal(store_write_begin(), STORE_OK);
+	assert_int_equal(store_write_begin(&tx), STORE_OK);
 	assert_int_equal(
-	    store_put("backend", "b1", spec, NULL, true, &created, detail, sizeof(detail)),
+	    store_put(tx, "backend", "b1", spec, NULL, true, &created, detail, sizeof(detail)),
 	    STORE_OK);
-	assert_int_equal(store_set_status("backend", "b1", st), STORE_OK);
-	assert_int_equal(store_commit(), STORE_OK);
+	assert_int_equal(store_set_status(tx, "backend", "b1", st), STORE_OK);
+	assert_int_equal(store_commit(tx), STORE_OK);
 	assert_int_equal(store_revision(), 2);
 	assert_int_equal(store_get("backend", "b1", &o), STORE_OK);
 	assert_int_equal(o.create_rev, 2);
@@ -637,13 +552,13 @@ test_status_same_transaction(void **state)
 	assert_string_equal(buf, "1 created node n; 2 created backend b1");
 
 	/* another object in between: the status is a change of its own */
-	assert_int_equal(store_write_begin(), STORE_OK);
+	assert_int_equal(store_write_begin(&tx), STORE_OK);
 	assert_int_equal(
-	    store_put("backend", "b2", spec, NULL, true, &created, detail, sizeof(detail)),
+	    store_put(tx, "backend", "b2", spec, NULL, true, &created, detail, sizeof(detail)),
 	    STORE_OK);
-	assert_int_equal(store_set_status("node", "n", st), STORE_OK);
-	assert_int_equal(store_set_status("backend", "b2", st2), STORE_OK);
-	assert_int_equal(store_commit(), STORE_OK);
+	assert_int_equal(store_set_status(tx, "node", "n", st), STORE_OK);
+	assert_int_equal(store_set_status(tx, "backend", "b2", st2), STORE_OK);
+	assert_int_equal(store_commit(tx), STORE_OK);
 	assert_int_equal(store_revision(), 5);
 	assert_int_equal(feed(2, 10, buf, sizeof(buf)), 3);
 	assert_string_equal(buf, "3 created backend b2; 4 updated node n; 5 updated backend b2");
@@ -729,7 +644,7 @@ static int
 token_add(const char *id, const char *role, const char *node, const unsigned char d[32])
 {
 	struct store_token t;
-	int rc;
+	struct store_tx *tx;
 
 	memset(&t, 0, sizeof(t));
 	snprintf(t.id, sizeof(t.id), "%s", id);
@@ -737,27 +652,17 @@ token_add(const char *id, const char *role, const char *node, const unsigned cha
 	snprintf(t.node, sizeof(t.node), "%s", node);
 	snprintf(t.description, sizeof(t.description), "token %s", id);
 	t.created_ms = 1700000000123LL;
-	assert_int_equal(store_write_begin(), STORE_OK);
-	rc = store_token_add(&t, d);
-	if (rc == STORE_OK)
-		assert_int_equal(store_commit(), STORE_OK);
-	else
-		store_rollback();
-	return rc;
+	assert_int_equal(store_write_begin(&tx), STORE_OK);
+	return unit_store_end(tx, store_token_add(tx, &t, d));
 }
 
 static int
 token_del(const char *id)
 {
-	int rc;
+	struct store_tx *tx;
 
-	assert_int_equal(store_write_begin(), STORE_OK);
-	rc = store_token_delete(id);
-	if (rc == STORE_OK)
-		assert_int_equal(store_commit(), STORE_OK);
-	else
-		store_rollback();
-	return rc;
+	assert_int_equal(store_write_begin(&tx), STORE_OK);
+	return unit_store_end(tx, store_token_delete(tx, id));
 }
 
 static void

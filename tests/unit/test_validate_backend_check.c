@@ -1,4 +1,4 @@
-// links: server/res_backend.c server/res_check.c server/validate.c server/store.c server/store_conn.c server/store_token.c server/http.c server/embedded.c build/gen/embedded.c common/addr.c
+// links: server/res_backend.c server/res_check.c server/validate.c server/store.c server/store_conn.c server/store_token.c server/store_keys.c server/hmap.c server/http.c server/embedded.c build/gen/embedded.c common/addr.c
 /* Field rules of backends and checks (server/res_backend.c, server/res_check.c): for each field a
  * valid and an invalid value, with the JSON Pointer of the error. Existence of the referenced VIP,
  * backend or node goes through the real store, on a temporary database. */
@@ -24,6 +24,7 @@ put_raw(const char *kind, const char *name, const char *ref_kind, const char *re
 	struct store_links l;
 	bool created;
 	char detail[128];
+	struct store_tx *tx;
 	json_t *spec = json_object();
 
 	memset(&l, 0, sizeof(l));
@@ -32,10 +33,10 @@ put_raw(const char *kind, const char *name, const char *ref_kind, const char *re
 		l.refs[0].name = ref_name;
 		l.n_refs = 1;
 	}
-	assert_int_equal(store_write_begin(), STORE_OK);
-	assert_int_equal(store_put(kind, name, spec, &l, true, &created, detail, sizeof(detail)),
-			 STORE_OK);
-	assert_int_equal(store_commit(), STORE_OK);
+	assert_int_equal(store_write_begin(&tx), STORE_OK);
+	assert_int_equal(
+	    store_put(tx, kind, name, spec, &l, true, &created, detail, sizeof(detail)), STORE_OK);
+	assert_int_equal(store_commit(tx), STORE_OK);
 	json_decref(spec);
 }
 
@@ -305,11 +306,11 @@ test_backend_links_status_decorate(void **state)
 	repr = json_deep_copy(s);
 	res_backend_kind.decorate(repr, &obj, &who);
 	assert_string_equal(
-		get_str(json_object_get(json_object_get(repr, "_links"), "vg:vip"), "href"),
-		"/vips/web");
+	    get_str(json_object_get(json_object_get(repr, "_links"), "vg:vip"), "href"),
+	    "/vips/web");
 	assert_string_equal(
-		get_str(json_object_get(json_object_get(repr, "_links"), "vg:checks"), "href"),
-		"/checks?backend=b1");
+	    get_str(json_object_get(json_object_get(repr, "_links"), "vg:checks"), "href"),
+	    "/checks?backend=b1");
 	assert_string_equal(res_backend_kind.filters[0], "vip");
 	assert_null(res_backend_kind.filters[1]);
 	json_decref(repr);
@@ -326,8 +327,9 @@ test_check_tcp_backend_defaults(void **state)
 	(void)state;
 	s = ok(C, "{'backend':'b1','type':'tcp'}");
 	char *dump = json_dumps(s, JSON_COMPACT);
-	assert_string_equal(dump, "{\"name\":\"x1\",\"type\":\"tcp\",\"backend\":\"b1\","
-				  "\"interval_ms\":2000,\"timeout_ms\":1000,\"rise\":1,\"fall\":1}");
+	assert_string_equal(dump,
+			    "{\"name\":\"x1\",\"type\":\"tcp\",\"backend\":\"b1\","
+			    "\"interval_ms\":2000,\"timeout_ms\":1000,\"rise\":1,\"fall\":1}");
 	free(dump);
 	assert_int_equal(get_int(s, "interval_ms"), 2000);
 	assert_int_equal(get_int(s, "timeout_ms"), 1000);
@@ -486,9 +488,10 @@ test_check_script(void **state)
 	BAD(C, "{'type':'script','backend':'b1'}", "/script");
 	BAD(C, "{'type':'script','backend':'b1','script':[]}", "/script");
 	BAD(C, "{'type':'script','backend':'b1','script':'check'}", "/script");
-	BAD(C, "{'type':'script','backend':'b1','script':['a','a','a','a','a','a','a','a','a','a',"
-	       "'a','a','a','a','a','a','a','a','a','a','a','a','a','a','a','a','a','a','a','a',"
-	       "'a','a','a']}",
+	BAD(C,
+	    "{'type':'script','backend':'b1','script':['a','a','a','a','a','a','a','a','a','a',"
+	    "'a','a','a','a','a','a','a','a','a','a','a','a','a','a','a','a','a','a','a','a',"
+	    "'a','a','a']}",
 	    "/script");
 	BAD(C, "{'type':'script','backend':'b1','script':['/bin/sh','-c','true']}", "/script/0");
 	BAD(C, "{'type':'script','backend':'b1','script':['../x']}", "/script/0");
@@ -534,9 +537,9 @@ test_check_type_change_drops_server_defaults(void **state)
 
 	(void)state;
 	/* PATCH {"type":"tcp"} on an https check: the merged spec still has the https defaults */
-	s = replace("{'type':'https','backend':'b1'}",
-		    "{'type':'tcp','backend':'b1','path':'/','expect_status':200,'verify_tls':true}",
-		    &e);
+	s = replace(
+	    "{'type':'https','backend':'b1'}",
+	    "{'type':'tcp','backend':'b1','path':'/','expect_status':200,'verify_tls':true}", &e);
 	assert_false(verr_any(&e));
 	assert_null(json_object_get(s, "path"));
 	assert_null(json_object_get(s, "expect_status"));
@@ -616,28 +619,28 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_backend_minimal_gets_defaults),
-		cmocka_unit_test(test_backend_unknown_and_server_owned_fields),
-		cmocka_unit_test(test_backend_vip),
-		cmocka_unit_test(test_backend_address),
-		cmocka_unit_test(test_backend_port),
-		cmocka_unit_test(test_backend_weight),
-		cmocka_unit_test(test_backend_admin_state),
-		cmocka_unit_test(test_backend_haproxy_names),
-		cmocka_unit_test(test_backend_links_status_decorate),
-		cmocka_unit_test(test_check_tcp_backend_defaults),
-		cmocka_unit_test(test_check_http_https_defaults),
-		cmocka_unit_test(test_check_type),
-		cmocka_unit_test(test_check_target),
-		cmocka_unit_test(test_check_timing),
-		cmocka_unit_test(test_check_port),
-		cmocka_unit_test(test_check_path),
-		cmocka_unit_test(test_check_expect_status),
-		cmocka_unit_test(test_check_verify_tls),
-		cmocka_unit_test(test_check_script),
-		cmocka_unit_test(test_check_weight),
-		cmocka_unit_test(test_check_type_change_drops_server_defaults),
-		cmocka_unit_test(test_check_links_status_decorate),
+	    cmocka_unit_test(test_backend_minimal_gets_defaults),
+	    cmocka_unit_test(test_backend_unknown_and_server_owned_fields),
+	    cmocka_unit_test(test_backend_vip),
+	    cmocka_unit_test(test_backend_address),
+	    cmocka_unit_test(test_backend_port),
+	    cmocka_unit_test(test_backend_weight),
+	    cmocka_unit_test(test_backend_admin_state),
+	    cmocka_unit_test(test_backend_haproxy_names),
+	    cmocka_unit_test(test_backend_links_status_decorate),
+	    cmocka_unit_test(test_check_tcp_backend_defaults),
+	    cmocka_unit_test(test_check_http_https_defaults),
+	    cmocka_unit_test(test_check_type),
+	    cmocka_unit_test(test_check_target),
+	    cmocka_unit_test(test_check_timing),
+	    cmocka_unit_test(test_check_port),
+	    cmocka_unit_test(test_check_path),
+	    cmocka_unit_test(test_check_expect_status),
+	    cmocka_unit_test(test_check_verify_tls),
+	    cmocka_unit_test(test_check_script),
+	    cmocka_unit_test(test_check_weight),
+	    cmocka_unit_test(test_check_type_change_drops_server_defaults),
+	    cmocka_unit_test(test_check_links_status_decorate),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
