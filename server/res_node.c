@@ -95,6 +95,17 @@ node_initial_status(const json_t *spec)
 			 "last_transition");
 }
 
+/* resource_kind.after_write: a deleted node's lease goes with it (a node created later under
+ * the same name starts without one; if the delete rolls back, the next report restores it). */
+static int
+node_after_write(struct store_tx *tx, const char *name, const json_t *spec)
+{
+	(void)tx;
+	if (spec == NULL)
+		lease_forget(name);
+	return STORE_OK;
+}
+
 static void
 node_decorate(json_t *repr, const struct store_obj *obj, const struct principal *who)
 {
@@ -136,6 +147,7 @@ const struct resource_kind res_node_kind = {
     .decorate = node_decorate,
     .live = node_live,
     .initial_status = node_initial_status,
+    .after_write = node_after_write,
 };
 
 /* Refreshes the derived status of every VIP that lists node as a member. */
@@ -419,6 +431,9 @@ report_unchanged(struct http_request *req, struct http_response *res, struct rep
 	json_decref(st);
 	if (!same)
 		return 0;
+	/* the stored state is up: make sure the sweep watches the lease (a lease dropped by a
+	 * delete that rolled back comes back here) */
+	lease_set_up(rw->name, true, rw->now_ms);
 	res->body = status_repr(rw->name, rw->node.status);
 	res->status = 200;
 	res->no_store = true;
@@ -495,8 +510,12 @@ sweep_apply(struct store_tx *tx, void *arg)
 		if (rc != STORE_OK)
 			break;
 		const char *agent = json_string_value(json_object_get(node.status, "agent"));
-		if (agent == NULL || strcmp(agent, "up") != 0 ||
-		    !lease_expired(sw->names[i], sw->now_ms, sw->timeout_ms)) {
+		if (agent == NULL || strcmp(agent, "up") != 0) {
+			lease_set_up(sw->names[i], false, sw->now_ms); /* mirror the stored state */
+			store_obj_clear(&node);
+			continue;
+		}
+		if (!lease_expired(sw->names[i], sw->now_ms, sw->timeout_ms)) {
 			store_obj_clear(&node); /* it reported while we looked */
 			continue;
 		}

@@ -279,6 +279,7 @@ evaluate(struct reqctx *ctx, struct http_response *res)
 	bool poll = ctx->req.wait_s > 0;
 
 	ctx->deps.n = 0;
+	ctx->deps.all = false;
 	ctx->rev0 = store_revision();
 	router_dispatch(&ctx->req, res, poll ? &ctx->deps : NULL, &ctx->rev0);
 	finalize(&ctx->req, res);
@@ -294,6 +295,8 @@ evaluate(struct reqctx *ctx, struct http_response *res)
 static void
 watch_add(struct reqctx *ctx)
 {
+	if (ctx->deps.all) /* it depends on more than it could list: every commit touches "*" */
+		store_keys_add(&ctx->deps, "*");
 	for (size_t i = 0; i < ctx->deps.n; i++) {
 		union hmap_val *v = hmap_put(&s.watch, ctx->deps.key[i]);
 		struct watchers *w;
@@ -648,6 +651,12 @@ server_notify(int64_t rev, const struct store_keys *touched)
 {
 	(void)rev;
 	pthread_mutex_lock(&s.lock);
+	if (touched->all) /* it could not list everything it touched: wake everyone */
+		for (struct reqctx *ctx = s.parked; ctx != NULL; ctx = ctx->next_parked)
+			if (ctx->park == PARK_WATCHING) {
+				watch_del(ctx, NULL);
+				enqueue(ctx);
+			}
 	for (size_t i = 0; i < touched->n; i++) {
 		union hmap_val old;
 		if (hmap_del(&s.watch, touched->key[i], &old) != 0)

@@ -209,6 +209,7 @@ store_write_begin(struct store_tx **tx)
 	g.tx.start_rev = g.tx.rev = g.revision; /* we hold the write lock */
 	g.tx.last_kind[0] = g.tx.last_name[0] = '\0';
 	g.tx.touched.n = 0; /* its memory is kept for the next transaction */
+	g.tx.touched.all = false;
 	*tx = &g.tx;
 	return STORE_OK;
 }

@@ -83,8 +83,9 @@ struct store_token {
 struct store_keys {
 	char (*key)[STORE_KEY_MAX]; /* owned; n used of cap */
 	size_t n, cap;
+	bool all; /* a key could not be added (out of memory): the set stands for everything */
 };
-/* Adds a key (once). Returns 0, or -1 when out of memory (the set is then marked "*"). */
+/* Adds a key (once). Returns 0, or -1 when out of memory (the set then has .all set). */
 int store_keys_add(struct store_keys *ks, const char *key);
 /* Adds every key of from. */
 void store_keys_merge(struct store_keys *ks, const struct store_keys *from);

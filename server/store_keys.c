@@ -14,7 +14,9 @@ static __thread struct store_keys *tracked;
 
 static struct {
 	pthread_rwlock_t lock;
-	struct hmap rev; /* key -> .i revision */
+	struct hmap rev;   /* key -> .i revision */
+	int64_t all_rev;   /* a commit whose keys are not all in rev touched everything */
+	int64_t published; /* the latest commit's revision */
 } t = {
     .lock = PTHREAD_RWLOCK_INITIALIZER,
 };
@@ -28,9 +30,7 @@ store_keys_add(struct store_keys *ks, const char *key)
 		size_t cap = ks->cap ? ks->cap * 2 : 8;
 		char(*k)[STORE_KEY_MAX] = realloc(ks->key, cap * sizeof(*k));
 		if (k == NULL) {
-			/* Cannot grow: depend on (or touch) everything instead, which is safe. */
-			if (ks->cap > 0)
-				snprintf(ks->key[0], STORE_KEY_MAX, "*");
+			ks->all = true; /* depend on (or touch) everything instead: always safe */
 			return -1;
 		}
 		ks->key = k;
@@ -43,6 +43,7 @@ store_keys_add(struct store_keys *ks, const char *key)
 void
 store_keys_merge(struct store_keys *ks, const struct store_keys *from)
 {
+	ks->all = ks->all || from->all;
 	for (size_t i = 0; i < from->n; i++)
 		store_keys_add(ks, from->key[i]);
 }
@@ -149,12 +150,15 @@ void
 sk_publish(int64_t rev, const struct store_keys *touched)
 {
 	pthread_rwlock_wrlock(&t.lock);
+	t.published = rev;
+	if (touched->all)
+		t.all_rev = rev;
 	for (size_t i = 0; i < touched->n; i++) {
 		union hmap_val *v = hmap_put(&t.rev, touched->key[i]);
 		if (v != NULL)
 			v->i = rev;
-		else if ((v = hmap_get(&t.rev, "*")) != NULL)
-			v->i = rev; /* no memory for the key: "*" below still retires everything */
+		else
+			t.all_rev = rev; /* no memory for the key: retire everything instead */
 	}
 	pthread_rwlock_unlock(&t.lock);
 }
@@ -162,9 +166,10 @@ sk_publish(int64_t rev, const struct store_keys *touched)
 int64_t
 store_keys_rev(const struct store_keys *ks)
 {
-	int64_t max = 0;
+	int64_t max;
 
 	pthread_rwlock_rdlock(&t.lock);
+	max = ks->all ? t.published : t.all_rev;
 	for (size_t i = 0; i < ks->n; i++) {
 		const union hmap_val *v = hmap_get(&t.rev, ks->key[i]);
 		if (v != NULL && v->i > max)
@@ -179,5 +184,6 @@ sk_reset(void)
 {
 	pthread_rwlock_wrlock(&t.lock);
 	hmap_free(&t.rev, NULL);
+	t.all_rev = t.published = 0;
 	pthread_rwlock_unlock(&t.lock);
 }
