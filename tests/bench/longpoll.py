@@ -1,7 +1,8 @@
-"""Long-poll part of `make bench`: parks N GET long-polls on one VIP at once (asyncio, raw
-sockets, one event loop, no threads), checks that vigild holds them all (no answer yet, the
-vigil_longpoll_parked gauge) without growing its thread count, times plain GETs while they wait,
-then makes one change and times how long until every parked request has its 200.
+"""Long-poll part of `make bench`: parks N GET long-polls on one resource at once (a VIP, or a
+node's config; asyncio, raw sockets, one event loop, no threads), checks that vigild holds them all
+(no answer yet, the vigil_longpoll_parked gauge) without growing its thread count, times plain GETs
+while they wait, then makes one change (a PATCH of the VIP, or of --change) and times how long
+until every parked request has its 200.
 
 Prints human lines and a final "LONGPOLL {json}" line that bench.sh parses. Exit status 0 even
 when vigild falls short: the numbers are the finding."""
@@ -188,7 +189,7 @@ async def main_async(a):
 
     body = json.dumps({"preempt_delay_ms": int(time.time()) % 3600000 + 1}).encode()
     t_change = time.monotonic()
-    status, _, _ = await client.request("PATCH", a.path,
+    status, _, _ = await client.request("PATCH", a.change or a.path,
                                         {"Content-Type": "application/merge-patch+json"}, body)
     res["patch_ms"] = (time.monotonic() - t_change) * 1000
     res["patch_status"] = status
@@ -229,6 +230,8 @@ def main():
     p.add_argument("--pid", type=int, required=True, help="vigild's pid, for its thread count")
     p.add_argument("--path", default="/vips/vip-007", help="resource the long-polls wait on")
     p.add_argument("--probe", default="/vips/vip-002", help="resource for the plain GETs")
+    p.add_argument("--change", default=None,
+                   help="the VIP to PATCH (default: --path itself), e.g. one in the config")
     p.add_argument("-n", type=int, default=2000)
     p.add_argument("--wait", type=int, default=60)
     p.add_argument("--samples", type=int, default=200)
