@@ -488,10 +488,11 @@ http_serialize(struct http_response *res)
 {
 	if (res->body == NULL || res->text != NULL)
 		return;
-	if (res->status >= 200 && res->status < 300 && res->etag[0] == '\0')
-		http_etag_json(res->body, res->etag);
 	res->text = json_dumps(res->body, JSON_COMPACT);
 	res->text_len = res->text ? strlen(res->text) : 0;
+	/* the ETag is the hash of this very serialisation (http_etag_json): one dump serves both */
+	if (res->status >= 200 && res->status < 300 && res->etag[0] == '\0')
+		http_etag_bytes(res->text ? res->text : "", res->text_len, res->etag);
 	json_decref(res->body);
 	res->body = NULL;
 }

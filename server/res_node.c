@@ -336,19 +336,22 @@ status_repr(const char *name, const json_t *status)
 static bool
 status_changed(const json_t *st, const json_t *old)
 {
-	json_t *a, *b;
-	bool changed;
+	const char *k;
+	json_t *v;
+	size_t n = 0, n_old = 0;
 
-	if (old == NULL)
+	if (!json_is_object(old))
 		return true;
-	a = json_deep_copy(st);
-	b = json_deep_copy(old);
-	json_object_del(a, "last_seen");
-	json_object_del(b, "last_seen");
-	changed = !json_equal(a, b);
-	json_decref(a);
-	json_decref(b);
-	return changed;
+	json_object_foreach((json_t *)st, k, v)
+	{
+		if (strcmp(k, "last_seen") == 0)
+			continue;
+		n++;
+		if (!json_equal(v, json_object_get(old, k)))
+			return true;
+	}
+	json_object_foreach((json_t *)old, k, v) n_old += strcmp(k, "last_seen") != 0;
+	return n != n_old;
 }
 
 /* One agent report (a validated body, owned) to record for node name at now_ms. */

@@ -146,11 +146,13 @@ build_request(struct reqctx *ctx, const char *url, const char *method, struct ht
 static void
 finalize(const struct http_request *req, struct http_response *res)
 {
-	if (res->body != NULL && res->text == NULL) {
+	if (res->body != NULL && res->text == NULL && !req->pretty) {
+		http_serialize(res);
+	} else if (res->body != NULL && res->text == NULL) {
 		bool ok = res->status >= 200 && res->status < 300;
 		if (ok && res->etag[0] == '\0')
 			http_etag_json(res->body, res->etag);
-		res->text = json_dumps(res->body, req->pretty ? JSON_INDENT(2) : JSON_COMPACT);
+		res->text = json_dumps(res->body, JSON_INDENT(2));
 		res->text_len = res->text ? strlen(res->text) : 0;
 		if (req->pretty && res->text) { /* end with a newline for terminals */
 			char *t = realloc(res->text, res->text_len + 2);
@@ -708,7 +710,7 @@ server_start(const struct server_config *cfg, char *err, size_t errlen)
 	    (struct MHD_OptionItem){MHD_OPTION_CONNECTION_LIMIT, cfg->connection_limit, NULL};
 	opts[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_TIMEOUT, 120, NULL};
 	opts[n++] = (struct MHD_OptionItem){MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024, NULL};
-	opts[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_MEMORY_LIMIT, 64 * 1024, NULL};
+	opts[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_MEMORY_LIMIT, 16 * 1024, NULL};
 	opts[n++] =
 	    (struct MHD_OptionItem){MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)request_done, NULL};
 	if (cfg->tls_cert_pem != NULL) {
