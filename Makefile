@@ -30,7 +30,8 @@ EMBED := $(sort $(wildcard schema/*.sql)) $(wildcard api-spec/openapi.yaml) $(so
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all setup run test unit-test api-test asan-test ui-test cluster-test lint-spec bench clean format
+.PHONY: all setup run test unit-test api-test asan-test ui-test cluster-test lint-spec bench \
+	bench-fleet clean format
 
 all: $(BUILD)/vigild $(if $(wildcard agent/main.c),$(BUILD)/vigil-agent)
 
@@ -125,6 +126,10 @@ test: setup
 
 bench: setup all
 	sh tests/bench/bench.sh
+
+# N simulated agents against vigild per fleet size (FLEET_SIZES, FLEET_DURATION; see the script).
+bench-fleet: setup all
+	sh tests/bench/fleet.sh
 
 format:
 	clang-format -i server/*.c server/*.h common/*.c common/*.h agent/*.c agent/*.h tests/unit/*.c
