@@ -27,10 +27,10 @@ for_each_ref(const char *kind, const char *ref_kind, const char *ref_name,
 {
 	struct store_obj objs[PAGE];
 	char after[STORE_NAME_MAX] = "";
-	int n, total;
+	int n;
 
 	do {
-		n = store_list(kind, ref_kind, ref_name, after, NULL, PAGE, objs, &total);
+		n = store_list(kind, ref_kind, ref_name, after, NULL, PAGE, objs, NULL);
 		if (n < 0)
 			return n;
 		for (int i = 0; i < n; i++) {

@@ -38,7 +38,7 @@ static int
 derive_backend(struct store_tx *tx, const char *name)
 {
 	struct store_obj checks[64], b;
-	int total, n = store_list("check", "backend", name, NULL, NULL, 64, checks, &total);
+	int n = store_list("check", "backend", name, NULL, NULL, 64, checks, NULL);
 	const char *health = n > 0 ? "up" : "unknown";
 	char reason[300] = "";
 	int rc;

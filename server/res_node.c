@@ -155,11 +155,11 @@ static int
 refresh_vips_of(struct store_tx *tx, const char *node)
 {
 	struct store_obj vips[64];
-	int total, n, rc = STORE_OK;
+	int n, rc = STORE_OK;
 	char after[STORE_NAME_MAX] = "";
 
 	do {
-		n = store_list("vip", "node", node, after, NULL, 64, vips, &total);
+		n = store_list("vip", "node", node, after, NULL, 64, vips, NULL);
 		if (n < 0)
 			return n;
 		for (int i = 0; i < n; i++) {
@@ -561,10 +561,10 @@ node_leases_load(int64_t now_ms)
 {
 	struct store_obj nodes[64];
 	char after[STORE_NAME_MAX] = "";
-	int n, total;
+	int n;
 
 	do {
-		n = store_list("node", NULL, NULL, after, NULL, 64, nodes, &total);
+		n = store_list("node", NULL, NULL, after, NULL, 64, nodes, NULL);
 		if (n < 0)
 			return n;
 		for (int i = 0; i < n; i++) {

@@ -135,21 +135,24 @@ int
 store_list(const char *kind, const char *ref_kind, const char *ref_name, const char *after,
 	   const char *before, int limit, struct store_obj *out, int *total)
 {
-	bool desc = before != NULL;
-	sqlite3_stmt *s = sq_stmt(desc ? S_LIST_DESC : S_LIST_ASC);
+	bool desc = before != NULL, by_ref = ref_kind != NULL;
+	sqlite3_stmt *s = sq_stmt(by_ref ? (desc ? S_LIST_REF_DESC : S_LIST_REF_ASC)
+					 : (desc ? S_LIST_DESC : S_LIST_ASC));
 	int n = 0, rc;
 
-	if (ref_kind != NULL)
+	if (by_ref)
 		sk_track_refs(ref_kind, ref_name, kind);
 	else
 		sk_track_kind(kind);
 	if (s == NULL)
 		return STORE_BUSY;
 	sq_bind_text(s, 1, kind);
-	sq_bind_text(s, 2, ref_kind);
-	sq_bind_text(s, 3, ref_name);
-	sq_bind_text(s, 4, desc ? before : (after ? after : ""));
-	sqlite3_bind_int(s, 5, limit);
+	sq_bind_text(s, 2, desc ? before : (after ? after : ""));
+	sqlite3_bind_int(s, 3, limit);
+	if (by_ref) {
+		sq_bind_text(s, 4, ref_kind);
+		sq_bind_text(s, 5, ref_name);
+	}
 	while (n < limit && (rc = sqlite3_step(s)) == SQLITE_ROW) {
 		struct store_obj *o = &out[n++];
 		memset(o, 0, sizeof(*o));
@@ -164,7 +167,10 @@ store_list(const char *kind, const char *ref_kind, const char *ref_name, const c
 			out[i] = out[n - 1 - i];
 			out[n - 1 - i] = t;
 		}
-	*total = sq_count(S_LIST_TOTAL, kind, ref_kind, ref_name);
+	if (total == NULL)
+		return n;
+	*total = by_ref ? sq_count(S_LIST_REF_TOTAL, kind, ref_kind, ref_name)
+			: sq_count(S_COUNT, kind, NULL, NULL);
 	if (*total < 0) {
 		for (int i = 0; i < n; i++)
 			store_obj_clear(&out[i]);

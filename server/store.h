@@ -142,7 +142,8 @@ void store_obj_clear(struct store_obj *o);
  * Lists objects of kind ordered by name, optionally only those that reference (ref_kind, ref_name).
  * Page: names strictly after `after` (or before `before`, when non-NULL; then the page holds the
  * limit names just before it, still in ascending order). Returns the number of objects written
- * into out[0..limit), or a negative store_rc; *total gets the count of all matches.
+ * into out[0..limit), or a negative store_rc; *total gets the count of all matches (total may be
+ * NULL: not counted). Reads only the matching objects (by reference: through the refs index).
  */
 int store_list(const char *kind, const char *ref_kind, const char *ref_name, const char *after,
 	       const char *before, int limit, struct store_obj *out, int *total);

@@ -18,17 +18,21 @@
 static const char *const stmt_sql[S_MAX] = {
     [S_GET] = "SELECT spec, status, create_rev, mod_rev, modified_ms FROM objects "
 	      "WHERE kind = ?1 AND name = ?2",
-    [S_LIST_ASC] = "SELECT name, spec, status, create_rev, mod_rev, modified_ms FROM objects o "
-		   "WHERE kind = ?1 AND (?2 IS NULL OR EXISTS (SELECT 1 FROM refs r WHERE "
-		   "r.kind = o.kind AND r.name = o.name AND r.to_kind = ?2 AND r.to_name = ?3)) "
-		   "AND name > ?4 ORDER BY name LIMIT ?5",
-    [S_LIST_DESC] = "SELECT name, spec, status, create_rev, mod_rev, modified_ms FROM objects o "
-		    "WHERE kind = ?1 AND (?2 IS NULL OR EXISTS (SELECT 1 FROM refs r WHERE "
-		    "r.kind = o.kind AND r.name = o.name AND r.to_kind = ?2 AND r.to_name = ?3)) "
-		    "AND name < ?4 ORDER BY name DESC LIMIT ?5",
-    [S_LIST_TOTAL] = "SELECT count(*) FROM objects o WHERE kind = ?1 AND (?2 IS NULL OR "
-		     "EXISTS (SELECT 1 FROM refs r WHERE r.kind = o.kind AND r.name = o.name "
-		     "AND r.to_kind = ?2 AND r.to_name = ?3))",
+    [S_LIST_ASC] = "SELECT name, spec, status, create_rev, mod_rev, modified_ms FROM objects "
+		   "WHERE kind = ?1 AND name > ?2 ORDER BY name LIMIT ?3",
+    [S_LIST_DESC] = "SELECT name, spec, status, create_rev, mod_rev, modified_ms FROM objects "
+		    "WHERE kind = ?1 AND name < ?2 ORDER BY name DESC LIMIT ?3",
+    /* By reference: the refs_by_target index gives the referrers of a target in name order. */
+    [S_LIST_REF_ASC] = "SELECT o.name, o.spec, o.status, o.create_rev, o.mod_rev, o.modified_ms "
+		       "FROM refs r JOIN objects o ON o.kind = r.kind AND o.name = r.name "
+		       "WHERE r.to_kind = ?4 AND r.to_name = ?5 AND r.kind = ?1 AND r.name > ?2 "
+		       "ORDER BY r.name LIMIT ?3",
+    [S_LIST_REF_DESC] = "SELECT o.name, o.spec, o.status, o.create_rev, o.mod_rev, o.modified_ms "
+			"FROM refs r JOIN objects o ON o.kind = r.kind AND o.name = r.name "
+			"WHERE r.to_kind = ?4 AND r.to_name = ?5 AND r.kind = ?1 AND r.name < ?2 "
+			"ORDER BY r.name DESC LIMIT ?3",
+    [S_LIST_REF_TOTAL] = "SELECT count(*) FROM refs WHERE kind = ?1 AND to_kind = ?2 AND "
+			 "to_name = ?3",
     [S_COUNT] = "SELECT count(*) FROM objects WHERE kind = ?1",
     [S_KIND_MOD] = "SELECT max(modified_ms) FROM kinds WHERE ?1 IS NULL OR kind = ?1",
     [S_EXISTS] = "SELECT 1 FROM objects WHERE kind = ?1 AND name = ?2",

@@ -117,3 +117,45 @@ def test_kill9_then_restart_serves_consistent_revision(make_server):
     srv.start()
     assert c.get("/healthz").json()["revision"] >= rev
     assert c.get("/nodes").json()["total"] == 5
+
+
+def test_version_1_database_migrates_and_keeps_its_references(make_server, tmp_path):
+    """A database written by schema version 1 (refs indexed by target only) is migrated to 2
+    (refs_by_target) at start: filtered lists, configs and delete checks still see every ref."""
+    import sqlite3
+    from vigiltest import REPO
+    srv = make_server(start=False)
+    db = sqlite3.connect(srv.db)
+    db.executescript((REPO / "schema/001_init.sql").read_text())
+    now = int(time.time() * 1000)
+    node = {"address": "198.18.7.1", "interface": "eth0", "labels": {}}
+    vip = {"address": "198.18.7.100/24", "interface": "eth0", "vrid": 7, "version": 3,
+           "advert_int_ms": 1000, "preempt": False, "preempt_delay_ms": 0,
+           "members": [{"node": "old1", "priority": 100}]}
+    node_st = {"agent": "unknown", "last_seen": None, "agent_version": None,
+               "ip_nonlocal_bind": None, "vrrp": {}, "vips_held": [], "last_transition": None}
+    vip_st = {"since": None, "holder": None, "preferred": "old1", "requested": None,
+              "move_id": 0, "move_done": 0,
+              "members": {"old1": {"state": "unknown", "agent": "unknown", "priority": None}}}
+    db.execute("INSERT INTO objects VALUES ('node', 'old1', ?, ?, 1, 1, ?)",
+               (json.dumps(node), json.dumps(node_st), now))
+    db.execute("INSERT INTO objects VALUES ('vip', 'oldv', ?, ?, 2, 2, ?)",
+               (json.dumps(vip), json.dumps(vip_st), now))
+    db.execute("INSERT INTO refs VALUES ('vip', 'oldv', 'node', 'old1')")
+    db.execute("INSERT INTO changes VALUES (1, 'created', 'node', 'old1', ?)", (now,))
+    db.execute("INSERT INTO changes VALUES (2, 'created', 'vip', 'oldv', ?)", (now,))
+    db.execute("PRAGMA user_version = 1")
+    db.commit()
+    db.close()
+    srv.start()
+    c = srv.client()
+    page = c.get("/vips?node=old1").json()
+    assert page["total"] == 1 and page["_embedded"]["vips"][0]["name"] == "oldv"
+    assert [v["name"] for v in c.get("/nodes/old1/config").json()["vips"]] == ["oldv"]
+    r = c.delete("/nodes/old1")
+    assert r.status_code == 409, r.text
+    db = sqlite3.connect(srv.db)
+    assert db.execute("PRAGMA user_version").fetchone()[0] == 2
+    names = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+    assert "refs_by_target" in names and "refs_to" not in names
+    db.close()

@@ -138,6 +138,16 @@ test_open_migrates(void **state)
 	assert_int_equal(sqlite3_open(unit_db, &h), SQLITE_OK);
 	assert_int_equal(sqlite3_prepare_v2(h, "PRAGMA user_version", -1, &s, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int(s, 0), 2);
+	sqlite3_finalize(s);
+	/* 002: refs are indexed by target (filtered lists read only their matches) */
+	assert_int_equal(
+	    sqlite3_prepare_v2(h,
+			       "SELECT count(*) FROM sqlite_master WHERE type = 'index' "
+			       "AND name IN ('refs_by_target', 'refs_to')",
+			       -1, &s, NULL),
+	    SQLITE_OK);
+	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
 	assert_int_equal(sqlite3_column_int(s, 0), 1);
 	sqlite3_finalize(s);
 	assert_int_equal(sqlite3_prepare_v2(h, "PRAGMA journal_mode", -1, &s, NULL), SQLITE_OK);
