@@ -1,5 +1,7 @@
 /* Tokens with GnuTLS for hashing and the kernel's getrandom for secrets. */
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdlib.h>
 #include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
 #include <stdio.h>
@@ -8,6 +10,7 @@
 #include <unistd.h>
 
 #include "auth.h"
+#include "hmap.h"
 #include "write.h"
 #include "store.h"
 
@@ -80,12 +83,99 @@ auth_new_id(char *out, size_t len)
 	return random_hex(out, len, 8);
 }
 
+/*
+ * Tokens resolved since start: hex digest -> struct known (owned), each good while no token has
+ * been added or deleted since the revision read before its lookup (the "token/" key, which every
+ * token write touches), so a revoked token is refused from the next request on, as with a store
+ * lookup. It spares every request a SQLite read. Only successes are kept, so unknown secrets cannot
+ * fill it; it is emptied when it reaches KNOWN_MAX.
+ */
+#define KNOWN_MAX 65536
+struct known {
+	struct principal who;
+	int64_t rev0;
+};
+static struct {
+	pthread_rwlock_t lock;
+	struct hmap map;
+} known = {
+    .lock = PTHREAD_RWLOCK_INITIALIZER,
+};
+
+/* The revision at which a token was last added or deleted (0: not since start). */
+static int64_t
+tokens_rev(void)
+{
+	static char key[1][STORE_KEY_MAX] = {"token/"};
+	static const struct store_keys tokens = {.key = key, .n = 1, .cap = 1};
+
+	return store_keys_rev(&tokens);
+}
+
+static void
+hex(const unsigned char d[32], char out[65])
+{
+	for (int i = 0; i < 32; i++)
+		snprintf(out + 2 * i, 3, "%02x", d[i]);
+}
+
+static void
+known_free(union hmap_val *v)
+{
+	free(v->p);
+}
+
+/* Fills who from the memo of digest (hex). Returns true on a current entry. */
+static bool
+known_get(const char *key, struct principal *who)
+{
+	const union hmap_val *v;
+	bool hit = false;
+
+	pthread_rwlock_rdlock(&known.lock);
+	if ((v = hmap_get(&known.map, key)) != NULL) {
+		const struct known *k = v->p;
+		if ((hit = tokens_rev() <= k->rev0))
+			*who = k->who;
+	}
+	pthread_rwlock_unlock(&known.lock);
+	return hit;
+}
+
+/* Remembers who for digest (hex), looked up from data read at rev0 or later. */
+static void
+known_put(const char *key, const struct principal *who, int64_t rev0)
+{
+	union hmap_val *v;
+
+	pthread_rwlock_wrlock(&known.lock);
+	if (known.map.n >= KNOWN_MAX)
+		hmap_free(&known.map, known_free);
+	if ((v = hmap_put(&known.map, key)) != NULL &&
+	    (v->p != NULL || (v->p = malloc(sizeof(struct known))) != NULL)) {
+		struct known *k = v->p;
+		k->who = *who;
+		k->rev0 = rev0;
+	}
+	pthread_rwlock_unlock(&known.lock);
+}
+
+void
+auth_clear(void)
+{
+	pthread_rwlock_wrlock(&known.lock);
+	hmap_free(&known.map, known_free);
+	pthread_rwlock_unlock(&known.lock);
+}
+
 int
 auth_resolve(const char *authorization, struct principal *who)
 {
 	unsigned char d[32];
+	char key[65];
 	struct store_token t;
 	const char *p = authorization;
+	int64_t rev0;
 
 	memset(who, 0, sizeof(*who));
 	if (p == NULL || strncasecmp(p, "Bearer ", 7) != 0)
@@ -95,12 +185,19 @@ auth_resolve(const char *authorization, struct principal *who)
 		p++;
 	if (*p == '\0' || strlen(p) > 512 || auth_digest(p, d) != 0)
 		return -1;
+	hex(d, key);
+	if (known_get(key, who))
+		return 0;
+	rev0 = store_revision(); /* before reading: what it reads is at least this new */
 	if (store_token_find(d, &t) != STORE_OK)
 		return -1;
 	who->role = auth_role_parse(t.role);
 	snprintf(who->token_id, sizeof(who->token_id), "%s", t.id);
 	snprintf(who->node, sizeof(who->node), "%s", t.node);
-	return who->role == ROLE_NONE ? -1 : 0;
+	if (who->role == ROLE_NONE)
+		return -1;
+	known_put(key, who, rev0);
+	return 0;
 }
 
 /* A bootstrap write: replace_id (when non-NULL) revoked, then t added with digest. */

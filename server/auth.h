@@ -10,8 +10,11 @@
 #define AUTH_SECRET_LEN 64 /* hex characters */
 
 /* Resolves "Bearer <secret>" into who. Returns 0, or -1 when the header is missing or unknown
- * (who->role stays ROLE_NONE). */
+ * (who->role stays ROLE_NONE). Tokens already resolved are remembered in memory until any token
+ * is added or deleted. */
 int auth_resolve(const char *authorization, struct principal *who);
+/* Forgets the remembered tokens (at shutdown). */
+void auth_clear(void);
 
 /* SHA-256 of a secret. */
 int auth_digest(const char *secret, unsigned char out[32]);

@@ -242,6 +242,7 @@ main(int argc, char **argv)
 	server_stop();
 	cache_clear();
 	lease_clear();
+	auth_clear();
 	status = 0;
 out_store:
 	store_close();
