@@ -112,11 +112,17 @@ tokens_rev(void)
 	return store_keys_rev(&tokens);
 }
 
+/* The digest in hex, from a table (snprintf per byte cost more than the lookup it spares). */
 static void
 hex(const unsigned char d[32], char out[65])
 {
-	for (int i = 0; i < 32; i++)
-		snprintf(out + 2 * i, 3, "%02x", d[i]);
+	static const char digits[] = "0123456789abcdef";
+
+	for (int i = 0; i < 32; i++) {
+		out[2 * i] = digits[d[i] >> 4];
+		out[2 * i + 1] = digits[d[i] & 15];
+	}
+	out[64] = '\0';
 }
 
 static void

@@ -198,30 +198,13 @@ cors_allowed(const char *origin)
 	return false;
 }
 
-/* Queues res (consumed) on the connection. */
-static enum MHD_Result
-send_response(struct reqctx *ctx, struct http_response *res)
+/* Adds res's headers to r: the caching headers of a cacheable answer, Vary, and what res asks. */
+static void
+add_headers(struct MHD_Response *r, const struct http_request *req, const struct http_response *res,
+	    bool cacheable, bool cors)
 {
-	struct http_request *req = &ctx->req;
-	struct MHD_Response *r;
-	bool cacheable = (req->method & (HTTP_GET | HTTP_HEAD)) && !res->is_problem &&
-			 (res->status == 200 || res->status == 304);
-	bool cors = cors_allowed(req->origin);
-	enum MHD_Result ret;
-	struct timespec end;
 	char date[64];
 
-	if (res->status == 304 || res->status == 204) {
-		free(res->text);
-		res->text = NULL;
-		res->text_len = 0;
-	}
-	r = MHD_create_response_from_buffer(res->text_len, res->text ? res->text : (void *)"",
-					    res->text ? MHD_RESPMEM_MUST_FREE
-						      : MHD_RESPMEM_PERSISTENT);
-	res->text = NULL;
-	if (r == NULL)
-		return MHD_NO;
 	if (res->status != 204 && res->status != 304)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, res->content_type);
 	if (res->etag[0] && (cacheable || (res->status >= 200 && res->status < 300)))
@@ -263,8 +246,131 @@ send_response(struct reqctx *ctx, struct http_response *res)
 			MHD_add_response_header(r, "Access-Control-Max-Age", "600");
 		}
 	}
+}
+
+/*
+ * The last few responses built for cacheable 200/304 answers without per-request headers (CORS,
+ * Location, Allow, extras), per thread: the same answer sent again is queued as it is, without a
+ * new response object and its ten allocations and header copies. An entry matches on everything
+ * that goes into the response, body bytes included, so bodies are kept only up to RMEMO_MAX_BODY.
+ * MHD responses are reference counted and may be queued on any number of connections; the memo
+ * holds one reference per entry. Date is added by MHD when it sends, so it stays current.
+ */
+#define RMEMO_SLOTS 4
+#define RMEMO_MAX_BODY (16 * 1024)
+struct rmemo {
+	struct MHD_Response *r;
+	int status;
+	char etag[24];
+	const char *content_type, *csp;
+	int64_t last_modified_ms;
+	char *link; /* owned */
+	char *text; /* owned by r (MHD frees it) */
+	size_t len;
+};
+static __thread struct rmemo rmemo[RMEMO_SLOTS];
+static __thread unsigned rmemo_next;
+static pthread_key_t rmemo_key; /* set in threads that used the memo: frees it when they end */
+static pthread_once_t rmemo_once = PTHREAD_ONCE_INIT;
+
+static void
+rmemo_free(void *arg)
+{
+	struct rmemo *memo = arg;
+
+	for (unsigned i = 0; i < RMEMO_SLOTS; i++) {
+		if (memo[i].r != NULL)
+			MHD_destroy_response(memo[i].r);
+		free(memo[i].link);
+		memset(&memo[i], 0, sizeof(memo[i]));
+	}
+}
+
+static void
+rmemo_init(void)
+{
+	pthread_key_create(&rmemo_key, rmemo_free);
+}
+
+static bool
+rmemo_match(const struct rmemo *m, const struct http_response *res)
+{
+	return m->r != NULL && m->status == res->status && m->len == res->text_len &&
+	       m->content_type == res->content_type && m->csp == res->csp &&
+	       m->last_modified_ms == res->last_modified_ms &&
+	       memcmp(m->etag, res->etag, sizeof(m->etag)) == 0 &&
+	       (m->link == NULL) == (res->link_header == NULL) &&
+	       (m->link == NULL || strcmp(m->link, res->link_header) == 0) &&
+	       (res->text_len == 0 || memcmp(m->text, res->text, res->text_len) == 0);
+}
+
+/* Returns the memo's response for res (taking res->text when it builds one), or NULL. */
+static struct MHD_Response *
+rmemo_get(const struct http_request *req, struct http_response *res)
+{
+	struct rmemo *m;
+
+	for (unsigned i = 0; i < RMEMO_SLOTS; i++)
+		if (rmemo_match(&rmemo[i], res))
+			return rmemo[i].r;
+	pthread_once(&rmemo_once, rmemo_init);
+	pthread_setspecific(rmemo_key, rmemo);
+	m = &rmemo[rmemo_next++ % RMEMO_SLOTS];
+	if (m->r != NULL)
+		MHD_destroy_response(m->r);
+	free(m->link);
+	memset(m, 0, sizeof(*m));
+	m->r = MHD_create_response_from_buffer(res->text_len, res->text ? res->text : (void *)"",
+					       res->text ? MHD_RESPMEM_MUST_FREE
+							 : MHD_RESPMEM_PERSISTENT);
+	if (m->r == NULL)
+		return NULL;
+	m->text = res->text;
+	res->text = NULL;
+	m->len = res->text_len;
+	m->status = res->status;
+	memcpy(m->etag, res->etag, sizeof(m->etag));
+	m->content_type = res->content_type;
+	m->csp = res->csp;
+	m->last_modified_ms = res->last_modified_ms;
+	m->link = res->link_header ? strdup(res->link_header) : NULL;
+	add_headers(m->r, req, res, true, false);
+	return m->r;
+}
+
+/* Queues res (consumed) on the connection. */
+static enum MHD_Result
+send_response(struct reqctx *ctx, struct http_response *res)
+{
+	struct http_request *req = &ctx->req;
+	struct MHD_Response *r = NULL;
+	bool cacheable = (req->method & (HTTP_GET | HTTP_HEAD)) && !res->is_problem &&
+			 (res->status == 200 || res->status == 304);
+	bool cors = cors_allowed(req->origin);
+	bool memo = false;
+	enum MHD_Result ret;
+	struct timespec end;
+
+	if (res->status == 304 || res->status == 204) {
+		free(res->text);
+		res->text = NULL;
+		res->text_len = 0;
+	}
+	if (cacheable && !cors && !res->location && !res->allow[0] && !res->extra_name &&
+	    res->text_len <= RMEMO_MAX_BODY && (r = rmemo_get(req, res)) != NULL)
+		memo = true;
+	if (r == NULL) {
+		r = MHD_create_response_from_buffer(
+		    res->text_len, res->text ? res->text : (void *)"",
+		    res->text ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+		res->text = NULL;
+		if (r == NULL)
+			return MHD_NO;
+		add_headers(r, req, res, cacheable, cors);
+	}
 	ret = MHD_queue_response(ctx->conn, (unsigned)res->status, r);
-	MHD_destroy_response(r);
+	if (!memo)
+		MHD_destroy_response(r);
 	clock_gettime(CLOCK_MONOTONIC, &end);
 	metrics_observe(req->method, res->status,
 			(double)(end.tv_sec - ctx->start.tv_sec) +
