@@ -1,6 +1,7 @@
 #!/bin/sh
 # `make bench`: vigild against nginx serving the same bytes (one VIP, a 304, a 200-item page),
-# durable PATCHes against raw SQLite commits on the same disk, and 2,000 parked long-polls.
+# durable PATCHes against raw SQLite commits on the same disk, and 2,000 parked long-polls (on one
+# VIP, then on one node's config woken by a write to one of its VIPs).
 # The nginx baseline runs with `worker_processes auto` (one worker per CPU, its natural setting)
 # and the ratios are against it; a one-worker nginx (what this script used to compare against) is
 # measured beside it for the GET and the 304 and shown in its own column.
@@ -120,6 +121,13 @@ while [ $i -lt $NVIPS ]; do
 	post /vips "{\"name\":\"$name\",\"address\":\"198.18.1.$((i + 1))/24\",\"interface\":\"eth0\",\
 \"vrid\":$((i + 1)),\"members\":[{\"node\":\"lb1\",\"priority\":200},{\"node\":\"lb2\",\"priority\":100}]}"
 	i=$((i + 1))
+done
+# A node as agents have them (two VIPs), for the config long-polls; named to sort after the page.
+post /nodes '{"name":"lb3","address":"198.18.0.3","interface":"eth1"}'
+for x in a b; do
+	post /vips "{\"name\":\"x3$x\",\"address\":\"198.18.2.$([ $x = a ] && echo 1 || echo 2)/24\",\
+\"interface\":\"eth1\",\"vrid\":$([ $x = a ] && echo 1 || echo 2),\"members\":[{\"node\":\"lb3\",\
+\"priority\":200},{\"node\":\"lb2\",\"priority\":100}]}"
 done
 
 # --- nginx serving the same bytes -----------------------------------------------------------------
@@ -285,6 +293,21 @@ import json, sys
 for k, v in json.load(sys.stdin).items():
     print("lp_" + k, "-" if v is None else v)' >>"$tmp/results"
 
+# The same with what agents long-poll: a node's config (lb3: two VIPs), woken by a write to one VIP.
+echo "== $LP_N long-polls of one node's config (GET /nodes/lb3/config?wait=60), one VIP PATCHed"
+$PY "$here/longpoll.py" --port "$vport" --token "$TOKEN" --pid "$vpid" -n "$LP_N" \
+	--path /nodes/lb3/config --change /vips/x3a --probe /vips/vip-002 >"$tmp/lpc.out" 2>&1 || {
+	cat "$tmp/lpc.out"
+	vigild_alive "config long-polls"
+	die "longpoll.py failed"
+}
+grep -v '^LONGPOLL ' "$tmp/lpc.out"
+vigild_alive "config long-polls"
+grep '^LONGPOLL ' "$tmp/lpc.out" | sed 's/^LONGPOLL //' | $PY -c '
+import json, sys
+for k, v in json.load(sys.stdin).items():
+    print("lpc_" + k, "-" if v is None else v)' >>"$tmp/results"
+
 # --- summary -------------------------------------------------------------------------------------
 # row WHAT VKEY BKEY B1KEY TARGET_PCT P99_X: a markdown row comparing vigild's wrk result with
 # nginx auto's (ratio of rates, and of p99s) and showing the one-worker nginx's beside it. The
@@ -336,6 +359,13 @@ summary() {
 		if (all == "-") printf "%s of %d woke | - | - | - | all woken (missed) |\n", woke, n
 		else printf "%d of %d with 200, last after %.0f ms (median %.0f ms) | - | - | - | all woken (%s) |\n",
 			woke, n, all, p50, (woke == n ? "met" : "missed")
+	}'
+	awk -v woke="$(get lpc_woke_200)" -v all="$(get lpc_wake_all_ms)" -v p50="$(get lpc_wake_p50_ms)" \
+		-v early="$(get lpc_answered_early)" -v n="$LP_N" 'BEGIN {
+		printf "| %d config long-polls (one node, two VIPs), one VIP PATCHed | ", n
+		if (all == "-") printf "%s of %d woke | - | - | - | < 100 ms (missed) |\n", woke, n
+		else printf "%d of %d with 200 (%s early), last after %.0f ms (median %.0f ms) | - | - | - | < 100 ms (%s) |\n",
+			woke, n, early, all, p50, (woke == n && all < 100 ? "met" : "missed")
 	}'
 }
 echo
