@@ -219,3 +219,17 @@ def test_liveness_after_restart(make_server):
     assert c.get(f"/nodes/{a}/status").json()["agent"] == "up"
     wait_until(lambda: c.get(f"/nodes/{a}/status").json()["agent"] == "down", timeout=5,
                what="agent down after the restart's grace")
+
+
+def test_many_silent_agents_go_down_in_one_sweep(make_server):
+    """More silent agents than one sweep transaction takes (64) are all marked down together."""
+    srv = make_server("--agent-timeout", "1")
+    c = srv.client()
+    names = [c.node()["name"] for _ in range(70)]
+    for n in names:
+        report(c.mint("agent", node=n))
+    wait_until(lambda: all(c.get(f"/nodes/{n}/status").json()["agent"] == "down"
+                           for n in names[::7] + names[-1:]),
+               timeout=6, what="all 70 agents down")
+    page = c.get("/nodes?limit=100").json()["_embedded"]["nodes"]
+    assert sorted(x["name"] for x in page if x["status"]["agent"] == "down") == sorted(names)
