@@ -279,34 +279,29 @@ res raw_rps "$raw"
 printf '  %-28s %10.0f commits/s\n' "raw SQLite (1 thread)" "$raw"
 
 # --- long-polls ----------------------------------------------------------------------------------
-echo "== $LP_N long-polls parked at once (GET /vips/vip-007?wait=60 with If-None-Match)"
-$PY "$here/longpoll.py" --port "$vport" --token "$TOKEN" --pid "$vpid" -n "$LP_N" \
-	--path /vips/vip-007 --probe /vips/vip-002 >"$tmp/lp.out" 2>&1 || {
-	cat "$tmp/lp.out"
-	vigild_alive "long-polls"
-	die "longpoll.py failed"
-}
-grep -v '^LONGPOLL ' "$tmp/lp.out"
-vigild_alive "long-polls"
-grep '^LONGPOLL ' "$tmp/lp.out" | sed 's/^LONGPOLL //' | $PY -c '
+# longpolls PREFIX WHAT ARGS...: runs longpoll.py with ARGS, shows its lines and keeps its numbers
+# in the results as PREFIX_KEY.
+longpolls() {
+	prefix=$1 what=$2
+	shift 2
+	$PY "$here/longpoll.py" --port "$vport" --token "$TOKEN" --pid "$vpid" -n "$LP_N" \
+		--probe /vips/vip-002 "$@" >"$tmp/$prefix.out" 2>&1 || {
+		cat "$tmp/$prefix.out"
+		vigild_alive "$what"
+		die "longpoll.py failed"
+	}
+	grep -v '^LONGPOLL ' "$tmp/$prefix.out"
+	vigild_alive "$what"
+	grep '^LONGPOLL ' "$tmp/$prefix.out" | sed 's/^LONGPOLL //' | $PY -c '
 import json, sys
 for k, v in json.load(sys.stdin).items():
-    print("lp_" + k, "-" if v is None else v)' >>"$tmp/results"
-
+    print(sys.argv[1] + "_" + k, "-" if v is None else v)' "$prefix" >>"$tmp/results"
+}
+echo "== $LP_N long-polls parked at once (GET /vips/vip-007?wait=60 with If-None-Match)"
+longpolls lp "long-polls" --path /vips/vip-007
 # The same with what agents long-poll: a node's config (lb3: two VIPs), woken by a write to one VIP.
 echo "== $LP_N long-polls of one node's config (GET /nodes/lb3/config?wait=60), one VIP PATCHed"
-$PY "$here/longpoll.py" --port "$vport" --token "$TOKEN" --pid "$vpid" -n "$LP_N" \
-	--path /nodes/lb3/config --change /vips/x3a --probe /vips/vip-002 >"$tmp/lpc.out" 2>&1 || {
-	cat "$tmp/lpc.out"
-	vigild_alive "config long-polls"
-	die "longpoll.py failed"
-}
-grep -v '^LONGPOLL ' "$tmp/lpc.out"
-vigild_alive "config long-polls"
-grep '^LONGPOLL ' "$tmp/lpc.out" | sed 's/^LONGPOLL //' | $PY -c '
-import json, sys
-for k, v in json.load(sys.stdin).items():
-    print("lpc_" + k, "-" if v is None else v)' >>"$tmp/results"
+longpolls lpc "config long-polls" --path /nodes/lb3/config --change /vips/x3a
 
 # --- summary -------------------------------------------------------------------------------------
 # row WHAT VKEY BKEY B1KEY TARGET_PCT P99_X: a markdown row comparing vigild's wrk result with
