@@ -10,19 +10,19 @@
 
 #define PAGE 64
 
-/* The newest modification among the objects a config was rendered from (its Last-Modified). */
-static __thread int64_t config_modified_ms;
-
+/* Raises *modified_ms to o's modification time: a config's Last-Modified is the newest of the
+ * objects it was rendered from. */
 static void
-saw(const struct store_obj *o)
+saw(int64_t *modified_ms, const struct store_obj *o)
 {
-	if (o->modified_ms > config_modified_ms)
-		config_modified_ms = o->modified_ms;
+	if (o->modified_ms > *modified_ms)
+		*modified_ms = o->modified_ms;
 }
 
-/* Calls fn for every object of kind referencing (ref_kind, ref_name). Returns a store_rc. */
+/* Calls fn for every object of kind referencing (ref_kind, ref_name), raising *modified_ms to the
+ * newest of them. Returns a store_rc. */
 static int
-for_each_ref(const char *kind, const char *ref_kind, const char *ref_name,
+for_each_ref(const char *kind, const char *ref_kind, const char *ref_name, int64_t *modified_ms,
 	     void (*fn)(const struct store_obj *o, void *arg), void *arg)
 {
 	struct store_obj objs[PAGE];
@@ -34,7 +34,7 @@ for_each_ref(const char *kind, const char *ref_kind, const char *ref_name,
 		if (n < 0)
 			return n;
 		for (int i = 0; i < n; i++) {
-			saw(&objs[i]);
+			saw(modified_ms, &objs[i]);
 			fn(&objs[i], arg);
 			snprintf(after, sizeof(after), "%s", objs[i].name);
 			store_obj_clear(&objs[i]);
@@ -57,6 +57,7 @@ struct vip_ctx {
 	const char *node;
 	bool with_secret;
 	json_t *vips, *backends, *checks;
+	int64_t modified_ms; /* the newest object read so far */
 };
 
 static void
@@ -71,7 +72,7 @@ add_backend(const struct store_obj *o, void *arg)
 	if (json_object_get(item, "haproxy_server") == NULL)
 		json_object_set_new(item, "haproxy_server", json_string(o->name));
 	json_array_append_new(c->backends, item);
-	for_each_ref("check", "backend", o->name, add_named_spec, c->checks);
+	for_each_ref("check", "backend", o->name, &c->modified_ms, add_named_spec, c->checks);
 }
 
 static void
@@ -100,7 +101,7 @@ add_vip(const struct store_obj *o, void *arg)
 		}
 		if (store_get("node", node, &peer) != STORE_OK)
 			continue;
-		saw(&peer);
+		saw(&c->modified_ms, &peer);
 		json_array_append_new(peers, json_pack("{s:s, s:O, s:O}", "node", node, "address",
 						       json_object_get(peer.spec, "address"),
 						       "priority", prio));
@@ -115,14 +116,16 @@ add_vip(const struct store_obj *o, void *arg)
 	else
 		json_object_set_new(v, "move", json_null());
 	json_array_append_new(c->vips, v);
-	for_each_ref("backend", "vip", o->name, add_backend, c);
+	for_each_ref("backend", "vip", o->name, &c->modified_ms, add_backend, c);
 }
 
-/* Builds the config document of node (caller owns), or NULL with rc set. */
+/* Builds the config document of node (caller owns), or NULL with rc set; *modified_ms gets the
+ * newest modification of what it was rendered from. */
 static json_t *
-build_config(const struct store_obj *node, bool with_secret, int *rc)
+build_config(const struct store_obj *node, bool with_secret, int64_t *modified_ms, int *rc)
 {
-	struct vip_ctx c = {node->name, with_secret, json_array(), json_array(), json_array()};
+	struct vip_ctx c = {node->name,	  with_secret,	json_array(),
+			    json_array(), json_array(), node->modified_ms};
 	json_t *cfg = json_pack("{s:s, s:O, s:O}", "node", node->name, "address",
 				json_object_get(node->spec, "address"), "interface",
 				json_object_get(node->spec, "interface"));
@@ -135,12 +138,14 @@ build_config(const struct store_obj *node, bool with_secret, int *rc)
 			json_object_get(node->spec, "haproxy_socket")
 			    ? json_object_get(node->spec, "haproxy_socket")
 			    : json_null());
-	*rc = for_each_ref("vip", "node", node->name, add_vip, &c);
+	*rc = for_each_ref("vip", "node", node->name, &c.modified_ms, add_vip, &c);
 	if (*rc == STORE_OK)
-		*rc = for_each_ref("check", "node", node->name, add_named_spec, c.checks);
+		*rc = for_each_ref("check", "node", node->name, &c.modified_ms, add_named_spec,
+				   c.checks);
 	json_object_set_new(cfg, "vips", c.vips);
 	json_object_set_new(cfg, "backends", c.backends);
 	json_object_set_new(cfg, "checks", c.checks);
+	*modified_ms = c.modified_ms;
 	if (*rc != STORE_OK) {
 		json_decref(cfg);
 		return NULL;
@@ -279,9 +284,7 @@ res_node_config(struct http_request *req, struct http_response *res)
 		return http_problem(res, req, 404, "not-found", "node %s does not exist", name);
 	if ((rc = store_get("node", name, &node)) != STORE_OK)
 		return http_problem_store(res, req, rc, "no such node");
-	config_modified_ms = node.modified_ms;
-	cfg = build_config(&node, req->who.role == ROLE_AGENT, &rc);
-	res->last_modified_ms = config_modified_ms;
+	cfg = build_config(&node, req->who.role == ROLE_AGENT, &res->last_modified_ms, &rc);
 	store_obj_clear(&node);
 	if (cfg == NULL)
 		return http_problem_store(res, req, rc, NULL);
