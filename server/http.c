@@ -22,6 +22,163 @@ http_query(const struct http_request *req, const char *key)
 	return NULL;
 }
 
+size_t
+http_utf8_prefix(const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0;
+
+	while (i < n) {
+		unsigned c = p[i], cp, len;
+		if (c < 0x80) {
+			i++;
+			continue;
+		}
+		if (c >= 0xC2 && c <= 0xDF)
+			len = 2, cp = c & 0x1F;
+		else if (c >= 0xE0 && c <= 0xEF)
+			len = 3, cp = c & 0x0F;
+		else if (c >= 0xF0 && c <= 0xF4)
+			len = 4, cp = c & 0x07;
+		else
+			return i; /* a continuation byte, an overlong lead (C0, C1) or F5..FF */
+		if (n - i < len)
+			return i;
+		for (unsigned k = 1; k < len; k++) {
+			if ((p[i + k] & 0xC0) != 0x80)
+				return i;
+			cp = cp << 6 | (p[i + k] & 0x3F);
+		}
+		if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
+		    (cp >= 0xD800 && cp <= 0xDFFF))
+			return i; /* overlong, beyond Unicode, or a surrogate */
+		i += len;
+	}
+	return n;
+}
+
+static int
+hex_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = (char)(c | 0x20);
+	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* Percent-decodes s[0..n) to out (NUL-terminated), '+' as a space when plus. Returns the decoded
+ * length, or -1 with why filled. slash_ok: whether a decoded '/' may appear (not inside a path
+ * segment, where "%2F" would make one segment look like two). */
+static long
+decode_component(const char *s, size_t n, char *out, bool plus, bool slash_ok, const char *what,
+		 char *why, size_t whylen)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c == '%') {
+			int hi = i + 2 < n ? hex_value(s[i + 1]) : -1;
+			int lo = hi >= 0 ? hex_value(s[i + 2]) : -1;
+			if (lo < 0) {
+				snprintf(why, whylen, "the %s has a malformed percent-encoding",
+					 what);
+				return -1;
+			}
+			c = (unsigned char)(hi << 4 | lo);
+			i += 2;
+			if (c == '/' && !slash_ok) {
+				snprintf(why, whylen,
+					 "the %s has an encoded '/' (%%2F) inside a path segment",
+					 what);
+				return -1;
+			}
+		} else if (c == '+' && plus) {
+			c = ' ';
+		}
+		if (c < 0x20 || c == 0x7F) {
+			snprintf(why, whylen, "the %s has a NUL or control character", what);
+			return -1;
+		}
+		out[o++] = (char)c;
+	}
+	out[o] = '\0';
+	if (http_utf8_prefix(out, o) != o) {
+		snprintf(why, whylen, "the %s is not valid UTF-8", what);
+		return -1;
+	}
+	return (long)o;
+}
+
+int
+http_target_parse(const char *uri, struct http_target *t, char *why, size_t whylen)
+{
+	size_t len = strlen(uri);
+	const char *q = strchr(uri, '?');
+	size_t plen = q ? (size_t)(q - uri) : len;
+	char *o;
+	long k;
+
+	memset(t, 0, sizeof(*t));
+	/* decoding never grows a string: the path, then each key and value with its NUL */
+	if ((t->buf = malloc(2 * len + 2)) == NULL) {
+		snprintf(why, whylen, "out of memory");
+		return -1;
+	}
+	o = t->buf;
+	if (plen == 0 || uri[0] != '/') {
+		snprintf(why, whylen, "the request target must be a path starting with '/'");
+		return -1;
+	}
+	t->path = o;
+	for (size_t i = 0; i < plen;) { /* segment by segment, each '/' kept as it was */
+		size_t j = i + 1;
+		while (j < plen && uri[j] != '/')
+			j++;
+		*o++ = '/';
+		if ((k = decode_component(uri + i + 1, j - i - 1, o, false, false, "path", why,
+					  whylen)) < 0)
+			return -1;
+		o += k;
+		i = j;
+	}
+	*o++ = '\0';
+	if (q == NULL)
+		return 0;
+	for (const char *p = q + 1; *p;) {
+		const char *amp = strchr(p, '&'), *end = amp ? amp : p + strlen(p);
+		const char *eq = memchr(p, '=', (size_t)(end - p));
+		if (end > p) { /* "a&&b": no empty parameters */
+			if (t->n == HTTP_MAX_QUERY) {
+				snprintf(why, whylen, "more than %d query parameters",
+					 HTTP_MAX_QUERY);
+				return -1;
+			}
+			t->keys[t->n] = o;
+			if ((k = decode_component(p, (size_t)((eq ? eq : end) - p), o, true, true,
+						  "query", why, whylen)) < 0)
+				return -1;
+			o += k + 1;
+			t->vals[t->n] = o;
+			if ((k = decode_component(eq ? eq + 1 : end,
+						  eq ? (size_t)(end - eq - 1) : 0, o, true, true,
+						  "query", why, whylen)) < 0)
+				return -1;
+			o += k + 1;
+			t->n++;
+		}
+		p = amp ? amp + 1 : end;
+	}
+	return 0;
+}
+
+void
+http_target_free(struct http_target *t)
+{
+	free(t->buf);
+	t->buf = NULL;
+}
+
 /* Copies the media type of a header element (up to ';' or ',') lowercased and trimmed. */
 static const char *
 media_type(const char *s, char *buf, size_t len)
@@ -156,14 +313,16 @@ http_problem(struct http_response *res, const struct http_request *req, int stat
 	va_start(ap, fmt);
 	vsnprintf(detail, sizeof(detail), fmt, ap);
 	va_end(ap);
+	detail[http_utf8_prefix(detail, strlen(detail))] = '\0'; /* JSON strings are UTF-8 */
 	snprintf(type, sizeof(type), "/problems/%s", slug);
 	json_decref(res->body);
 	free(res->text);
 	res->text = NULL;
 	res->status = status;
-	res->body = json_pack("{s:s, s:s, s:i, s:s, s:s}", "type", type, "title",
-			      status_title(status), "status", status, "detail", detail, "instance",
-			      req && req->path ? req->path : "/");
+	res->body = json_pack("{s:s, s:s, s:i, s:s}", "type", type, "title", status_title(status),
+			      "status", status, "detail", detail);
+	if (res->body != NULL && req != NULL && req->path != NULL) /* none for a bad target */
+		json_object_set_new(res->body, "instance", json_string(req->path));
 	res->is_problem = true;
 	res->content_type = MT_PROBLEM;
 	res->no_cache_headers = true;

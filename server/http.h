@@ -84,6 +84,28 @@ struct http_response {
 #define MT_PROMETHEUS "text/plain; version=0.0.4; charset=utf-8"
 #define MT_HTML "text/html; charset=utf-8"
 
+/* The request target (RFC 9112 3.2.1, origin-form) decoded: the path and the query's keys and
+ * values, each percent-decoded ('+' is a space in the query). */
+struct http_target {
+	char *buf; /* owned: the decoded strings that path, keys and vals point into */
+	const char *path;
+	const char *keys[HTTP_MAX_QUERY], *vals[HTTP_MAX_QUERY]; /* "" for a bare key */
+	int n;
+};
+
+/*
+ * Decodes uri into t. Returns 0, or -1 with why filled when the target cannot name a resource: a
+ * malformed escape, a decoded NUL or control character, invalid UTF-8 (RFC 3629: no overlong
+ * forms, surrogates or code points over U+10FFFF), an encoded '/' inside a path segment, a path
+ * that does not start with '/', or more than HTTP_MAX_QUERY query parameters. t owns its buffer
+ * either way: release it with http_target_free().
+ */
+int http_target_parse(const char *uri, struct http_target *t, char *why, size_t whylen);
+void http_target_free(struct http_target *t);
+
+/* Returns the length of the longest prefix of s[0..n) that is valid UTF-8 (RFC 3629). */
+size_t http_utf8_prefix(const char *s, size_t n);
+
 /* Returns the value of query parameter key, or NULL when absent. */
 const char *http_query(const struct http_request *req, const char *key);
 

@@ -42,6 +42,8 @@ usage(FILE *f)
 	    "  --events-keep N        change-feed entries kept for /events (default 10000)\n"
 	    "  --max-parked N         long-polls waiting at once before 429 (default: 3/4 of "
 	    "the\n                         connection limit, which follows RLIMIT_NOFILE)\n"
+	    "  --idle-timeout SEC     close a connection idle, or with a request half sent, for\n"
+	    "                         SEC seconds (default 15; waiting long-polls are exempt)\n"
 	    "  --help                 this text\n"
 	    "  --version              print the version\n"
 	    "environment:\n"
@@ -141,13 +143,14 @@ main(int argc, char **argv)
 	    {"threads", required_argument, NULL, 't'},
 	    {"events-keep", required_argument, NULL, 'e'},
 	    {"max-parked", required_argument, NULL, 'm'},
+	    {"idle-timeout", required_argument, NULL, 'i'},
 	    {"help", no_argument, NULL, 'h'},
 	    {"version", no_argument, NULL, 'V'},
 	    {NULL, 0, NULL, 0},
 	};
 	struct server_config cfg = {.threads = 4, .agent_timeout_ms = 10000};
 	const char *listen = "127.0.0.1:8080", *db = "./vigil.db", *cert = NULL, *key = NULL;
-	long events_keep = 10000;
+	long events_keep = 10000, idle_timeout = 15;
 	char err[512], token_path[4200];
 	sigset_t sigs;
 	int opt, sig, status = 1;
@@ -185,6 +188,9 @@ main(int argc, char **argv)
 		case 'm':
 			cfg.max_parked = (unsigned)atol(optarg);
 			break;
+		case 'i':
+			idle_timeout = atol(optarg);
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -197,8 +203,8 @@ main(int argc, char **argv)
 		}
 	}
 	if (optind != argc || parse_listen(listen, &cfg.addr) != 0 || cfg.threads < 1 ||
-	    cfg.threads > 64 || cfg.agent_timeout_ms <= 0 || events_keep < 1 ||
-	    (cert == NULL) != (key == NULL)) {
+	    cfg.threads > 64 || cfg.agent_timeout_ms <= 0 || events_keep < 1 || idle_timeout < 1 ||
+	    idle_timeout > 3600 || (cert == NULL) != (key == NULL)) {
 		fprintf(stderr, "vigild: bad arguments (see --help)\n");
 		return 2;
 	}
@@ -207,6 +213,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "vigild: cannot read %s or %s: %s\n", cert, key, strerror(errno));
 		return 1;
 	}
+	cfg.idle_timeout_s = (unsigned)idle_timeout;
 	cfg.connection_limit = raise_nofile();
 	http_opts.start_ms = http_now_ms();
 	/* Signals are taken synchronously by sigwait below; every thread inherits the mask. */

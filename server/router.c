@@ -203,21 +203,23 @@ unauthorized(struct http_request *req, struct http_response *res)
 	    given ? "Bearer realm=\"vigil\", error=\"invalid_token\"" : "Bearer realm=\"vigil\"";
 }
 
-void
-router_dispatch(struct http_request *req, struct http_response *res, struct store_keys *deps,
-		int64_t *rev0)
+/* Everything that can refuse a request before its body is read: method, path, authentication,
+ * the route's methods and roles. Returns the route, or NULL with res filled (a problem, or the
+ * answer to OPTIONS). */
+static const struct route *
+admit(struct http_request *req, struct http_response *res)
 {
 	const struct route *rt = NULL;
 
 	if (req->method == HTTP_UNKNOWN) {
 		http_problem(res, req, 501, "not-implemented", "method %s is not implemented",
 			     req->method_name);
-		return;
+		return NULL;
 	}
 	if (strlen(req->path) > MAX_TARGET) {
 		http_problem(res, req, 414, "uri-too-long", "the request target is over %d bytes",
 			     MAX_TARGET);
-		return;
+		return NULL;
 	}
 	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
 		if (match(routes[i].pattern, req->path, req)) {
@@ -227,31 +229,50 @@ router_dispatch(struct http_request *req, struct http_response *res, struct stor
 	if (rt != NULL && req->method == HTTP_OPTIONS && req->origin != NULL) {
 		res->status = 204; /* CORS preflight: headers added by the server layer */
 		http_allow_string(rt->methods, res->allow, sizeof(res->allow));
-		return;
+		return NULL;
 	}
 	if ((rt == NULL || rt->read_min != ROLE_NONE) &&
 	    auth_resolve(req->authorization, &req->who) != 0) {
 		unauthorized(req, res);
-		return;
+		return NULL;
 	}
 	if (rt == NULL) {
 		http_problem(res, req, 404, "not-found", "no resource at %s", req->path);
-		return;
+		return NULL;
 	}
 	if (!(rt->methods & req->method)) {
 		http_problem_method(res, req, rt->methods);
-		return;
+		return NULL;
 	}
 	if (req->method == HTTP_OPTIONS) {
 		res->status = 204;
 		http_allow_string(rt->methods, res->allow, sizeof(res->allow));
-		return;
+		return NULL;
 	}
 	if (rt->read_min != ROLE_NONE && !allowed(rt, req)) {
 		http_problem(res, req, 403, "forbidden", "the %s role may not %s %s",
 			     auth_role_name(req->who.role), req->method_name, req->path);
-		return;
+		return NULL;
 	}
+	return rt;
+}
+
+int
+router_precheck(struct http_request *req, struct http_response *res)
+{
+	if (admit(req, res) != NULL)
+		return 0;
+	return res->status != 0 ? -1 : 0;
+}
+
+void
+router_dispatch(struct http_request *req, struct http_response *res, struct store_keys *deps,
+		int64_t *rev0)
+{
+	const struct route *rt = admit(req, res);
+
+	if (rt == NULL)
+		return;
 	if ((req->media_type = negotiate(rt, req->accept)) == NULL) {
 		http_problem(res, req, 406, "not-acceptable", "this resource is available as %s",
 			     rt->offer == OFFER_JSON ? MT_HAL " or " MT_JSON

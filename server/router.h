@@ -12,6 +12,11 @@
 void router_dispatch(struct http_request *req, struct http_response *res, struct store_keys *deps,
 		     int64_t *rev0);
 
+/* Runs the checks that need no body (method, path, authentication, roles) on a request whose
+ * body has not been read yet. Returns 0 when it may go on, or -1 with res filled: the answer to
+ * send at once, before the body. */
+int router_precheck(struct http_request *req, struct http_response *res);
+
 /* Handlers outside the generic resources (res_misc.c, res_token.c, res_event.c). */
 int res_root(struct http_request *req, struct http_response *res);
 int res_healthz(struct http_request *req, struct http_response *res);

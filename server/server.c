@@ -4,6 +4,7 @@
  * queues it for re-evaluation by a pool of worker threads, which resume it when its representation
  * changed. A timer thread answers parked requests whose deadline passed and runs the agent
  * liveness sweep. Nothing is re-evaluated for a commit it does not depend on. */
+#include <fcntl.h>
 #include <microhttpd.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -13,6 +14,7 @@
 #include <time.h>
 
 #include "hmap.h"
+#include "linger.h"
 #include "metrics.h"
 #include "res_node.h"
 #include "router.h"
@@ -26,6 +28,10 @@
 struct reqctx {
 	struct MHD_Connection *conn;
 	struct timespec start;
+	char *uri;		   /* owned: the request target as sent, before any decoding */
+	struct http_target target; /* owned: uri decoded; req.path and req.query_* point into it */
+	bool started;		   /* the access handler has seen the request's headers */
+	bool linger;		   /* answered before the body was read: close gracefully */
 	char *body;
 	size_t body_len, body_cap;
 	bool too_large;
@@ -86,20 +92,6 @@ method_of(const char *m)
 	return HTTP_UNKNOWN;
 }
 
-static enum MHD_Result
-collect_query(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
-{
-	struct http_request *req = cls;
-
-	(void)kind;
-	if (req->n_query < HTTP_MAX_QUERY) {
-		req->query_keys[req->n_query] = key;
-		req->query_vals[req->n_query] = value ? value : "";
-		req->n_query++;
-	}
-	return MHD_YES;
-}
-
 static const char *
 header(struct MHD_Connection *c, const char *name)
 {
@@ -114,10 +106,20 @@ build_request(struct reqctx *ctx, const char *url, const char *method, struct ht
 	struct MHD_Connection *c = ctx->conn;
 	const char *v;
 
+	char why[128];
+
+	(void)url; /* libmicrohttpd's decoding stops at a NUL: decode ctx->uri instead */
 	req->method_name = method;
 	req->method = method_of(method);
-	req->path = url;
-	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, collect_query, req);
+	req->path = NULL; /* a problem about the target has no instance */
+	if (http_target_parse(ctx->uri ? ctx->uri : "", &ctx->target, why, sizeof(why)) != 0)
+		return http_problem(res, req, 400, "bad-request", "%s", why);
+	req->path = ctx->target.path;
+	for (int i = 0; i < ctx->target.n; i++) {
+		req->query_keys[i] = ctx->target.keys[i];
+		req->query_vals[i] = ctx->target.vals[i];
+	}
+	req->n_query = ctx->target.n;
 	req->accept = header(c, MHD_HTTP_HEADER_ACCEPT);
 	req->content_type = header(c, MHD_HTTP_HEADER_CONTENT_TYPE);
 	req->if_match = header(c, MHD_HTTP_HEADER_IF_MATCH);
@@ -125,8 +127,6 @@ build_request(struct reqctx *ctx, const char *url, const char *method, struct ht
 	req->if_modified_since = header(c, MHD_HTTP_HEADER_IF_MODIFIED_SINCE);
 	req->authorization = header(c, MHD_HTTP_HEADER_AUTHORIZATION);
 	req->origin = header(c, "Origin");
-	req->body = ctx->body;
-	req->body_len = ctx->body_len;
 	v = http_query(req, "pretty");
 	req->pretty = v != NULL && strcmp(v, "false") != 0 && strcmp(v, "0") != 0;
 	req->wait_s = -1;
@@ -557,6 +557,76 @@ maybe_park(struct reqctx *ctx, struct http_response *res)
 	return true;
 }
 
+/* Counts the request's headers named name and whether they all have the same value. */
+struct header_count {
+	const char *name, *first;
+	int n;
+	bool differ;
+};
+
+static enum MHD_Result
+count_header(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	struct header_count *h = cls;
+
+	(void)kind;
+	if (strcasecmp(key, h->name) != 0)
+		return MHD_YES;
+	if (h->n++ == 0)
+		h->first = value;
+	else if (strcmp(h->first, value ? value : "") != 0)
+		h->differ = true;
+	return MHD_YES;
+}
+
+static struct header_count
+headers_named(struct MHD_Connection *c, const char *name)
+{
+	struct header_count h = {.name = name};
+
+	MHD_get_connection_values(c, MHD_HEADER_KIND, count_header, &h);
+	return h;
+}
+
+/*
+ * The first call for a request, once its headers are in: answers at once what can be answered
+ * without the body (a bad target or framing, a body over the limit, a request its token may not
+ * make), so that nothing is buffered for it. Returns true with res filled when it answered.
+ */
+static bool
+early_answer(struct reqctx *ctx, const char *url, const char *method, struct http_response *res,
+	     bool *has_body)
+{
+	struct MHD_Connection *c = ctx->conn;
+	struct header_count cl = headers_named(c, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	struct header_count te = headers_named(c, MHD_HTTP_HEADER_TRANSFER_ENCODING);
+	struct http_request *req = &ctx->req;
+
+	*has_body = te.n > 0 || (cl.n > 0 && strtoull(cl.first, NULL, 10) > 0);
+	if (build_request(ctx, url, method, res) != 0)
+		return true;
+	/* RFC 9112 6.3: differing lengths, or a length beside a transfer coding, are what request
+	 * smuggling is made of; a transfer coding other than chunked cannot be read. */
+	if (cl.differ || (cl.n > 0 && te.n > 0)) {
+		http_problem(res, req, 400, "bad-request",
+			     cl.differ
+				 ? "the request has differing Content-Length headers"
+				 : "the request has both Content-Length and Transfer-Encoding");
+		return true;
+	}
+	if (te.n > 0 && (te.n > 1 || strcasecmp(te.first, "chunked") != 0)) {
+		http_problem(res, req, 501, "not-implemented",
+			     "the only transfer coding understood is chunked");
+		return true;
+	}
+	if (cl.n > 0 && strtoull(cl.first, NULL, 10) > MAX_BODY) {
+		http_problem(res, req, 413, "payload-too-large", "the body is over %d bytes",
+			     MAX_BODY);
+		return true;
+	}
+	return *has_body && router_precheck(req, res) != 0;
+}
+
 static enum MHD_Result
 access_handler(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
 	       const char *version, const char *upload_data, size_t *upload_data_size,
@@ -567,19 +637,14 @@ access_handler(void *cls, struct MHD_Connection *conn, const char *url, const ch
 
 	(void)cls;
 	(void)version;
-	if (ctx == NULL) {
-		const char *cl;
-		if ((ctx = calloc(1, sizeof(*ctx))) == NULL)
-			return MHD_NO;
+	if (ctx == NULL) /* no uri_log call (it cannot fail silently, but be safe) */
+		return MHD_NO;
+	if (!ctx->started) {
+		bool has_body;
+		ctx->started = true;
 		ctx->conn = conn;
-		clock_gettime(CLOCK_MONOTONIC, &ctx->start);
-		*con_cls = ctx;
-		cl = header(conn, MHD_HTTP_HEADER_CONTENT_LENGTH);
-		if (cl != NULL && strtoull(cl, NULL, 10) > MAX_BODY) {
-			build_request(ctx, url, method, &res);
-			http_response_clear(&res);
-			http_problem(&res, &ctx->req, 413, "payload-too-large",
-				     "the body is over %d bytes", MAX_BODY);
+		if (early_answer(ctx, url, method, &res, &has_body)) {
+			ctx->linger = has_body;
 			finalize(&ctx->req, &res);
 			return send_response(ctx, &res);
 		}
@@ -608,11 +673,9 @@ access_handler(void *cls, struct MHD_Connection *conn, const char *url, const ch
 		ctx->body_len += n;
 		return MHD_YES;
 	}
-	if (build_request(ctx, url, method, &res) != 0) {
-		finalize(&ctx->req, &res);
-		return send_response(ctx, &res);
-	}
-	if (ctx->too_large) {
+	ctx->req.body = ctx->body;
+	ctx->req.body_len = ctx->body_len;
+	if (ctx->too_large) { /* a chunked body over the limit: read and dropped */
 		http_problem(&res, &ctx->req, 413, "payload-too-large", "the body is over %d bytes",
 			     MAX_BODY);
 		finalize(&ctx->req, &res);
@@ -624,6 +687,24 @@ access_handler(void *cls, struct MHD_Connection *conn, const char *url, const ch
 	return send_response(ctx, &res);
 }
 
+/* Called when the request line is in, before anything is decoded: keeps the target as sent. */
+static void *
+uri_log(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+	struct reqctx *ctx = calloc(1, sizeof(*ctx));
+
+	(void)cls;
+	if (ctx == NULL)
+		return NULL;
+	ctx->conn = conn;
+	clock_gettime(CLOCK_MONOTONIC, &ctx->start);
+	if ((ctx->uri = strdup(uri)) == NULL) {
+		free(ctx);
+		return NULL;
+	}
+	return ctx;
+}
+
 static void
 request_done(void *cls, struct MHD_Connection *conn, void **con_cls,
 	     enum MHD_RequestTerminationCode toe)
@@ -631,12 +712,21 @@ request_done(void *cls, struct MHD_Connection *conn, void **con_cls,
 	struct reqctx *ctx = *con_cls;
 
 	(void)cls;
-	(void)conn;
-	(void)toe;
 	if (ctx == NULL)
 		return;
+	/* Answered before the body was read: by us, or by libmicrohttpd itself (a malformed
+	 * header) when we never saw the request. Linger on a duplicate of the socket so that
+	 * closing it does not reset the connection under the answer. */
+	if ((ctx->linger || !ctx->started) && toe == MHD_REQUEST_TERMINATED_COMPLETED_OK) {
+		const union MHD_ConnectionInfo *ci =
+		    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+		if (ci != NULL)
+			linger_add(fcntl(ci->connect_fd, F_DUPFD_CLOEXEC, 0));
+	}
 	http_response_clear(&ctx->res);
 	store_keys_clear(&ctx->deps);
+	http_target_free(&ctx->target);
+	free(ctx->uri);
 	free(ctx->body);
 	free(ctx);
 	*con_cls = NULL;
@@ -814,7 +904,11 @@ server_start(const struct server_config *cfg, char *err, size_t errlen)
 	opts[n++] = (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, cfg->threads, NULL};
 	opts[n++] =
 	    (struct MHD_OptionItem){MHD_OPTION_CONNECTION_LIMIT, cfg->connection_limit, NULL};
-	opts[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_TIMEOUT, 120, NULL};
+	/* idle connections, and requests that stall half sent, are closed after this; parked
+	 * long-polls are suspended, which takes them off libmicrohttpd's timeout lists */
+	opts[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_TIMEOUT,
+					    cfg->idle_timeout_s ? cfg->idle_timeout_s : 15, NULL};
+	opts[n++] = (struct MHD_OptionItem){MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)uri_log, NULL};
 	opts[n++] = (struct MHD_OptionItem){MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024, NULL};
 	opts[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_MEMORY_LIMIT, 16 * 1024, NULL};
 	opts[n++] =
@@ -826,9 +920,14 @@ server_start(const struct server_config *cfg, char *err, size_t errlen)
 		    (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, (void *)cfg->tls_key_pem};
 	}
 	opts[n++] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
+	if (linger_start() != 0) {
+		snprintf(err, errlen, "cannot start the lingering-close thread");
+		return -1;
+	}
 	s.daemon = MHD_start_daemon(flags, 0, NULL, NULL, access_handler, NULL, MHD_OPTION_ARRAY,
 				    opts, MHD_OPTION_END);
 	if (s.daemon == NULL) {
+		linger_stop();
 		snprintf(err, errlen, "cannot listen (address in use, or bad TLS files?)");
 		return -1;
 	}
@@ -848,6 +947,7 @@ fail:
 	for (int i = 0; i < s.n_workers; i++)
 		pthread_join(s.workers[i], NULL);
 	MHD_stop_daemon(s.daemon);
+	linger_stop();
 	snprintf(err, errlen, "cannot start the long-poll threads");
 	return -1;
 }
@@ -865,5 +965,6 @@ server_stop(void)
 	for (int i = 0; i < s.n_workers; i++)
 		pthread_join(s.workers[i], NULL);
 	MHD_stop_daemon(s.daemon);
+	linger_stop();
 	hmap_free(&s.watch, watchers_free);
 }

@@ -13,6 +13,7 @@ struct server_config {
 	unsigned threads;
 	unsigned connection_limit;
 	unsigned max_parked;	   /* 0: three quarters of connection_limit */
+	unsigned idle_timeout_s;   /* close idle or half-sent connections after this (0: 15) */
 	unsigned longpoll_workers; /* threads that re-evaluate woken long-polls (0: 2) */
 	int64_t agent_timeout_ms;
 	const char

@@ -532,7 +532,7 @@ test_body_depth(void **state)
 	assert_null(http_parse_body(&req, &res, false));
 	assert_problem(&res, 400, "malformed-json");
 	assert_string_equal(str_member(res.body, "detail"), "nesting deeper than 8 levels");
-	assert_string_equal(str_member(res.body, "instance"), "/"); /* no path: "/" */
+	assert_null(json_object_get(res.body, "instance")); /* no path: no instance */
 	http_response_clear(&res);
 }
 
@@ -567,10 +567,10 @@ test_problem_fields(void **state)
 	assert_int_equal(res.last_modified_ms, 0);
 	http_response_clear(&res);
 
-	/* without a request the instance is "/"; an unknown status has a generic title */
+	/* without a request there is no instance; an unknown status has a generic title */
 	assert_int_equal(http_problem(&res, NULL, 418, "teapot", "short and stout"), -1);
 	assert_json(res.body, "{'type':'/problems/teapot','title':'Error','status':418,"
-			      "'detail':'short and stout','instance':'/'}");
+			      "'detail':'short and stout'}");
 	http_response_clear(&res);
 
 	static const struct {
@@ -803,6 +803,125 @@ test_query(void **state)
 	assert_null(http_query(&req, "Limit"));
 }
 
+/* --- the request target ---------------------------------------------------------------- */
+
+static void
+test_target_decodes_path_and_query(void **state)
+{
+	struct http_target t;
+	char why[128];
+
+	(void)state;
+	assert_int_equal(http_target_parse("/nodes/lb%E2%82%AC?node=a%26b&x&limit=2+3&&q=%3D", &t,
+					   why, sizeof(why)),
+			 0);
+	assert_string_equal(t.path, "/nodes/lb\xe2\x82\xac");
+	assert_int_equal(t.n, 4);
+	assert_string_equal(t.keys[0], "node");
+	assert_string_equal(t.vals[0], "a&b");
+	assert_string_equal(t.keys[1], "x");
+	assert_string_equal(t.vals[1], "");
+	assert_string_equal(t.vals[2], "2 3");
+	assert_string_equal(t.keys[3], "q");
+	assert_string_equal(t.vals[3], "=");
+	http_target_free(&t);
+	assert_int_equal(http_target_parse("/", &t, why, sizeof(why)), 0);
+	assert_string_equal(t.path, "/");
+	assert_int_equal(t.n, 0);
+	http_target_free(&t);
+	assert_int_equal(http_target_parse("/a//b/?", &t, why, sizeof(why)), 0);
+	assert_string_equal(t.path, "/a//b/");
+	http_target_free(&t);
+}
+
+static void
+test_target_refuses_what_names_nothing(void **state)
+{
+	static const struct {
+		const char *uri, *why;
+	} bad[] = {
+	    {"/nodes/lb1%00", "NUL"},
+	    {"/nodes/lb1%00x", "NUL"},
+	    {"/nodes/lb1%1F", "control"},
+	    {"/nodes/lb1%7f", "control"},
+	    {"/nodes/lb1%FF", "UTF-8"},
+	    {"/nodes/lb1%C0%AF", "UTF-8"},
+	    {"/nodes/lb1%C1%BF", "UTF-8"},
+	    {"/nodes/lb1%E0%80%AF", "UTF-8"},
+	    {"/nodes/lb1%ED%BF%BF", "UTF-8"},
+	    {"/nodes/lb1%F0%80%80%AF", "UTF-8"},
+	    {"/nodes/lb1%F4%90%80%80", "UTF-8"},
+	    {"/nodes/lb1%F5%80%80%80", "UTF-8"},
+	    {"/nodes/lb1%80", "UTF-8"},
+	    {"/nodes/lb1%E2%82", "UTF-8"},
+	    {"/nodes/lb1\xff", "UTF-8"},
+	    {"/nodes/lb1%2Fstatus", "%2F"},
+	    {"/nodes%2f", "%2F"},
+	    {"/nodes/%", "percent"},
+	    {"/nodes/%4", "percent"},
+	    {"/nodes/%4G", "percent"},
+	    {"/nodes/%%41", "percent"},
+	    {"nodes", "start"},
+	    {"", "start"},
+	    {"*", "start"},
+	    {"/vips?node=a%00", "NUL"},
+	    {"/vips?node%00=a", "NUL"},
+	    {"/vips?node=%ED%A0%80", "UTF-8"},
+	    {"/vips?node=%", "percent"},
+	    {"/v?a=1&b=1&c=1&d=1&e=1&f=1&g=1&h=1&i=1&j=1&k=1&l=1&m=1&n=1&o=1&p=1&q=1",
+	     "query parameters"},
+	};
+	struct http_target t;
+	char why[128];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		why[0] = '\0';
+		if (http_target_parse(bad[i].uri, &t, why, sizeof(why)) != -1)
+			fail_msg("%s was accepted as %s", bad[i].uri, t.path);
+		if (strstr(why, bad[i].why) == NULL)
+			fail_msg("%s: \"%s\" does not say %s", bad[i].uri, why, bad[i].why);
+		http_target_free(&t);
+	}
+}
+
+static void
+test_utf8_prefix(void **state)
+{
+	(void)state;
+	assert_int_equal(http_utf8_prefix("abc", 3), 3);
+	assert_int_equal(http_utf8_prefix("a\xc3\xa9z", 4), 4);
+	assert_int_equal(http_utf8_prefix("a\xc3", 2), 1);	       /* cut in a sequence */
+	assert_int_equal(http_utf8_prefix("\xf0\x9f\x98\x80!", 5), 5); /* U+1F600 */
+	assert_int_equal(http_utf8_prefix("\xef\xbf\xbf", 3), 3);      /* U+FFFF */
+	assert_int_equal(http_utf8_prefix("x\xed\xa0\x80", 4), 1);     /* a surrogate */
+	assert_int_equal(http_utf8_prefix("\xe0\x9f\xbf", 3), 0);      /* overlong */
+}
+
+/* A detail cut at the buffer's end inside a UTF-8 sequence must still make a JSON problem. */
+static void
+test_problem_detail_cut_inside_utf8(void **state)
+{
+	struct http_request req = {.path = "/x"};
+	struct http_response res = {0};
+	char long_detail[1200];
+
+	(void)state;
+	for (size_t i = 0; i + 2 < sizeof(long_detail); i += 2)
+		memcpy(long_detail + i, "\xc3\xa9", 2);
+	long_detail[sizeof(long_detail) - 2] = '\0';
+	for (int shift = 0; shift < 2; shift++) {
+		http_problem(&res, &req, 404, "not-found", "%.*s%s", shift, "x", long_detail);
+		assert_non_null(res.body);
+		assert_non_null(json_object_get(res.body, "detail"));
+		http_response_clear(&res);
+	}
+	req.path = NULL; /* a bad target: no instance */
+	http_problem(&res, &req, 400, "bad-request", "bad");
+	assert_null(json_object_get(res.body, "instance"));
+	http_response_clear(&res);
+}
+
 int
 main(void)
 {
@@ -830,6 +949,10 @@ main(void)
 	    cmocka_unit_test(test_rfc3339),
 	    cmocka_unit_test(test_qs_escape),
 	    cmocka_unit_test(test_query),
+	    cmocka_unit_test(test_target_decodes_path_and_query),
+	    cmocka_unit_test(test_target_refuses_what_names_nothing),
+	    cmocka_unit_test(test_utf8_prefix),
+	    cmocka_unit_test(test_problem_detail_cut_inside_utf8),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
