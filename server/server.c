@@ -810,12 +810,11 @@ server_start(const struct server_config *cfg, char *err, size_t errlen)
 	if (cfg->tls_cert_pem != NULL)
 		flags |= MHD_USE_TLS;
 	opts[n++] = (struct MHD_OptionItem){MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)mhd_log, NULL};
-	opts[n++] = (struct MHD_OptionItem){MHD_OPTION_SOCK_ADDR, 0, (void *)&cfg->addr};
+	opts[n++] = (struct MHD_OptionItem){MHD_OPTION_LISTEN_SOCKET, cfg->listen_fd, NULL};
 	opts[n++] = (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, cfg->threads, NULL};
 	opts[n++] =
 	    (struct MHD_OptionItem){MHD_OPTION_CONNECTION_LIMIT, cfg->connection_limit, NULL};
 	opts[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_TIMEOUT, 120, NULL};
-	opts[n++] = (struct MHD_OptionItem){MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024, NULL};
 	opts[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_MEMORY_LIMIT, 16 * 1024, NULL};
 	opts[n++] =
 	    (struct MHD_OptionItem){MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)request_done, NULL};
@@ -829,7 +828,7 @@ server_start(const struct server_config *cfg, char *err, size_t errlen)
 	s.daemon = MHD_start_daemon(flags, 0, NULL, NULL, access_handler, NULL, MHD_OPTION_ARRAY,
 				    opts, MHD_OPTION_END);
 	if (s.daemon == NULL) {
-		snprintf(err, errlen, "cannot listen (address in use, or bad TLS files?)");
+		snprintf(err, errlen, "cannot start the HTTP server (bad TLS files?)");
 		return -1;
 	}
 	for (int i = 0; i < s.n_workers; i++)
