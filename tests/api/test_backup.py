@@ -4,6 +4,7 @@
 the running vigild is not disturbed."""
 
 import shutil
+import sqlite3
 import subprocess
 import threading
 
@@ -76,3 +77,20 @@ def test_online_backup_while_writing_starts_a_second_vigild(make_server, tmp_pat
         copy.stop()
     # The original is unharmed and still serving.
     assert c.get(f"/nodes/{acked[-1]}").status_code == 200
+
+
+def test_database_of_a_newer_schema_is_refused(tmp_path):
+    """Rolling back an upgrade is restoring the backup: an older vigild on a migrated database
+    would misread it, so it refuses to start."""
+    srv = VigilServer(tmp_path / "srv", name="newer")
+    srv.start()
+    srv.stop()
+    db = sqlite3.connect(srv.db)
+    version = db.execute("PRAGMA user_version").fetchone()[0]
+    db.execute(f"PRAGMA user_version = {version + 1}")
+    db.commit()
+    db.close()
+    p = subprocess.run([str(srv.cmd[0]), "--listen", "127.0.0.1:1", "--db", str(srv.db)],
+                       capture_output=True, text=True, timeout=10)
+    assert p.returncode == 1, p
+    assert f"schema {version + 1} is newer" in p.stderr, p.stderr
