@@ -38,6 +38,21 @@ for u in vigild vigil-agent; do
 	[ -z "$out" ] || fail "$u.service: systemd-analyze verify says: $out"
 	echo "install-test: $u.service verified"
 done
+# README.md's TLS and port-443 drop-in must load too.
+mkdir -p "$dest/etc/systemd/system/vigild.service.d"
+cat >"$dest/etc/systemd/system/vigild.service.d/tls.conf" <<'UNIT'
+[Service]
+LoadCredential=tls.crt:/etc/vigil/tls.crt
+LoadCredential=tls.key:/etc/vigil/tls.key
+Environment="VIGILD_TLS=--tls-cert %d/tls.crt --tls-key %d/tls.key"
+CapabilityBoundingSet=CAP_NET_BIND_SERVICE
+AmbientCapabilities=CAP_NET_BIND_SERVICE
+UNIT
+out=$(MANPATH="$root/share/man" systemd-analyze verify --root="$dest" vigild.service 2>&1) ||
+	fail "vigild.service with the TLS drop-in: $out"
+[ -z "$out" ] || fail "vigild.service with the TLS drop-in: $out"
+rm -r "$dest/etc/systemd/system/vigild.service.d"
+
 # Exposure (0 to 10, as `systemd-analyze security` scores it; --threshold counts tenths): a
 # hardening setting lost makes this fail. vigild 1.4, the agent 3.1 (root with network powers).
 for ut in vigild:20 vigil-agent:35; do
