@@ -42,8 +42,7 @@ def user_dir():
 def _env(**extra):
     env = dict(os.environ)
     env.pop("VIGIL_ADMIN_TOKEN", None)
-    # LeakSanitizer stops the world with ptrace, which a process that changed uid may not do.
-    env["ASAN_OPTIONS"] = "detect_leaks=0:abort_on_error=0"
+    env.setdefault("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=0")
     env.update(extra)
     return env
 
