@@ -9,6 +9,13 @@ CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c11 -D_GNU_SOURCE $(WARN) -MMD -MP -Icommon -I$(BUILD)/gen
 SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
+# make install: PREFIX/bin, PREFIX/share/man/man8 and the systemd units in PREFIX/lib/systemd/system
+# (systemd reads /usr/local/lib/systemd/system; a package sets PREFIX=/usr). DESTDIR stages it.
+PREFIX  ?= /usr/local
+BINDIR  ?= $(PREFIX)/bin
+MANDIR  ?= $(PREFIX)/share/man
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+
 SERVER_PKGS := libmicrohttpd jansson sqlite3 gnutls
 AGENT_PKGS  := jansson libnl-3.0 libnl-route-3.0 libcurl gnutls
 pc_cflags = $(shell pkg-config --cflags $(1) 2>/dev/null)
@@ -31,7 +38,7 @@ UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
 .PHONY: all setup run test unit-test api-test asan-test ui-test cluster-test lint-spec bench \
-	bench-fleet clean format
+	bench-fleet clean format install install-test
 
 all: $(BUILD)/vigild $(if $(wildcard agent/main.c),$(BUILD)/vigil-agent)
 
@@ -123,6 +130,20 @@ test: setup
 	@$(MAKE) --no-print-directory asan-test
 	@$(MAKE) --no-print-directory ui-test
 	@$(MAKE) --no-print-directory cluster-test
+	@$(MAKE) --no-print-directory install-test
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(UNITDIR)
+	install -m 0755 $(BUILD)/vigild $(BUILD)/vigil-agent $(DESTDIR)$(BINDIR)/
+	install -m 0644 docs/man/vigild.8 docs/man/vigil-agent.8 $(DESTDIR)$(MANDIR)/man8/
+	for u in vigild vigil-agent; do \
+		sed 's|@BINDIR@|$(BINDIR)|g' dist/systemd/$$u.service.in > $(DESTDIR)$(UNITDIR)/$$u.service && \
+		chmod 0644 $(DESTDIR)$(UNITDIR)/$$u.service || exit 1; \
+	done
+
+# Installs into a scratch DESTDIR; systemd-analyze verify on the units, man on the pages.
+install-test: all
+	sh scripts/install-test.sh "$(MAKE)" $(PREFIX)
 
 bench: setup all
 	sh tests/bench/bench.sh

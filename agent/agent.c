@@ -18,6 +18,7 @@
 #include "haproxy.h"
 #include "client.h"
 #include "instance.h"
+#include "sdnotify.h"
 #include "sysctl.h"
 #include "vrrp_io.h"
 
@@ -354,6 +355,7 @@ on_signal(int fd, uint32_t events, void *arg)
 	if (read(fd, &si, sizeof(si)) != sizeof(si) || a->stopping)
 		return;
 	fprintf(stderr, "vigil-agent: stopping (signal %u): releasing VIPs\n", si.ssi_signo);
+	sdnotify("STOPPING=1", NULL, 0);
 	inst_shutdown_all(&a->env, a->tab, &a->n);
 	a->status_inflight = false; /* a final report, whatever is in flight */
 	send_status(a);
@@ -495,6 +497,9 @@ agent_run(const struct agent_options *opt)
 	loop_timer_at(a.loop, &a.heartbeat, loop_now_ms() + opt->heartbeat_ms);
 	discover(&a);
 	fprintf(stderr, "vigil-agent: node %s, server %s\n", opt->node, opt->server);
+	/* sockets open and the cached config applied: VRRP runs without the server from here */
+	if (sdnotify("READY=1", err, sizeof(err)) < 0)
+		fprintf(stderr, "vigil-agent: %s\n", err);
 	status = loop_run(a.loop) == 0 ? 0 : 1;
 	inst_shutdown_all(&a.env, a.tab, &a.n);
 out:

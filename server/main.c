@@ -1,5 +1,5 @@
-/* vigild: flags, start-up (store, bootstrap token, listener) and an orderly stop on SIGTERM/SIGINT.
- */
+/* vigild: flags, start-up (listener, TLS files, --user, store, bootstrap token, server), readiness
+ * for the service manager and an orderly stop on SIGTERM/SIGINT. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/resource.h>
 
 #include "auth.h"
@@ -14,7 +15,10 @@
 #include "http.h"
 #include "server.h"
 #include "lease.h"
+#include "listener.h"
+#include "privdrop.h"
 #include "res_node.h"
+#include "sdnotify.h"
 #include "store.h"
 
 #define VIGIL_VERSION "0.1.0"
@@ -44,10 +48,15 @@ usage(FILE *f)
 	    "the\n                         connection limit, which follows RLIMIT_NOFILE)\n"
 	    "  --idle-timeout SEC     close a connection idle, or with a request half sent, for\n"
 	    "                         SEC seconds (default 15; waiting long-polls are exempt)\n"
+	    "  --user NAME            after binding and reading the TLS files, run as user NAME\n"
+	    "                         (started as root; the database and its directory must be\n"
+	    "                         writable by NAME)\n"
 	    "  --help                 this text\n"
 	    "  --version              print the version\n"
 	    "environment:\n"
-	    "  VIGIL_ADMIN_TOKEN      an admin token with this secret exists after start\n");
+	    "  VIGIL_ADMIN_TOKEN      an admin token with this secret exists after start\n"
+	    "  NOTIFY_SOCKET          systemd readiness: READY=1 once serving, STOPPING=1 on "
+	    "stop\n");
 }
 
 /* Parses "A.B.C.D:PORT" or "[V6]:PORT" into ss. Returns 0 or -1. */
@@ -144,12 +153,15 @@ main(int argc, char **argv)
 	    {"events-keep", required_argument, NULL, 'e'},
 	    {"max-parked", required_argument, NULL, 'm'},
 	    {"idle-timeout", required_argument, NULL, 'i'},
+	    {"user", required_argument, NULL, 'u'},
 	    {"help", no_argument, NULL, 'h'},
 	    {"version", no_argument, NULL, 'V'},
 	    {NULL, 0, NULL, 0},
 	};
 	struct server_config cfg = {.threads = 4, .agent_timeout_ms = 10000};
 	const char *listen = "127.0.0.1:8080", *db = "./vigil.db", *cert = NULL, *key = NULL;
+	const char *user = NULL;
+	struct privdrop_user drop;
 	long events_keep = 10000, idle_timeout = 15;
 	char err[512], token_path[4200];
 	sigset_t sigs;
@@ -191,6 +203,9 @@ main(int argc, char **argv)
 		case 'i':
 			idle_timeout = atol(optarg);
 			break;
+		case 'u':
+			user = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -208,6 +223,10 @@ main(int argc, char **argv)
 		fprintf(stderr, "vigild: bad arguments (see --help)\n");
 		return 2;
 	}
+	if (user != NULL && privdrop_lookup(user, &drop, err, sizeof(err)) != 0) {
+		fprintf(stderr, "vigild: --user: %s\n", err);
+		return 2;
+	}
 	if (cert != NULL &&
 	    ((cfg.tls_cert_pem = slurp(cert)) == NULL || (cfg.tls_key_pem = slurp(key)) == NULL)) {
 		fprintf(stderr, "vigild: cannot read %s or %s: %s\n", cert, key, strerror(errno));
@@ -223,9 +242,21 @@ main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	if (store_open(db, events_keep, server_notify, err, sizeof(err)) != STORE_OK) {
-		fprintf(stderr, "vigild: store: %s\n", err);
+	/* Privileged steps first (a port below 1024, a root-only key), then --user, then every
+	 * file vigild creates (database, WAL, token file) belongs to that user. */
+	if ((cfg.listen_fd = listener_open(&cfg.addr, err, sizeof(err))) < 0) {
+		fprintf(stderr, "vigild: %s: %s\n", listen, err);
 		goto out;
+	}
+	if (user != NULL && privdrop_apply(&drop, err, sizeof(err)) != 0) {
+		fprintf(stderr, "vigild: --user: %s\n", err);
+		goto out_listen;
+	}
+	if (store_open(db, events_keep, server_notify, err, sizeof(err)) != STORE_OK) {
+		fprintf(stderr, "vigild: store: %s%s%s%s\n", err,
+			user ? " (the database and its directory must be writable by " : "",
+			user ? drop.name : "", user ? ")" : "");
+		goto out_listen;
 	}
 	snprintf(token_path, sizeof(token_path), "%s.admin-token", db);
 	if (auth_bootstrap(getenv("VIGIL_ADMIN_TOKEN"), token_path, err, sizeof(err)) != 0) {
@@ -238,14 +269,21 @@ main(int argc, char **argv)
 	}
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	cfg.longpoll_workers = ncpu < 2 ? 2 : (unsigned)ncpu;
-	if (server_start(&cfg, err, sizeof(err)) != 0) {
+	status = server_start(&cfg, err, sizeof(err));
+	cfg.listen_fd = -1; /* libmicrohttpd's now, closed by it */
+	if (status != 0) {
+		status = 1;
 		fprintf(stderr, "vigild: %s: %s\n", listen, err);
 		goto out_store;
 	}
+	status = 1;
 	fprintf(stderr, "vigild: serving %s://%s (database %s)\n", cert ? "https" : "http", listen,
 		db);
+	if (sdnotify("READY=1", err, sizeof(err)) < 0)
+		fprintf(stderr, "vigild: %s\n", err);
 	sigwait(&sigs, &sig);
 	fprintf(stderr, "vigild: stopping (signal %d)\n", sig);
+	sdnotify("STOPPING=1", NULL, 0);
 	server_stop();
 	cache_clear();
 	lease_clear();
@@ -253,6 +291,9 @@ main(int argc, char **argv)
 	status = 0;
 out_store:
 	store_close();
+out_listen:
+	if (cfg.listen_fd >= 0)
+		close(cfg.listen_fd);
 out:
 	free((void *)cfg.tls_cert_pem);
 	free((void *)cfg.tls_key_pem);

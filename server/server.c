@@ -900,7 +900,7 @@ server_start(const struct server_config *cfg, char *err, size_t errlen)
 	if (cfg->tls_cert_pem != NULL)
 		flags |= MHD_USE_TLS;
 	opts[n++] = (struct MHD_OptionItem){MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)mhd_log, NULL};
-	opts[n++] = (struct MHD_OptionItem){MHD_OPTION_SOCK_ADDR, 0, (void *)&cfg->addr};
+	opts[n++] = (struct MHD_OptionItem){MHD_OPTION_LISTEN_SOCKET, cfg->listen_fd, NULL};
 	opts[n++] = (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, cfg->threads, NULL};
 	opts[n++] =
 	    (struct MHD_OptionItem){MHD_OPTION_CONNECTION_LIMIT, cfg->connection_limit, NULL};
@@ -909,7 +909,6 @@ server_start(const struct server_config *cfg, char *err, size_t errlen)
 	opts[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_TIMEOUT,
 					    cfg->idle_timeout_s ? cfg->idle_timeout_s : 15, NULL};
 	opts[n++] = (struct MHD_OptionItem){MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)uri_log, NULL};
-	opts[n++] = (struct MHD_OptionItem){MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024, NULL};
 	opts[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_MEMORY_LIMIT, 16 * 1024, NULL};
 	opts[n++] =
 	    (struct MHD_OptionItem){MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)request_done, NULL};
@@ -928,7 +927,7 @@ server_start(const struct server_config *cfg, char *err, size_t errlen)
 				    opts, MHD_OPTION_END);
 	if (s.daemon == NULL) {
 		linger_stop();
-		snprintf(err, errlen, "cannot listen (address in use, or bad TLS files?)");
+		snprintf(err, errlen, "cannot start the HTTP server (bad TLS files?)");
 		return -1;
 	}
 	for (int i = 0; i < s.n_workers; i++)

@@ -10,6 +10,8 @@
 
 struct server_config {
 	struct sockaddr_storage addr;
+	int listen_fd; /* bound and listening (listener_open); the server closes it at server_stop
+			*/
 	unsigned threads;
 	unsigned connection_limit;
 	unsigned max_parked;	   /* 0: three quarters of connection_limit */

@@ -216,7 +216,23 @@ sq_json_col(sqlite3_stmt *s, int col)
 	return t ? json_loads(t, 0, NULL) : NULL;
 }
 
-/* Applies embedded schema/NNN_*.sql files whose number exceeds PRAGMA user_version. */
+/* The highest schema/NNN_*.sql number compiled in. */
+static int
+schema_known(void)
+{
+	int known = 0;
+
+	for (const struct embedded_file *f = embedded_files; f->name != NULL; f++) {
+		const char *base = strrchr(f->name, '/');
+		if (strncmp(f->name, "schema/", 7) == 0 && base != NULL && atoi(base + 1) > known)
+			known = atoi(base + 1);
+	}
+	return known;
+}
+
+/* Applies embedded schema/NNN_*.sql files whose number exceeds PRAGMA user_version. Refuses a
+ * database a newer vigild migrated: this one would misread it (rolling back an upgrade means
+ * restoring the backup taken before it). */
 static int
 migrate(sqlite3 *db, char *err, size_t errlen)
 {
@@ -228,6 +244,13 @@ migrate(sqlite3 *db, char *err, size_t errlen)
 	if (sqlite3_step(s) == SQLITE_ROW)
 		version = sqlite3_column_int(s, 0);
 	sqlite3_finalize(s);
+	if (version > schema_known()) {
+		snprintf(err, errlen,
+			 "schema %d is newer than this vigild's (%d): run the newer vigild, or "
+			 "restore the backup taken before upgrading",
+			 version, schema_known());
+		return STORE_ERROR;
+	}
 	for (const struct embedded_file *f = embedded_files; f->name != NULL; f++) {
 		const char *base = strrchr(f->name, '/');
 		int n;

@@ -1,6 +1,8 @@
-"""The vigild command line: --help, --version, bad flags, a port already in use, IPv6."""
+"""The vigild command line: --help, --version, bad flags, a port already in use, IPv6; every flag
+of vigild and vigil-agent documented in its man page."""
 
 import os
+import re
 import socket
 import subprocess
 import time
@@ -8,10 +10,11 @@ import time
 import pytest
 import requests
 
-from vigiltest import vigild_path
+from vigiltest import REPO, vigild_path
 
 FLAGS = ["--listen", "--db", "--tls-cert", "--tls-key", "--cors-origin", "--agent-timeout",
-         "--require-if-match", "--threads", "--events-keep", "--help", "--version"]
+         "--require-if-match", "--threads", "--events-keep", "--max-parked", "--user", "--help",
+         "--version"]
 
 
 def run(*args, timeout=10, cwd=None):
@@ -87,3 +90,28 @@ def test_listen_on_ipv6_loopback(tmp_path):
     assert rc == 0
     text = (tmp_path / "stderr").read_text(errors="replace")
     assert "runtime error:" not in text and "ERROR: AddressSanitizer" not in text, text
+
+
+def _man_option_tags(page):
+    """The flags a man page documents: the first word of each .TP entry's tag line."""
+    lines = page.read_text().splitlines()
+    tags = set()
+    for i, line in enumerate(lines[:-1]):
+        if line.strip() == ".TP":
+            tag = re.sub(r"\\f[BIRP]|^\.[BIR]{1,2} *", "", lines[i + 1]).replace("\\-", "-")
+            tags.add(tag.split()[0] if tag.split() else "")
+    return tags
+
+
+@pytest.mark.parametrize("binary", ["vigild", "vigil-agent"])
+def test_every_help_flag_is_in_the_man_page(binary):
+    path = vigild_path() if binary == "vigild" else REPO / "build" / "vigil-agent"
+    if not path.exists():
+        pytest.skip(f"{path} not built")
+    p = subprocess.run([str(path), "--help"], capture_output=True, text=True, timeout=10)
+    assert p.returncode == 0, p.stderr
+    flags = set(re.findall(r"^\s+(--[a-z][a-z0-9-]*)", p.stdout, re.M))
+    assert "--help" in flags and len(flags) > 5, p.stdout
+    documented = _man_option_tags(REPO / "docs" / "man" / f"{binary}.8")
+    missing = sorted(flags - documented)
+    assert not missing, f"{binary} --help has flags its man page does not document: {missing}"
