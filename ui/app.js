@@ -398,7 +398,10 @@ function init() {
     const token = $('token').value.trim();
     if (token) signIn(token, false);
   });
-  $('events-filter-clear').addEventListener('click', () => filterEvents(null));
+  $('events-filter-clear').addEventListener('click', (ev) => {
+    ev.preventDefault();
+    filterEvents(null);
+  });
   $('signout').addEventListener('click', () => {
     sessionStorage.removeItem(TOKEN_KEY);
     showSignIn('Signed out.');

@@ -52,10 +52,14 @@ function who(e, ctx) {
     return h('span', { class: 'ev-who', title: 'recorded before vigild kept track of who',
       text: 'by someone unknown' });
   }
+  // A link, not a button: it changes what the timeline shows, never the cluster.
   return h('span', { class: `ev-who a-${e.actor.type}` }, 'by ',
-    h('button', { type: 'button', class: 'link actor', 'data-fid': 'actor', 'data-actor': filter,
+    h('a', { href: '#events-h', class: 'actor', 'data-actor': filter,
       title: `Show only the events by ${label}`, text: label,
-      onclick: () => ctx.filterEvents({ actor: filter, label }) }));
+      onclick: (ev) => {
+        ev.preventDefault();
+        ctx.filterEvents({ actor: filter, label });
+      } }));
 }
 
 function item(e, ctx) {

@@ -37,7 +37,7 @@ test('a move by an operator shows who made it, and the timeline filters by that 
       w === 'by operator · ui test operator'), JSON.stringify(all));
 
     // Click the operator: only the operator's events remain.
-    await page.click('#events li .ev-who button.actor[data-actor]:text("operator")');
+    await page.click('#events li .ev-who a.actor[data-actor]:text("operator")');
     await waitText(page, '#events-filter', /Only events by operator · ui test operator/);
     await eventually(async () => {
       const shown = await timeline(page);
