@@ -200,6 +200,7 @@ auth_resolve(const char *authorization, struct principal *who)
 	who->role = auth_role_parse(t.role);
 	snprintf(who->token_id, sizeof(who->token_id), "%s", t.id);
 	snprintf(who->node, sizeof(who->node), "%s", t.node);
+	snprintf(who->description, sizeof(who->description), "%s", t.description);
 	if (who->role == ROLE_NONE)
 		return -1;
 	known_put(key, who, rev0);
@@ -238,7 +239,18 @@ add_admin(const char *id, const char *secret, const char *description, const cha
 	aw.t.created_ms = http_now_ms();
 	if (auth_digest(secret, aw.digest) != 0)
 		return -1;
-	return write_background(admin_apply, &aw);
+	return write_background("bootstrap", admin_apply, &aw);
+}
+
+void
+auth_actor(const struct principal *who, struct store_actor *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->type = STORE_ACTOR_TOKEN;
+	snprintf(out->id, sizeof(out->id), "%s", who->token_id);
+	snprintf(out->role, sizeof(out->role), "%s", auth_role_name(who->role));
+	snprintf(out->node, sizeof(out->node), "%s", who->role == ROLE_AGENT ? who->node : "");
+	snprintf(out->description, sizeof(out->description), "%s", who->description);
 }
 
 int

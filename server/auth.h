@@ -6,6 +6,7 @@
 #include <stddef.h>
 
 #include "http.h"
+#include "store.h"
 
 #define AUTH_SECRET_LEN 64 /* hex characters */
 
@@ -24,6 +25,9 @@ int auth_new_secret(char *out, size_t len);
 int auth_new_id(char *out, size_t len);
 
 const char *auth_role_name(enum auth_role r);
+/* The actor that the changes of who's requests record: its token, role, description and, for an
+ * agent, its node (never the secret). */
+void auth_actor(const struct principal *who, struct store_actor *out);
 enum auth_role auth_role_parse(const char *s);
 
 /*

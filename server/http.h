@@ -28,7 +28,8 @@ enum auth_role { ROLE_NONE = 0, ROLE_AGENT, ROLE_VIEWER, ROLE_OPERATOR, ROLE_ADM
 struct principal {
 	enum auth_role role;
 	char token_id[64];
-	char node[64]; /* for ROLE_AGENT: the node it is bound to */
+	char node[64];	       /* for ROLE_AGENT: the node it is bound to */
+	char description[256]; /* the token's, recorded with the changes it causes */
 };
 
 #define HTTP_MAX_PARAMS 4

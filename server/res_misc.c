@@ -27,7 +27,7 @@ res_root(struct http_request *req, struct http_response *res)
 	hal_link(r, "vg:backends", "/backends");
 	hal_link(r, "vg:checks", "/checks");
 	hal_link(r, "vg:tokens", "/tokens");
-	hal_link_templated(r, "vg:events", "/events{?since,wait}");
+	hal_link_templated(r, "vg:events", "/events{?since,wait,actor}");
 	hal_link(r, "vg:metrics", "/metrics");
 	hal_link(r, "vg:healthz", "/healthz");
 	hal_link(r, "describedby", "/openapi.yaml");
@@ -90,7 +90,9 @@ static const char *const rels[][2] = {
     {"backends", "The collection of real servers behind the VIPs. POST creates one."},
     {"checks", "The collection of health checks. POST creates one."},
     {"tokens", "The API tokens (admin only). POST creates one and shows its secret once."},
-    {"events", "The change feed, ordered by revision. Templated: since, wait (long-poll)."},
+    {"events",
+     "The change feed, ordered by revision, with who caused each change. Templated: since, "
+     "wait (long-poll), actor (a token id, node:NAME, system or system:NAME)."},
     {"metrics", "Prometheus text exposition of the server's counters."},
     {"healthz", "Liveness and readiness of vigild itself; needs no token."},
     {"node", "One node, by name (templated)."},

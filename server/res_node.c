@@ -551,7 +551,7 @@ node_sweep_liveness(int64_t now_ms, int64_t timeout_ms)
 		sw.n = lease_list_expired(now_ms, timeout_ms, sw.names, 64);
 		if (sw.n == 0)
 			return STORE_OK;
-		if ((rc = write_background(sweep_apply, &sw)) != STORE_OK)
+		if ((rc = write_background("liveness-sweep", sweep_apply, &sw)) != STORE_OK)
 			return rc;
 		bool progress = false;
 		for (int i = 0; i < sw.n; i++)

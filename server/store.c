@@ -21,6 +21,7 @@ struct store_tx {
 	int64_t start_rev;
 	char last_kind[STORE_KIND_MAX]; /* the object of its latest change */
 	char last_name[STORE_NAME_MAX];
+	struct store_actor actor; /* who caused its changes */
 	struct store_keys touched;
 };
 
@@ -203,7 +204,7 @@ store_kind_modified_ms(const char *kind)
 }
 
 int
-store_write_begin(struct store_tx **tx)
+store_write_begin(const struct store_actor *actor, struct store_tx **tx)
 {
 	pthread_mutex_lock(&g.write_lock);
 	int rc = sq_raw("BEGIN IMMEDIATE");
@@ -214,6 +215,10 @@ store_write_begin(struct store_tx **tx)
 	g.tx.open = true;
 	g.tx.start_rev = g.tx.rev = g.revision; /* we hold the write lock */
 	g.tx.last_kind[0] = g.tx.last_name[0] = '\0';
+	if (actor != NULL)
+		g.tx.actor = *actor;
+	else
+		memset(&g.tx.actor, 0, sizeof(g.tx.actor));
 	g.tx.touched.n = 0; /* its memory is kept for the next transaction */
 	g.tx.touched.all = false;
 	*tx = &g.tx;
@@ -325,6 +330,7 @@ store_commit(struct store_tx *tx)
 	/* Publish the revision, then the touched keys' revisions: an answer computed from data
 	 * read at an older published revision is then seen to be stale (store_keys_rev). */
 	__atomic_store_n(&g.revision, rev, __ATOMIC_RELEASE);
+	sk_touch_actor(&tx->touched, &tx->actor);
 	sk_publish(rev, &tx->touched);
 	/* The keys are needed after the lock is released: take them out of the transaction. */
 	struct store_keys touched = tx->touched;
@@ -336,8 +342,38 @@ store_commit(struct store_tx *tx)
 	return rc;
 }
 
-/* Appends a change with the next revision (inside a write transaction). Returns the revision
- * through *rev. */
+/* The stored actor_type of an actor (NULL: unknown), and back. */
+static const char *
+actor_type_name(enum store_actor_type t)
+{
+	return t == STORE_ACTOR_TOKEN ? "token" : t == STORE_ACTOR_SYSTEM ? "system" : NULL;
+}
+
+static enum store_actor_type
+actor_type_parse(const unsigned char *s)
+{
+	if (s == NULL)
+		return STORE_ACTOR_NONE;
+	if (strcmp((const char *)s, "token") == 0)
+		return STORE_ACTOR_TOKEN;
+	return strcmp((const char *)s, "system") == 0 ? STORE_ACTOR_SYSTEM : STORE_ACTOR_NONE;
+}
+
+/* Binds the transaction's actor to S_ADD_CHANGE's ?6..?10 (NULL where it has none). */
+static void
+bind_actor(sqlite3_stmt *s, const struct store_actor *a)
+{
+	bool token = a->type == STORE_ACTOR_TOKEN;
+
+	sq_bind_text(s, 6, actor_type_name(a->type));
+	sq_bind_text(s, 7, a->type != STORE_ACTOR_NONE ? a->id : NULL);
+	sq_bind_text(s, 8, token ? a->role : NULL);
+	sq_bind_text(s, 9, token && a->node[0] ? a->node : NULL);
+	sq_bind_text(s, 10, token ? a->description : NULL);
+}
+
+/* Appends a change with the next revision, caused by the transaction's actor (inside a write
+ * transaction). Returns the revision through *rev. */
 int
 sq_add_change(struct store_tx *tx, const char *op, const char *kind, const char *name, int64_t ts,
 	      int64_t *rev)
@@ -363,6 +399,7 @@ sq_add_change(struct store_tx *tx, const char *op, const char *kind, const char 
 	sq_bind_text(s, 3, kind);
 	sq_bind_text(s, 4, name);
 	sqlite3_bind_int64(s, 5, ts);
+	bind_actor(s, &tx->actor);
 	if ((rc = sq_exec(s)) != STORE_OK)
 		return rc;
 	if ((s = sq_stmt(S_TOUCH_KIND)) == NULL)
@@ -664,28 +701,60 @@ read_changes(sqlite3_stmt *s, int limit, struct store_change *out)
 		sq_copy_col(c->kind, sizeof(c->kind), s, 2);
 		sq_copy_col(c->name, sizeof(c->name), s, 3);
 		c->ts_ms = sqlite3_column_int64(s, 4);
+		memset(&c->actor, 0, sizeof(c->actor));
+		c->actor.type = actor_type_parse(sqlite3_column_text(s, 5));
+		sq_copy_col(c->actor.id, sizeof(c->actor.id), s, 6);
+		sq_copy_col(c->actor.role, sizeof(c->actor.role), s, 7);
+		sq_copy_col(c->actor.node, sizeof(c->actor.node), s, 8);
+		sq_copy_col(c->actor.description, sizeof(c->actor.description), s, 9);
 	}
 	sq_done(s);
 	return n;
 }
 
+/* The statement that reads the changes of match after since (or the latest), bound but for
+ * since and limit; NULL when the database is unavailable. */
+static sqlite3_stmt *
+changes_stmt(const struct store_match *m, bool latest)
+{
+	static const enum stmt_id ids[][2] = {
+	    [STORE_MATCH_ALL] = {S_CHANGES_AFTER, S_CHANGES_LATEST},
+	    [STORE_MATCH_TOKEN] = {S_CHANGES_ACTOR_AFTER, S_CHANGES_ACTOR_LATEST},
+	    [STORE_MATCH_NODE] = {S_CHANGES_NODE_AFTER, S_CHANGES_NODE_LATEST},
+	    [STORE_MATCH_SYSTEM] = {S_CHANGES_SYSTEM_AFTER, S_CHANGES_SYSTEM_LATEST},
+	};
+	enum store_match_type t = m != NULL ? m->type : STORE_MATCH_ALL;
+	sqlite3_stmt *s;
+
+	if (t == STORE_MATCH_SYSTEM && m->value != NULL) /* one system actor: by type and id */
+		s = sq_stmt(latest ? S_CHANGES_ACTOR_LATEST : S_CHANGES_ACTOR_AFTER);
+	else
+		s = sq_stmt(ids[t][latest]);
+	if (s == NULL)
+		return NULL;
+	if (t == STORE_MATCH_TOKEN || (t == STORE_MATCH_SYSTEM && m->value != NULL)) {
+		sq_bind_text(s, 3, t == STORE_MATCH_TOKEN ? "token" : "system");
+		sq_bind_text(s, 4, m->value);
+	} else if (t == STORE_MATCH_NODE) {
+		sq_bind_text(s, 3, m->value);
+	}
+	return s;
+}
+
 int
-store_changes(int64_t since, int limit, struct store_change *out)
+store_changes(int64_t since, int limit, const struct store_match *match, struct store_change *out)
 {
 	sqlite3_stmt *s;
 
-	sk_track_kind(NULL);
-	if (since < 0) {
-		if ((s = sq_stmt(S_CHANGES_LATEST)) == NULL)
-			return STORE_BUSY;
-		sqlite3_bind_int(s, 1, limit);
-		return read_changes(s, limit, out);
-	}
-	if (since < __atomic_load_n(&g.events_floor, __ATOMIC_ACQUIRE))
+	if (match == NULL || match->type == STORE_MATCH_ALL)
+		sk_track_kind(NULL);
+	else
+		sk_track_match(match);
+	if (since >= 0 && since < __atomic_load_n(&g.events_floor, __ATOMIC_ACQUIRE))
 		return STORE_GONE;
-	if ((s = sq_stmt(S_CHANGES_AFTER)) == NULL)
+	if ((s = changes_stmt(match, since < 0)) == NULL)
 		return STORE_BUSY;
-	sqlite3_bind_int64(s, 1, since);
+	sqlite3_bind_int64(s, 1, since < 0 ? -1 : since);
 	sqlite3_bind_int(s, 2, limit);
 	return read_changes(s, limit, out);
 }

@@ -50,6 +50,37 @@ struct store_links {
 	int n_uniques;
 };
 
+/*
+ * Who caused a change. Every change of a write transaction records the actor given to
+ * store_write_begin: a token (with its role and description as they were, and for an agent token
+ * its node), or a part of vigild itself ("liveness-sweep", "bootstrap"). Never a secret.
+ */
+enum store_actor_type {
+	STORE_ACTOR_NONE = 0, /* unknown: changes stored before schema 3 */
+	STORE_ACTOR_TOKEN,
+	STORE_ACTOR_SYSTEM,
+};
+struct store_actor {
+	enum store_actor_type type;
+	char id[STORE_NAME_MAX];   /* TOKEN: the token's id; SYSTEM: the system actor's name */
+	char role[16];		   /* TOKEN: its role */
+	char node[STORE_NAME_MAX]; /* TOKEN: the node an agent token is bound to, else "" */
+	char description[256];	   /* TOKEN: its description */
+};
+
+/* Which changes store_changes answers: all, or those of one actor. value: the token id, the
+ * node, or the system actor's name (NULL with STORE_MATCH_SYSTEM: any system actor). */
+enum store_match_type {
+	STORE_MATCH_ALL = 0,
+	STORE_MATCH_TOKEN,  /* by one token */
+	STORE_MATCH_NODE,   /* by any agent token of one node */
+	STORE_MATCH_SYSTEM, /* by vigild itself */
+};
+struct store_match {
+	enum store_match_type type;
+	const char *value;
+};
+
 /* A change-feed entry. */
 struct store_change {
 	int64_t rev;
@@ -57,6 +88,7 @@ struct store_change {
 	char kind[STORE_KIND_MAX];
 	char name[STORE_NAME_MAX];
 	int64_t ts_ms;
+	struct store_actor actor;
 };
 
 /* An API token as stored (the secret itself is never stored, only its SHA-256). */
@@ -76,8 +108,12 @@ struct store_token {
  *   "KIND/NAME<KIND2" the set of KIND2 objects that reference KIND/NAME, and any change to one of
  *                     them (a filtered list: "node/lb1<vip" is /vips?node=lb1)
  *   "*"               anything (the feed, the revision)
+ *   "@FILTER"         the changes of one actor, FILTER as /events?actor= spells it: "@ID" (a
+ *                     token), "@node:NAME" (the agent tokens of a node), "@system" and
+ *                     "@system:NAME" (vigild itself)
  * A write to an object touches its own key, its kind's, "*" and, for every object it references
- * before or after the write, that object's "<KIND" key.
+ * before or after the write, that object's "<KIND" key. A commit that changed anything touches
+ * its actor's "@" keys.
  */
 #define STORE_KEY_MAX 112
 struct store_keys {
@@ -154,12 +190,13 @@ int64_t store_kind_modified_ms(const char *kind);
 
 /*
  * Writes. store_write_begin takes the writer lock, opens a transaction and gives its handle in
- * *tx; every store_put / store_set_status / store_delete through it appends one change per object
- * and bumps the revision. store_commit makes them durable (returns only after fsync) and notifies
- * with the touched keys; store_rollback undoes. Exactly one of commit/rollback must follow a
- * successful begin; either ends the handle. Only the write runner (write.c) calls these three.
+ * *tx; every store_put / store_set_status / store_delete through it appends one change per object,
+ * recorded as caused by actor (copied; NULL: unknown), and bumps the revision. store_commit makes
+ * them durable (returns only after fsync) and notifies with the touched keys; store_rollback
+ * undoes. Exactly one of commit/rollback must follow a successful begin; either ends the handle.
+ * Only the write runner (write.c) calls these three.
  */
-int store_write_begin(struct store_tx **tx);
+int store_write_begin(const struct store_actor *actor, struct store_tx **tx);
 int store_commit(struct store_tx *tx);
 void store_rollback(struct store_tx *tx);
 
@@ -177,10 +214,12 @@ int store_delete(struct store_tx *tx, const char *kind, const char *name, char *
 		 size_t detail_len);
 
 /*
- * Change feed: up to limit changes with rev > since, ascending. since < 0 means "the latest limit".
- * Returns the count written, STORE_GONE when changes after since have been dropped.
+ * Change feed: up to limit changes with rev > since that match (NULL: all), ascending. since < 0
+ * means "the latest limit". Returns the count written, STORE_GONE when changes after since have
+ * been dropped. Read tracking: "*" for all changes, the match's "@" key for one actor's.
  */
-int store_changes(int64_t since, int limit, struct store_change *out);
+int store_changes(int64_t since, int limit, const struct store_match *match,
+		  struct store_change *out);
 
 /* Tokens. digest is SHA-256 of the secret. add and delete each record a change. */
 int store_token_add(struct store_tx *tx, const struct store_token *t,

@@ -15,6 +15,11 @@
 #include "store_sql.h"
 #include "store_track.h"
 
+/* The columns of a change, as read_changes (store.c) takes them. */
+#define CHANGE_COLS                                                                                \
+	"rev, op, kind, name, ts_ms, actor_type, actor_id, actor_role, actor_node, "               \
+	"actor_description"
+
 static const char *const stmt_sql[S_MAX] = {
     [S_GET] = "SELECT spec, status, create_rev, mod_rev, modified_ms FROM objects "
 	      "WHERE kind = ?1 AND name = ?2",
@@ -52,14 +57,32 @@ static const char *const stmt_sql[S_MAX] = {
     [S_DEL_UNIQUES] = "DELETE FROM uniques WHERE kind = ?1 AND name = ?2",
     [S_ADD_UNIQUE] = "INSERT INTO uniques (key, kind, name) VALUES (?1, ?2, ?3)",
     [S_UNIQUE_OWNER] = "SELECT kind, name FROM uniques WHERE key = ?1",
-    [S_ADD_CHANGE] = "INSERT INTO changes (rev, op, kind, name, ts_ms) "
-		     "VALUES (?1, ?2, ?3, ?4, ?5)",
+    [S_ADD_CHANGE] = "INSERT INTO changes (rev, op, kind, name, ts_ms, actor_type, actor_id, "
+		     "actor_role, actor_node, actor_description) "
+		     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
     [S_TOUCH_KIND] = "INSERT INTO kinds (kind, modified_ms) VALUES (?1, ?2) "
 		     "ON CONFLICT (kind) DO UPDATE SET modified_ms = excluded.modified_ms",
-    [S_CHANGES_AFTER] = "SELECT rev, op, kind, name, ts_ms FROM changes WHERE rev > ?1 "
+    /* The feed, whole or one actor's (schema 003's indexes): ?1 since (-1: from the start),
+     * ?2 limit, then the actor's type and id (?3, ?4) or its node (?3). */
+    [S_CHANGES_AFTER] = "SELECT " CHANGE_COLS " FROM changes WHERE rev > ?1 "
 			"ORDER BY rev LIMIT ?2",
-    [S_CHANGES_LATEST] = "SELECT rev, op, kind, name, ts_ms FROM (SELECT * FROM changes "
-			 "ORDER BY rev DESC LIMIT ?1) ORDER BY rev",
+    [S_CHANGES_LATEST] = "SELECT " CHANGE_COLS " FROM (SELECT * FROM changes "
+			 "ORDER BY rev DESC LIMIT ?2) ORDER BY rev",
+    [S_CHANGES_ACTOR_AFTER] = "SELECT " CHANGE_COLS " FROM changes WHERE actor_type = ?3 AND "
+			      "actor_id = ?4 AND rev > ?1 ORDER BY rev LIMIT ?2",
+    [S_CHANGES_ACTOR_LATEST] = "SELECT " CHANGE_COLS " FROM (SELECT * FROM changes WHERE "
+			       "actor_type = ?3 AND actor_id = ?4 AND rev > ?1 "
+			       "ORDER BY rev DESC LIMIT ?2) ORDER BY rev",
+    [S_CHANGES_SYSTEM_AFTER] = "SELECT " CHANGE_COLS " FROM changes WHERE actor_type = 'system' "
+			       "AND rev > ?1 ORDER BY rev LIMIT ?2",
+    [S_CHANGES_SYSTEM_LATEST] = "SELECT " CHANGE_COLS " FROM (SELECT * FROM changes WHERE "
+				"actor_type = 'system' AND rev > ?1 ORDER BY rev DESC LIMIT ?2) "
+				"ORDER BY rev",
+    [S_CHANGES_NODE_AFTER] = "SELECT " CHANGE_COLS " FROM changes WHERE actor_node = ?3 AND "
+			     "rev > ?1 ORDER BY rev LIMIT ?2",
+    [S_CHANGES_NODE_LATEST] = "SELECT " CHANGE_COLS " FROM (SELECT * FROM changes WHERE "
+			      "actor_node = ?3 AND rev > ?1 ORDER BY rev DESC LIMIT ?2) "
+			      "ORDER BY rev",
     [S_FLOOR] = "SELECT value FROM meta WHERE key = ?1",
     [S_SET_META] = "UPDATE meta SET value = ?2 WHERE key = ?1",
     [S_TRIM] = "DELETE FROM changes WHERE rev <= ?1",

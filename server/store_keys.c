@@ -125,6 +125,57 @@ sk_track_refs(const char *to_kind, const char *to_name, const char *kind)
 	store_keys_add(tracked, k);
 }
 
+/* The "@" key of the changes of one actor (see store.h): the filter as /events?actor= spells it. */
+static void
+match_key(char k[STORE_KEY_MAX], enum store_match_type type, const char *value)
+{
+	switch (type) {
+	case STORE_MATCH_TOKEN:
+		snprintf(k, STORE_KEY_MAX, "@%s", value);
+		break;
+	case STORE_MATCH_NODE:
+		snprintf(k, STORE_KEY_MAX, "@node:%s", value);
+		break;
+	case STORE_MATCH_SYSTEM:
+		snprintf(k, STORE_KEY_MAX, "@system%s%s", value != NULL ? ":" : "",
+			 value != NULL ? value : "");
+		break;
+	default:
+		snprintf(k, STORE_KEY_MAX, "*");
+		break;
+	}
+}
+
+void
+sk_track_match(const struct store_match *m)
+{
+	char k[STORE_KEY_MAX];
+
+	if (tracked == NULL)
+		return;
+	match_key(k, m->type, m->value);
+	store_keys_add(tracked, k);
+}
+
+void
+sk_touch_actor(struct store_keys *ks, const struct store_actor *a)
+{
+	char k[STORE_KEY_MAX];
+
+	if (a->type == STORE_ACTOR_TOKEN) {
+		match_key(k, STORE_MATCH_TOKEN, a->id);
+		store_keys_add(ks, k);
+		if (a->node[0] != '\0') {
+			match_key(k, STORE_MATCH_NODE, a->node);
+			store_keys_add(ks, k);
+		}
+	} else if (a->type == STORE_ACTOR_SYSTEM) {
+		store_keys_add(ks, "@system");
+		match_key(k, STORE_MATCH_SYSTEM, a->id);
+		store_keys_add(ks, k);
+	}
+}
+
 void
 sk_touch_obj(struct store_keys *ks, const char *kind, const char *name)
 {

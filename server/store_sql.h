@@ -35,6 +35,12 @@ enum stmt_id {
 	S_TOUCH_KIND,
 	S_CHANGES_AFTER,
 	S_CHANGES_LATEST,
+	S_CHANGES_ACTOR_AFTER, /* one token's, or one system actor's */
+	S_CHANGES_ACTOR_LATEST,
+	S_CHANGES_SYSTEM_AFTER, /* any system actor's */
+	S_CHANGES_SYSTEM_LATEST,
+	S_CHANGES_NODE_AFTER, /* the agent tokens' of one node */
+	S_CHANGES_NODE_LATEST,
 	S_FLOOR,
 	S_SET_META,
 	S_TRIM,

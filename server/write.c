@@ -1,6 +1,8 @@
 /* The write runner (see write.h). */
+#include <stdio.h>
 #include <string.h>
 
+#include "auth.h"
 #include "write.h"
 
 /* Turns rc (a store_rc other than STORE_OK, or WRITE_ANSWERED) into the problem in res. */
@@ -23,11 +25,13 @@ write_run(struct http_request *req, struct http_response *res, const struct writ
 	  void *arg)
 {
 	struct write_ctx w = {.req = req, .res = res};
+	struct store_actor actor;
 	bool exists = false;
 	char etag[24] = "";
 	int rc;
 
-	if ((rc = store_write_begin(&w.tx)) != STORE_OK)
+	auth_actor(&req->who, &actor);
+	if ((rc = store_write_begin(&actor, &w.tx)) != STORE_OK)
 		return answer_error(&w, rc);
 	if (ops->current != NULL && (rc = ops->current(&w, arg, &exists, etag)) != STORE_OK)
 		goto fail;
@@ -46,12 +50,14 @@ fail:
 }
 
 int
-write_background(int (*fn)(struct store_tx *tx, void *arg), void *arg)
+write_background(const char *name, int (*fn)(struct store_tx *tx, void *arg), void *arg)
 {
+	struct store_actor actor = {.type = STORE_ACTOR_SYSTEM};
 	struct store_tx *tx;
 	int rc;
 
-	if ((rc = store_write_begin(&tx)) != STORE_OK)
+	snprintf(actor.id, sizeof(actor.id), "%s", name);
+	if ((rc = store_write_begin(&actor, &tx)) != STORE_OK)
 		return rc;
 	if ((rc = fn(tx, arg)) != STORE_OK) {
 		store_rollback(tx);

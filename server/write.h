@@ -1,7 +1,8 @@
 /* The one write path: every handler that changes the store runs its write through write_run,
  * which owns the sequence begin -> current ETag -> preconditions -> apply -> commit or rollback,
  * and the mapping of store errors to problems. Background writers (the liveness sweep, the
- * bootstrap token) use write_background. Nothing else calls store_write_begin. */
+ * bootstrap token) use write_background. Nothing else calls store_write_begin, so every change
+ * records who caused it: the request's token, or the named part of vigild. */
 #ifndef VIGIL_WRITE_H
 #define VIGIL_WRITE_H
 
@@ -35,12 +36,14 @@ struct write_ops {
 	int (*apply)(struct write_ctx *w, void *arg);
 };
 
-/* Runs one write for req. Returns 0 with res holding the answer, or -1 with a problem. */
+/* Runs one write for req, its changes caused by req's token (req->who). Returns 0 with res holding
+ * the answer, or -1 with a problem. */
 int write_run(struct http_request *req, struct http_response *res, const struct write_ops *ops,
 	      void *arg);
 
 /* Runs fn in its own transaction, committed when fn returns STORE_OK and rolled back
- * otherwise. Returns a store_rc. */
-int write_background(int (*fn)(struct store_tx *tx, void *arg), void *arg);
+ * otherwise; its changes are caused by the system actor name ("liveness-sweep", "bootstrap": a
+ * static string that says which part of vigild wrote). Returns a store_rc. */
+int write_background(const char *name, int (*fn)(struct store_tx *tx, void *arg), void *arg);
 
 #endif

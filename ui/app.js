@@ -36,6 +36,7 @@ function newModel(root) {
     items: { node: new Map(), vip: new Map(), backend: new Map(), check: new Map() },
     holders: new Map(), // vip name -> {href, doc, etag}
     events: [],
+    eventFilter: null, // {actor, label, events, error}: the timeline shows one actor's events
     busy: new Set(), // action keys in flight
     notes: new Map(), // action key -> {kind: 'ok' | 'error' | 'conflict', text}
   };
@@ -103,6 +104,8 @@ async function loadFeedHead() {
 async function onEvents(list) {
   model.events.push(...list);
   model.events = model.events.slice(-EVENTS_SHOWN);
+  const f = model.eventFilter;
+  if (f) f.events = mergeEvents(f.events, list.filter((e) => events.matches(e, f.actor)));
   model.revision = list[list.length - 1].revision;
   const todo = new Map(); // the last event per object wins
   for (const e of list) {
@@ -120,11 +123,42 @@ async function onEvents(list) {
   render();
 }
 
+// a and b in revision order, each once, the latest EVENTS_SHOWN.
+function mergeEvents(a, b) {
+  const byRev = new Map([...a, ...b].map((e) => [e.revision, e]));
+  return [...byRev.values()].sort((x, y) => x.revision - y.revision).slice(-EVENTS_SHOWN);
+}
+
+// Shows only the events of one actor ({actor: as /events?actor= takes it, label}), or everyone's
+// (null). The feed keeps the timeline going meanwhile: what it brings for the actor is merged
+// with what the filtered GET answered.
+async function filterEvents(filter) {
+  const m = model;
+  if (!filter) {
+    m.eventFilter = null;
+    render();
+    return;
+  }
+  const f = { ...filter, events: [], error: null };
+  m.eventFilter = f;
+  render();
+  try {
+    const r = await api.request('GET', href(m.root, 'vg:events', { actor: filter.actor }));
+    if (r.status !== 200) throw new ApiError(r.status, r.body);
+    f.events = mergeEvents(f.events, (r.body._embedded && r.body._embedded.events) || []);
+  } catch (e) {
+    f.error = failure(e);
+  }
+  if (m === model && m.eventFilter === f) render();
+}
+
 // 410: the feed no longer holds our revision; reload everything and go on from the new head.
 async function onGone() {
   setConn('reloading', 'Catching up: reloading everything');
   const rev = await loadFeedHead();
   await loadAll();
+  const f = model.eventFilter;
+  if (f) filterEvents({ actor: f.actor, label: f.label }); // what we missed, again
   render();
   return rev;
 }
@@ -257,6 +291,7 @@ const ctx = {
   get model() { return model; },
   get canWrite() { return model.role === 'admin' || model.role === 'operator'; },
   act,
+  filterEvents,
   dismiss(key) {
     model.notes.delete(key);
     render();
@@ -362,6 +397,10 @@ function init() {
     ev.preventDefault();
     const token = $('token').value.trim();
     if (token) signIn(token, false);
+  });
+  $('events-filter-clear').addEventListener('click', (ev) => {
+    ev.preventDefault();
+    filterEvents(null);
   });
   $('signout').addEventListener('click', () => {
     sessionStorage.removeItem(TOKEN_KEY);

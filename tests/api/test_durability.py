@@ -121,7 +121,7 @@ def test_kill9_then_restart_serves_consistent_revision(make_server):
 
 def test_version_1_database_migrates_and_keeps_its_references(make_server, tmp_path):
     """A database written by schema version 1 (refs indexed by target only) is migrated to 2
-    (refs_by_target) at start: filtered lists, configs and delete checks still see every ref."""
+    (refs_by_target) and 3 (change actors) at start: filtered lists, configs and delete checks still see every ref."""
     import sqlite3
     from vigiltest import REPO
     srv = make_server(start=False)
@@ -155,7 +155,8 @@ def test_version_1_database_migrates_and_keeps_its_references(make_server, tmp_p
     r = c.delete("/nodes/old1")
     assert r.status_code == 409, r.text
     db = sqlite3.connect(srv.db)
-    assert db.execute("PRAGMA user_version").fetchone()[0] == 2
+    assert db.execute("PRAGMA user_version").fetchone()[0] == 3  # through 002 and 003
     names = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
     assert "refs_by_target" in names and "refs_to" not in names
+    assert "changes_by_actor" in names
     db.close()

@@ -13,7 +13,7 @@ ROOT_LINKS = {
     "vg:checks": "/checks", "vg:tokens": "/tokens", "vg:metrics": "/metrics",
     "vg:healthz": "/healthz", "describedby": "/openapi.yaml",
 }
-TEMPLATED = {"vg:events": "/events{?since,wait}", "vg:node": "/nodes/{name}",
+TEMPLATED = {"vg:events": "/events{?since,wait,actor}", "vg:node": "/nodes/{name}",
              "vg:vip": "/vips/{name}", "vg:backend": "/backends/{name}",
              "vg:check": "/checks/{name}"}
 SLUGS = ["malformed-json", "validation", "conflict", "not-found", "method-not-allowed",
@@ -60,7 +60,7 @@ def test_templated_links_expand(admin):
     r = admin.get(links["vg:node"]["href"].replace("{name}", n))
     assert r.status_code == 200 and r.json()["name"] == n
     rev = admin.get("/").json()["revision"]
-    r = admin.get(links["vg:events"]["href"].replace("{?since,wait}", f"?since={rev - 1}"))
+    r = admin.get(links["vg:events"]["href"].replace("{?since,wait,actor}", f"?since={rev - 1}"))
     assert r.status_code == 200
     assert r.json()["_embedded"]["events"][0]["revision"] == rev
 

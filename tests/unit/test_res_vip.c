@@ -1,4 +1,4 @@
-// links: server/res_vip.c server/res_holder.c server/validate.c server/store.c server/store_conn.c server/store_token.c server/store_keys.c server/hmap.c server/write.c server/http.c server/embedded.c build/gen/embedded.c common/addr.c
+// links: server/res_vip.c server/res_holder.c server/validate.c server/store.c server/store_conn.c server/store_token.c server/store_keys.c server/hmap.c server/write.c server/auth.c server/http.c server/embedded.c build/gen/embedded.c common/addr.c
 /* VIPs (server/res_vip.c, server/res_holder.c): field rules with their JSON Pointers, refs and the
  * vrid unique key, the derived status (holder, preferred, per-member state, move completion), the
  * vg:failback rule, and the holder sub-resource, on a temporary database. */
@@ -27,7 +27,7 @@ node_status(const char *name, const char *text)
 	struct store_tx *tx;
 	json_t *st = J(text);
 
-	assert_int_equal(store_write_begin(&tx), STORE_OK);
+	assert_int_equal(store_write_begin(NULL, &tx), STORE_OK);
 	assert_int_equal(store_set_status(tx, "node", name, st), STORE_OK);
 	assert_int_equal(store_commit(tx), STORE_OK);
 	json_decref(st);
@@ -43,7 +43,7 @@ put_node(const char *name)
 	json_t *spec = json_object();
 
 	memset(&l, 0, sizeof(l));
-	assert_int_equal(store_write_begin(&tx), STORE_OK);
+	assert_int_equal(store_write_begin(NULL, &tx), STORE_OK);
 	assert_int_equal(
 	    store_put(tx, "node", name, spec, &l, true, &created, detail, sizeof(detail)),
 	    STORE_OK);
@@ -230,7 +230,7 @@ create_vip(void)
 
 	memset(&l, 0, sizeof(l));
 	V->links(s, &l, scratch, sizeof(scratch));
-	assert_int_equal(store_write_begin(&tx), STORE_OK);
+	assert_int_equal(store_write_begin(NULL, &tx), STORE_OK);
 	assert_int_equal(store_put(tx, "vip", "web", s, &l, true, &created, detail, sizeof(detail)),
 			 STORE_OK);
 	st = V->initial_status(s);
@@ -248,7 +248,7 @@ refresh(void)
 	struct store_tx *tx;
 	json_t *st;
 
-	assert_int_equal(store_write_begin(&tx), STORE_OK);
+	assert_int_equal(store_write_begin(NULL, &tx), STORE_OK);
 	assert_int_equal(vip_refresh_status(tx, "web"), STORE_OK);
 	assert_int_equal(store_commit(tx), STORE_OK);
 	assert_int_equal(store_get("vip", "web", &o), STORE_OK);

@@ -2,7 +2,8 @@
 /* The SQLite store (server/store.c) on a real temporary database: migrations, put/get, list paging
  * forwards and backwards and by reference, refs (no delete while referenced, no dangling target),
  * unique keys, status writes that change nothing, the change feed and its trimming (STORE_GONE),
- * tokens, the revision across close and reopen, and the commit notification. */
+ * who caused each change and the feed of one actor, tokens, the revision across close and reopen,
+ * and the commit notification. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -103,7 +104,7 @@ feed(int64_t since, int limit, char *buf, size_t len)
 {
 	struct store_change ch[32];
 	size_t o = 0;
-	int n = store_changes(since, limit, ch);
+	int n = store_changes(since, limit, NULL, ch);
 
 	buf[0] = '\0';
 	for (int i = 0; i < n; i++) {
@@ -138,7 +139,7 @@ test_open_migrates(void **state)
 	assert_int_equal(sqlite3_open(unit_db, &h), SQLITE_OK);
 	assert_int_equal(sqlite3_prepare_v2(h, "PRAGMA user_version", -1, &s, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
-	assert_int_equal(sqlite3_column_int(s, 0), 2);
+	assert_int_equal(sqlite3_column_int(s, 0), 3);
 	sqlite3_finalize(s);
 	/* 002: refs are indexed by target (filtered lists read only their matches) */
 	assert_int_equal(
@@ -149,6 +150,22 @@ test_open_migrates(void **state)
 	    SQLITE_OK);
 	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
 	assert_int_equal(sqlite3_column_int(s, 0), 1);
+	sqlite3_finalize(s);
+	/* 003: every change records its actor, indexed for the feed of one actor */
+	assert_int_equal(
+	    sqlite3_prepare_v2(h,
+			       "SELECT count(*) FROM sqlite_master WHERE type = 'index' "
+			       "AND name IN ('changes_by_actor', 'changes_by_actor_node')",
+			       -1, &s, NULL),
+	    SQLITE_OK);
+	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int(s, 0), 2);
+	sqlite3_finalize(s);
+	assert_int_equal(sqlite3_prepare_v2(h,
+					    "SELECT actor_type, actor_id, actor_role, actor_node, "
+					    "actor_description FROM changes",
+					    -1, &s, NULL),
+			 SQLITE_OK);
 	sqlite3_finalize(s);
 	assert_int_equal(sqlite3_prepare_v2(h, "PRAGMA journal_mode", -1, &s, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
@@ -254,7 +271,7 @@ test_transactions(void **state)
 
 	(void)state;
 	/* rolled back: nothing stays, the revision does not move, nobody is told */
-	assert_int_equal(store_write_begin(&tx), STORE_OK);
+	assert_int_equal(store_write_begin(NULL, &tx), STORE_OK);
 	assert_int_equal(
 	    store_put(tx, "node", "a", spec, NULL, false, &created, detail, sizeof(detail)),
 	    STORE_OK);
@@ -265,13 +282,13 @@ test_transactions(void **state)
 	assert_int_equal(notified, 0);
 
 	/* a commit without writes changes nothing */
-	assert_int_equal(store_write_begin(&tx), STORE_OK);
+	assert_int_equal(store_write_begin(NULL, &tx), STORE_OK);
 	assert_int_equal(store_commit(tx), STORE_OK);
 	assert_int_equal(store_revision(), 0);
 	assert_int_equal(notified, 0);
 
 	/* two objects in one transaction: two revisions, one notification with the last */
-	assert_int_equal(store_write_begin(&tx), STORE_OK);
+	assert_int_equal(store_write_begin(NULL, &tx), STORE_OK);
 	assert_int_equal(
 	    store_put(tx, "node", "a", spec, NULL, false, &created, detail, sizeof(detail)),
 	    STORE_OK);
@@ -546,7 +563,7 @@ test_status_same_transaction(void **state)
 
 	(void)state;
 	put("node", "n", "{}");
-	assert_int_equal(store_write_begin(&tx), STORE_OK);
+	assert_int_equal(store_write_begin(NULL, &tx), STORE_OK);
 	assert_int_equal(
 	    store_put(tx, "backend", "b1", spec, NULL, true, &created, detail, sizeof(detail)),
 	    STORE_OK);
@@ -562,7 +579,7 @@ test_status_same_transaction(void **state)
 	assert_string_equal(buf, "1 created node n; 2 created backend b1");
 
 	/* another object in between: the status is a change of its own */
-	assert_int_equal(store_write_begin(&tx), STORE_OK);
+	assert_int_equal(store_write_begin(NULL, &tx), STORE_OK);
 	assert_int_equal(
 	    store_put(tx, "backend", "b2", spec, NULL, true, &created, detail, sizeof(detail)),
 	    STORE_OK);
@@ -604,6 +621,124 @@ test_changes(void **state)
 	assert_int_equal(feed(-1, 2, buf, sizeof(buf)), 2);
 	assert_string_equal(buf, "4 updated node a; 5 deleted node b");
 	assert_int_equal(feed(-1, 10, buf, sizeof(buf)), 5);
+}
+
+/* Puts (kind, name) in a transaction of its own caused by actor (NULL: unknown). */
+static void
+put_as(const struct store_actor *actor, const char *kind, const char *name)
+{
+	struct store_tx *tx;
+	bool created;
+	char detail[256];
+	json_t *spec = J("{}");
+
+	assert_int_equal(store_write_begin(actor, &tx), STORE_OK);
+	assert_int_equal(unit_store_end(tx, store_put(tx, kind, name, spec, NULL, false, &created,
+						      detail, sizeof(detail))),
+			 STORE_OK);
+	json_decref(spec);
+}
+
+/* The revisions of the changes that m matches after since, as "1,3" into buf; returns the count. */
+static int
+feed_of(int64_t since, int limit, enum store_match_type type, const char *value, char *buf,
+	size_t len)
+{
+	struct store_match m = {type, value};
+	struct store_change ch[16];
+	size_t o = 0;
+	int n = store_changes(since, limit, &m, ch);
+
+	buf[0] = '\0';
+	for (int i = 0; i < n; i++)
+		o += (size_t)snprintf(buf + o, len - o, "%s%lld", i ? "," : "",
+				      (long long)ch[i].rev);
+	return n;
+}
+
+/* The latest revision at which key was touched. */
+static int64_t
+key_rev(const char *key)
+{
+	char k[1][STORE_KEY_MAX];
+	struct store_keys ks = {.key = k, .n = 1, .cap = 1};
+
+	snprintf(k[0], sizeof(k[0]), "%s", key);
+	return store_keys_rev(&ks);
+}
+
+static void
+test_changes_by_actor(void **state)
+{
+	struct store_actor op = {STORE_ACTOR_TOKEN, "op1", "operator", "", "alice"},
+			   ag = {STORE_ACTOR_TOKEN, "ag1", "agent", "lb1", "agent on lb1"},
+			   ag2 = {STORE_ACTOR_TOKEN, "ag2", "agent", "lb1", "spare agent"},
+			   sweep = {STORE_ACTOR_SYSTEM, "liveness-sweep", "", "", ""},
+			   boot = {STORE_ACTOR_SYSTEM, "bootstrap", "", "", ""};
+	struct store_change ch[8];
+	char buf[128];
+
+	(void)state;
+	put_as(&op, "node", "lb1");    /* 1 */
+	put_as(&ag, "node", "lb1");    /* 2 */
+	put_as(&sweep, "node", "lb1"); /* 3 */
+	put_as(NULL, "node", "lb1");   /* 4 */
+	put_as(&ag2, "node", "lb1");   /* 5 */
+	put_as(&boot, "node", "x");    /* 6 */
+	put_as(&op, "node", "y");      /* 7 */
+
+	/* every change carries its actor as written; NULL is unknown */
+	assert_int_equal(store_changes(0, 8, NULL, ch), 7);
+	assert_int_equal(ch[0].actor.type, STORE_ACTOR_TOKEN);
+	assert_string_equal(ch[0].actor.id, "op1");
+	assert_string_equal(ch[0].actor.role, "operator");
+	assert_string_equal(ch[0].actor.node, "");
+	assert_string_equal(ch[0].actor.description, "alice");
+	assert_string_equal(ch[1].actor.node, "lb1");
+	assert_int_equal(ch[2].actor.type, STORE_ACTOR_SYSTEM);
+	assert_string_equal(ch[2].actor.id, "liveness-sweep");
+	assert_string_equal(ch[2].actor.role, "");
+	assert_int_equal(ch[3].actor.type, STORE_ACTOR_NONE);
+	assert_string_equal(ch[3].actor.id, "");
+
+	/* one actor's feed, after since and the latest ones, ascending */
+	assert_int_equal(feed_of(0, 8, STORE_MATCH_TOKEN, "op1", buf, sizeof(buf)), 2);
+	assert_string_equal(buf, "1,7");
+	assert_int_equal(feed_of(1, 8, STORE_MATCH_TOKEN, "op1", buf, sizeof(buf)), 1);
+	assert_string_equal(buf, "7");
+	assert_int_equal(feed_of(-1, 1, STORE_MATCH_TOKEN, "op1", buf, sizeof(buf)), 1);
+	assert_string_equal(buf, "7");
+	assert_int_equal(feed_of(0, 8, STORE_MATCH_NODE, "lb1", buf, sizeof(buf)), 2);
+	assert_string_equal(buf, "2,5");
+	assert_int_equal(feed_of(-1, 1, STORE_MATCH_NODE, "lb1", buf, sizeof(buf)), 1);
+	assert_string_equal(buf, "5");
+	assert_int_equal(feed_of(0, 8, STORE_MATCH_SYSTEM, NULL, buf, sizeof(buf)), 2);
+	assert_string_equal(buf, "3,6");
+	assert_int_equal(feed_of(-1, 8, STORE_MATCH_SYSTEM, NULL, buf, sizeof(buf)), 2);
+	assert_int_equal(feed_of(0, 8, STORE_MATCH_SYSTEM, "bootstrap", buf, sizeof(buf)), 1);
+	assert_string_equal(buf, "6");
+	/* a token's id never matches a system actor of the same name */
+	assert_int_equal(feed_of(0, 8, STORE_MATCH_TOKEN, "bootstrap", buf, sizeof(buf)), 0);
+	assert_int_equal(feed_of(0, 8, STORE_MATCH_TOKEN, "nobody", buf, sizeof(buf)), 0);
+
+	/* a commit touches its actor's "@" keys, so that a filtered long-poll wakes on it alone */
+	assert_int_equal(key_rev("@op1"), 7);
+	assert_int_equal(key_rev("@ag1"), 2);
+	assert_int_equal(key_rev("@node:lb1"), 5);
+	assert_int_equal(key_rev("@system"), 6);
+	assert_int_equal(key_rev("@system:liveness-sweep"), 3);
+	assert_int_equal(key_rev("@system:bootstrap"), 6);
+	assert_int_equal(key_rev("@nobody"), 0);
+
+	/* reading one actor's feed depends on that key, not on every write */
+	struct store_keys deps = {0};
+	struct store_match m = {STORE_MATCH_NODE, "lb1"};
+	store_track_begin(&deps);
+	assert_int_equal(store_changes(0, 8, &m, ch), 2);
+	store_track_end();
+	assert_int_equal(deps.n, 1);
+	assert_string_equal(deps.key[0], "@node:lb1");
+	store_keys_clear(&deps);
 }
 
 static void
@@ -662,7 +797,7 @@ token_add(const char *id, const char *role, const char *node, const unsigned cha
 	snprintf(t.node, sizeof(t.node), "%s", node);
 	snprintf(t.description, sizeof(t.description), "token %s", id);
 	t.created_ms = 1700000000123LL;
-	assert_int_equal(store_write_begin(&tx), STORE_OK);
+	assert_int_equal(store_write_begin(NULL, &tx), STORE_OK);
 	return unit_store_end(tx, store_token_add(tx, &t, d));
 }
 
@@ -671,7 +806,7 @@ token_del(const char *id)
 {
 	struct store_tx *tx;
 
-	assert_int_equal(store_write_begin(&tx), STORE_OK);
+	assert_int_equal(store_write_begin(NULL, &tx), STORE_OK);
 	return unit_store_end(tx, store_token_delete(tx, id));
 }
 
@@ -807,6 +942,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_status, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_status_same_transaction, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_changes, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_changes_by_actor, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_changes_trimmed, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_tokens, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_reopen, setup, teardown),

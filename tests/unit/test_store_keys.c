@@ -236,7 +236,7 @@ test_transaction_touches_union(void **state)
 
 	(void)state;
 	put_web_on_lb1();
-	assert_int_equal(store_write_begin(&tx), STORE_OK);
+	assert_int_equal(store_write_begin(NULL, &tx), STORE_OK);
 	assert_int_equal(
 	    store_put(tx, "vip", "api", spec, &l, true, &created, detail, sizeof(detail)),
 	    STORE_OK);
@@ -259,10 +259,10 @@ test_token_touches_keys(void **state)
 
 	(void)state;
 	memset(d, 7, sizeof(d));
-	assert_int_equal(store_write_begin(&tx), STORE_OK);
+	assert_int_equal(store_write_begin(NULL, &tx), STORE_OK);
 	assert_int_equal(unit_store_end(tx, store_token_add(tx, &t, d)), STORE_OK);
 	assert_string_equal(notified_keys, "* token/ token/t1");
-	assert_int_equal(store_write_begin(&tx), STORE_OK);
+	assert_int_equal(store_write_begin(NULL, &tx), STORE_OK);
 	assert_int_equal(unit_store_end(tx, store_token_delete(tx, "t1")), STORE_OK);
 	assert_int_equal(notified, 2);
 	assert_string_equal(notified_keys, "* token/ token/t1");
@@ -307,7 +307,7 @@ test_reads_record_keys(void **state)
 	store_keys_clear(&ks);
 
 	/* the feed and the latest change of any kind: anything */
-	assert_int_equal(store_changes(0, 4, ch), 3);
+	assert_int_equal(store_changes(0, 4, NULL, ch), 3);
 	assert_string_equal(joined(&ks, buf, sizeof(buf)), "*");
 	store_keys_clear(&ks);
 	assert_true(store_kind_modified_ms(NULL) > 0);
@@ -446,7 +446,7 @@ test_unchanged_status_publishes_nothing(void **state)
 	assert_int_equal(key_rev("vip/web"), 4);
 	assert_int_equal(key_rev("*"), 4);
 	/* nor does an empty transaction */
-	assert_int_equal(store_write_begin(&tx), STORE_OK);
+	assert_int_equal(store_write_begin(NULL, &tx), STORE_OK);
 	assert_int_equal(store_commit(tx), STORE_OK);
 	assert_int_equal(notified, 4);
 	/* the next real change is published as usual */

@@ -33,7 +33,7 @@ put_raw(const char *kind, const char *name, const char *ref_kind, const char *re
 		l.refs[0].name = ref_name;
 		l.n_refs = 1;
 	}
-	assert_int_equal(store_write_begin(&tx), STORE_OK);
+	assert_int_equal(store_write_begin(NULL, &tx), STORE_OK);
 	assert_int_equal(
 	    store_put(tx, kind, name, spec, &l, true, &created, detail, sizeof(detail)), STORE_OK);
 	assert_int_equal(store_commit(tx), STORE_OK);

@@ -81,7 +81,7 @@ put_full(const char *kind, const char *name, const char *spec_text, const char *
 	}
 	for (int i = 0; uniques != NULL && uniques[i] != NULL; i++)
 		l.uniques[l.n_uniques++] = uniques[i];
-	assert_int_equal(store_write_begin(&tx), STORE_OK);
+	assert_int_equal(store_write_begin(NULL, &tx), STORE_OK);
 	rc = store_put(tx, kind, name, spec, &l, must_create, created, detail, dlen);
 	json_decref(spec);
 	return unit_store_end(tx, rc);
@@ -105,7 +105,7 @@ del(const char *kind, const char *name, char *detail, size_t dlen)
 {
 	struct store_tx *tx;
 
-	assert_int_equal(store_write_begin(&tx), STORE_OK);
+	assert_int_equal(store_write_begin(NULL, &tx), STORE_OK);
 	return unit_store_end(tx, store_delete(tx, kind, name, detail, dlen));
 }
 
@@ -117,7 +117,7 @@ set_status(const char *kind, const char *name, const char *text)
 	json_t *st = J(text);
 	int rc;
 
-	assert_int_equal(store_write_begin(&tx), STORE_OK);
+	assert_int_equal(store_write_begin(NULL, &tx), STORE_OK);
 	rc = store_set_status(tx, kind, name, st);
 	json_decref(st);
 	return unit_store_end(tx, rc);
