@@ -226,7 +226,7 @@ router_dispatch(struct http_request *req, struct http_response *res, struct stor
 			rt = &routes[i];
 			break;
 		}
-	if (rt != NULL && req->method == HTTP_OPTIONS && req->origin != NULL) {
+	if (rt != NULL && req->preflight) {
 		res->status = 204; /* CORS preflight: headers added by the server layer */
 		http_allow_string(rt->methods, res->allow, sizeof(res->allow));
 		return;
