@@ -52,7 +52,8 @@ struct http_request {
 	struct principal who;
 	const char *media_type; /* the negotiated response type (MT_HAL, MT_JSON, ...) */
 	bool pretty;
-	int wait_s; /* ?wait=N, -1 when absent */
+	bool preflight; /* a CORS preflight from an allowed origin: answered without a token */
+	int wait_s;	/* ?wait=N, -1 when absent */
 };
 
 /* What a handler answers. Owned members are freed by http_response_clear(). */

@@ -1,5 +1,7 @@
 /* The route table and the order of checks every request goes through (RFC 9110 status codes):
- * 501 unknown method, 414 long target, CORS preflight, 401, 404, 405, OPTIONS, 403, 406. */
+ * 501 unknown method, 414 long target, CORS preflight, 401, 404, 405, 403, OPTIONS, 406.
+ * 401 comes before 404 and 405 so that a caller without a valid token learns nothing about a
+ * protected path, not even which methods it has (RFC 9110 leaves the order to the server). */
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>
@@ -226,7 +228,7 @@ admit(struct http_request *req, struct http_response *res)
 			rt = &routes[i];
 			break;
 		}
-	if (rt != NULL && req->method == HTTP_OPTIONS && req->origin != NULL) {
+	if (rt != NULL && req->preflight) {
 		res->status = 204; /* CORS preflight: headers added by the server layer */
 		http_allow_string(rt->methods, res->allow, sizeof(res->allow));
 		return NULL;
@@ -244,14 +246,16 @@ admit(struct http_request *req, struct http_response *res)
 		http_problem_method(res, req, rt->methods);
 		return NULL;
 	}
-	if (req->method == HTTP_OPTIONS) {
-		res->status = 204;
-		http_allow_string(rt->methods, res->allow, sizeof(res->allow));
-		return NULL;
-	}
+	/* OPTIONS is a read like GET (the spec's roles): a caller who may not GET a resource is
+	 * not told its methods either. */
 	if (rt->read_min != ROLE_NONE && !allowed(rt, req)) {
 		http_problem(res, req, 403, "forbidden", "the %s role may not %s %s",
 			     auth_role_name(req->who.role), req->method_name, req->path);
+		return NULL;
+	}
+	if (req->method == HTTP_OPTIONS) {
+		res->status = 204;
+		http_allow_string(rt->methods, res->allow, sizeof(res->allow));
 		return NULL;
 	}
 	return rt;

@@ -98,6 +98,15 @@ header(struct MHD_Connection *c, const char *name)
 	return MHD_lookup_connection_value(c, MHD_HEADER_KIND, name);
 }
 
+static bool
+cors_allowed(const char *origin)
+{
+	for (int i = 0; origin && i < http_opts.n_cors_origins; i++)
+		if (strcmp(origin, http_opts.cors_origins[i]) == 0)
+			return true;
+	return false;
+}
+
 /* Fills ctx->req from the connection. Returns 0, or -1 with res filled (400 for bad ?wait). */
 static int
 build_request(struct reqctx *ctx, const char *url, const char *method, struct http_response *res)
@@ -127,6 +136,10 @@ build_request(struct reqctx *ctx, const char *url, const char *method, struct ht
 	req->if_modified_since = header(c, MHD_HTTP_HEADER_IF_MODIFIED_SINCE);
 	req->authorization = header(c, MHD_HTTP_HEADER_AUTHORIZATION);
 	req->origin = header(c, "Origin");
+	/* Fetch standard, CORS protocol: a preflight is an OPTIONS with
+	 * Access-Control-Request-Method; only one from an allowed origin goes without a token. */
+	req->preflight = req->method == HTTP_OPTIONS && cors_allowed(req->origin) &&
+			 header(c, "Access-Control-Request-Method") != NULL;
 	v = http_query(req, "pretty");
 	req->pretty = v != NULL && strcmp(v, "false") != 0 && strcmp(v, "0") != 0;
 	req->wait_s = -1;
@@ -186,15 +199,6 @@ not_modified(const struct http_request *req, const struct http_response *res)
 		if (end != NULL && *end == '\0')
 			return (int64_t)timegm(&tm) >= res->last_modified_ms / 1000;
 	}
-	return false;
-}
-
-static bool
-cors_allowed(const char *origin)
-{
-	for (int i = 0; origin && i < http_opts.n_cors_origins; i++)
-		if (strcmp(origin, http_opts.cors_origins[i]) == 0)
-			return true;
 	return false;
 }
 

@@ -63,6 +63,20 @@ def test_other_origin_gets_no_cors_headers(admin, origin):
     assert "Access-Control-Allow-Origin" not in p.headers
 
 
+@pytest.mark.parametrize("origin,acrm", [("http://evil.example", "GET"), (DASH, None)],
+                         ids=["other-origin", "no-request-method"])
+def test_options_that_is_no_allowed_preflight_needs_a_token(admin, origin, acrm):
+    """Only a preflight (with Access-Control-Request-Method) from a listed origin skips the
+    token; any other OPTIONS is a request like GET: 401 without a token, 403 for a role that may
+    not read the resource."""
+    headers = {"Origin": origin, "Access-Control-Request-Method": acrm}
+    r = admin.options("/tokens", token=NO_TOKEN, headers=headers)
+    assert r.status_code == 401, r.text
+    assert "Allow" not in r.headers
+    viewer = admin.mint("viewer")
+    assert viewer.options("/tokens", headers=headers).status_code == 403
+
+
 def test_no_origin_no_cors_headers(admin):
     r = admin.get("/nodes")
     assert "Access-Control-Allow-Origin" not in r.headers
@@ -74,3 +88,6 @@ def test_without_cors_flag_no_cors_headers(make_server):
     r = c.get("/nodes", headers={"Origin": DASH})
     assert r.status_code == 200
     assert "Access-Control-Allow-Origin" not in r.headers
+    p = c.options("/tokens", token=NO_TOKEN,
+                  headers={"Origin": DASH, "Access-Control-Request-Method": "GET"})
+    assert p.status_code == 401  # no origin is allowed, so there is no preflight to answer
