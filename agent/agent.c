@@ -290,12 +290,10 @@ status_report(struct agent *a)
 	json_t *vrrp = json_object(), *held = json_array(), *counters = json_object();
 
 	inst_report(a->tab, a->n, vrrp, held);
-	for (int e = 1; e <= VRRP_PKT_ERROR_MAX; e++)
-		if (a->env.drops[e])
-			json_object_set_new(counters,
-					    e == VRRP_PKT_ERROR_MAX ? "unknown_vrid"
-								    : vrrp_pkt_error_str(e),
-					    json_integer((json_int_t)a->env.drops[e]));
+	for (int e = VRRP_PKT_OK + 1; e < VRRP_DROP_MAX; e++)
+		if (a->env.drops.count[e])
+			json_object_set_new(counters, vrrp_drops_name(e),
+					    json_integer((json_int_t)a->env.drops.count[e]));
 	json_t *r =
 	    json_pack("{s:s, s:o, s:o, s:O, s:o}", "agent_version", AGENT_VERSION, "vrrp", vrrp,
 		      "vips_held", held, "moves_done", a->env.moves_done, "counters", counters);
@@ -355,6 +353,7 @@ on_heartbeat(void *arg)
 {
 	struct agent *a = arg;
 
+	inst_drops_flush(&a->env);
 	send_status(a);
 	loop_timer_at(a->loop, &a->heartbeat, loop_now_ms() + a->opt->heartbeat_ms);
 }
