@@ -14,6 +14,8 @@
 
 #include "vrrp_io.h"
 
+#define VRRP_IO_RCVBUF (1 << 20) /* bytes: a few thousand small packets */
+
 void
 vrrp_io_group(int family, struct addr *out)
 {
@@ -30,7 +32,11 @@ vrrp_io_open(int family, char *err, size_t errlen)
 		snprintf(err, errlen, "raw socket: %s", strerror(errno));
 		return -errno;
 	}
-	int rc;
+	int rc, rcvbuf = VRRP_IO_RCVBUF;
+	/* Room for a burst while the loop is busy (bad packets from the LAN, a slow wake-up): a
+	 * queue that overflows drops good adverts too. FORCE needs CAP_NET_ADMIN, held at start. */
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)) != 0)
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
 	/* The kernel's count of packets dropped on a full queue, with every datagram. */
 	if (setsockopt(fd, SOL_SOCKET, SO_RXQ_OVFL, &on, sizeof(on)) != 0)
 		rc = -1;
