@@ -226,13 +226,18 @@ def test_flood_of_bad_packets_keeps_master_and_adverts(steady, net, floodtool, m
     cb = before["lb1"].get("counters") or {}
     ca = after["lb1"].get("counters") or {}
     delta = {k: ca.get(k, 0) - cb.get(k, 0) for k in set(ca) | set(cb)}
+    # Every packet is accounted for: refused under its reason, or counted as dropped by the
+    # kernel on a full queue (rx_queue_overflow) when the agent was off the CPU for a while (two
+    # vCPUs shared with the sender, the sniffers and other work). lb2's own adverts for ka2/ka3,
+    # vrids lb1 does not run, count as unknown_vrid too.
     counted = sum(delta.get(k, 0) for k in sent["kinds"])
+    overflow = delta.get("rx_queue_overflow", 0)
+    others = 2 * (t2 - t0 + 2 * 1.0)
     print(f"counter deltas on lb1: {delta}")
     for kind, n in sent["kinds"].items():
-        assert delta.get(kind, 0) >= 0.9 * n, (kind, n, delta)
-    # lb2's own adverts for ka2/ka3 (vrids lb1 does not run) count as unknown_vrid too.
-    others = 2 * (t2 - t0 + 2 * 1.0)
-    assert 0.9 * sent["sent"] <= counted <= sent["sent"] + others, (counted, sent, delta)
+        assert delta.get(kind, 0) >= 0.75 * n, (kind, n, delta)
+    assert 0.98 * sent["sent"] <= counted + overflow <= sent["sent"] + others, \
+        (counted, overflow, sent, delta)
 
     # The log: a handful of lines, not one per packet.
     new = _log_lines(c.agents["lb1"])[lines_before:]
@@ -243,4 +248,4 @@ def test_flood_of_bad_packets_keeps_master_and_adverts(steady, net, floodtool, m
     measurements.note(impl="vigil", event="bad-packet flood at the master", sent=sent["sent"],
                       rate=sent["rate"], advert_gap_max_s=round(max_gap, 3),
                       advert_gap_mean_s=round(mean_gap, 3), counted=counted,
-                      rx_queue_overflow=delta.get("rx_queue_overflow", 0), log_lines=len(new))
+                      rx_queue_overflow=overflow, log_lines=len(new))
