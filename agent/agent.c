@@ -3,6 +3,7 @@
  * status on every change and as a heartbeat, and on SIGTERM release every VIP. */
 #include <errno.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@
 
 #include "agent.h"
 #include "arp.h"
+#include "caps.h"
 #include "checks.h"
 #include "haproxy.h"
 #include "client.h"
@@ -264,18 +266,35 @@ discover(struct agent *a)
 		retry_later(a, discover, "cannot start a request");
 }
 
+/* The capabilities this process holds now (effective set), as ["cap_net_admin", ...]; a new
+ * reference, empty when they cannot be read. */
+static json_t *
+caps_report(void)
+{
+	json_t *list = json_array();
+	caps_mask eff = 0;
+
+	if (caps_get(&eff, NULL) == 0)
+		for (int c = 0; c < 64; c++)
+			if (eff & (caps_mask)1 << c) {
+				char num[16];
+				snprintf(num, sizeof(num), "cap_%d", c);
+				json_array_append_new(list,
+						      json_string(caps_name(c) ? caps_name(c) : num));
+			}
+	return list;
+}
+
 static json_t *
 status_report(struct agent *a)
 {
 	json_t *vrrp = json_object(), *held = json_array(), *counters = json_object();
 
 	inst_report(a->tab, a->n, vrrp, held);
-	for (int e = 1; e <= VRRP_PKT_ERROR_MAX; e++)
-		if (a->env.drops[e])
-			json_object_set_new(counters,
-					    e == VRRP_PKT_ERROR_MAX ? "unknown_vrid"
-								    : vrrp_pkt_error_str(e),
-					    json_integer((json_int_t)a->env.drops[e]));
+	for (int e = VRRP_PKT_OK + 1; e < VRRP_DROP_MAX; e++)
+		if (a->env.drops.count[e])
+			json_object_set_new(counters, vrrp_drops_name(e),
+					    json_integer((json_int_t)a->env.drops.count[e]));
 	json_t *r =
 	    json_pack("{s:s, s:o, s:o, s:O, s:o}", "agent_version", AGENT_VERSION, "vrrp", vrrp,
 		      "vips_held", held, "moves_done", a->env.moves_done, "counters", counters);
@@ -287,6 +306,7 @@ status_report(struct agent *a)
 	if (sysctl_nonlocal_bind_get(AF_INET, &on, err, sizeof(err)) == 0)
 		json_object_set_new(r, "ip_nonlocal_bind", json_boolean(on));
 	json_object_set_new(r, "checks", checks_report(a->checks));
+	json_object_set_new(r, "capabilities", caps_report());
 	return r;
 }
 
@@ -334,6 +354,7 @@ on_heartbeat(void *arg)
 {
 	struct agent *a = arg;
 
+	inst_drops_flush(&a->env);
 	send_status(a);
 	loop_timer_at(a->loop, &a->heartbeat, loop_now_ms() + a->opt->heartbeat_ms);
 }
@@ -457,6 +478,30 @@ close_kernel(struct agent *a)
 		close(a->sfd);
 }
 
+/* Start-up is over (sockets open, token read, script user resolved): keeps only what caps.h says
+ * the running agent needs, and says what it holds. Script checks need their three capabilities
+ * only when they can run (enabled, and the user exists); no_new_privs only without them, since
+ * it would stop a script's set-user-ID or file-capability helpers (ping, sudo) from working.
+ * Returns 0, or -1 when the drop failed (logged): an agent that meant to shed privileges and
+ * could not does not run. */
+static int
+drop_privileges(const struct agent_options *opt)
+{
+	bool scripts = opt->script_user != NULL && getpwnam(opt->script_user) != NULL;
+	char err[200], held[400];
+	caps_mask eff = 0;
+
+	if (caps_drop(caps_needed(scripts), !scripts, err, sizeof(err)) != 0) {
+		fprintf(stderr, "vigil-agent: dropping capabilities: %s\n", err);
+		return -1;
+	}
+	caps_get(&eff, NULL);
+	fprintf(stderr, "vigil-agent: capabilities kept: %s%s\n",
+		eff ? caps_format(eff, held, sizeof(held)) : "none",
+		scripts ? "" : " (no script checks; no_new_privs set)");
+	return 0;
+}
+
 int
 agent_run(const struct agent_options *opt)
 {
@@ -487,6 +532,8 @@ agent_run(const struct agent_options *opt)
 		fprintf(stderr, "vigil-agent: cannot set up the health checks\n");
 		goto out;
 	}
+	if (drop_privileges(opt) != 0)
+		goto out;
 	if ((cached = load_file(opt->state_dir, "config.json")) != NULL) {
 		fprintf(stderr, "vigil-agent: starting from the cached config\n");
 		apply_config(&a, cached);

@@ -15,7 +15,7 @@ struct agent_options {
 	int heartbeat_ms;      /* status PUT period */
 	int poll_wait_s;       /* long-poll wait */
 	const char *script_dir;  /* script checks run executables from here only */
-	const char *script_user; /* and as this user */
+	const char *script_user; /* and as this user; NULL: script checks disabled */
 };
 
 /* Runs the agent until SIGTERM or SIGINT (then releases every VIP with a priority-0 advert).

@@ -53,7 +53,8 @@ int probe_http_start(struct http_multi *m, const char *url, bool verify_tls, lon
 		     int timeout_ms, probe_done_fn done, void *arg, struct probe **out,
 		     struct probe_result *now);
 
-/* Runs script checks: resolves user (script_user) once. NULL on allocation failure. */
+/* Runs script checks: resolves user (script_user) once; NULL user: scripts disabled (every run
+ * refused). NULL on allocation failure. */
 struct script_runner *script_runner_new(struct loop *l, const char *dir, const char *user);
 /* Kills every script still running (SIGKILL to its process group), reaps them and frees r. */
 void script_runner_free(struct script_runner *r);

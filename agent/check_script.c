@@ -160,7 +160,10 @@ script_runner_new(struct loop *l, const char *dir, const char *user)
 		return NULL;
 	r->loop = l;
 	snprintf(r->dir, sizeof(r->dir), "%s", dir ? dir : "");
-	if (user == NULL || (pw = getpwnam(user)) == NULL) {
+	if (user == NULL) {
+		snprintf(r->user_err, sizeof(r->user_err),
+			 "refused: script checks are disabled (--no-script-checks)");
+	} else if ((pw = getpwnam(user)) == NULL) {
 		snprintf(r->user_err, sizeof(r->user_err), "refused: script user %s does not exist",
 			 user ? user : "(none)");
 	} else if (geteuid() != 0 && pw->pw_uid != geteuid()) {

@@ -11,6 +11,7 @@
 #include "loop.h"
 #include "netlink.h"
 #include "vrrp.h"
+#include "vrrp_drops.h"
 
 #define INST_MAX 64
 
@@ -21,7 +22,8 @@ struct inst_env {
 	int sock4, sock6; /* VRRP raw sockets (-1 when unavailable) */
 	int arp_fd;
 	const char *node;
-	unsigned long drops[VRRP_PKT_ERROR_MAX + 1]; /* + 1: unknown VRID */
+	struct vrrp_drops drops;    /* what the receive path refused, per reason */
+	uint32_t rxq_overflow[2];   /* the kernel's drop counter last seen: IPv4, IPv6 socket */
 	json_t *moves_done;	    /* {vip: id}, owned here, persisted by the agent */
 	json_t *last_transition;    /* owned, or NULL */
 	int check_adjust;	    /* sum of the weights of failing node checks */
@@ -39,9 +41,8 @@ struct instance {
 	struct vrrp_instance vr;
 	struct loop_timer timer;
 	struct inst_env *env;
-	bool seen;	 /* present in the config being applied */
-	unsigned warned; /* VRRP_WARN_* already logged */
-	bool link_down;	 /* the interface is down (netlink) */
+	bool seen;	/* present in the config being applied */
+	bool link_down; /* the interface is down (netlink) */
 };
 
 /* Applies config (the node's config document, borrowed) to the instance table: creates, updates,
@@ -49,8 +50,12 @@ struct instance {
 void inst_apply(struct inst_env *env, struct instance *tab[], int *n, json_t *config);
 /* Releases every instance (priority 0, addresses removed) and frees them. */
 void inst_shutdown_all(struct inst_env *env, struct instance *tab[], int *n);
-/* Reads pending VRRP packets from fd (family) and dispatches them. */
+/* Reads at most one batch (VRRP_IO_BATCH) of pending VRRP packets from fd (family) and
+ * dispatches them; what is left waits for the next wake-up, after due timers. Counts and logs
+ * (rate-limited) what it refuses. */
 void inst_receive(struct inst_env *env, struct instance *tab[], int n, int fd, int family);
+/* Logs the summaries of refused packets that are due (call it now and then). */
+void inst_drops_flush(struct inst_env *env);
 /* A link changed state (netlink event). */
 void inst_link(struct inst_env *env, struct instance *tab[], int n, int ifindex, bool up);
 /* Node checks changed: the priority adjustment and the check fault (env->check_*) apply to every

@@ -1,5 +1,6 @@
 /* vigil-agent: flags, the token file, then agent_run. */
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,8 @@ usage(FILE *f)
 	       "                       /etc/vigil/scripts)\n"
 	       "  --script-user USER   run script checks as USER with a clean environment\n"
 	       "                       (default nobody)\n"
+	       "  --no-script-checks   refuse script checks; the agent then keeps only\n"
+	       "                       CAP_NET_ADMIN and CAP_NET_RAW and sets no_new_privs\n"
 	       "  --help               this text\n"
 	       "  --version            print the version\n");
 }
@@ -60,6 +63,7 @@ main(int argc, char **argv)
 	    {"poll-wait", required_argument, NULL, 'w'},
 	    {"script-dir", required_argument, NULL, 'S'},
 	    {"script-user", required_argument, NULL, 'U'},
+	    {"no-script-checks", no_argument, NULL, 'N'},
 	    {"help", no_argument, NULL, 'h'},
 	    {"version", no_argument, NULL, 'V'},
 	    {NULL, 0, NULL, 0},
@@ -71,6 +75,7 @@ main(int argc, char **argv)
 				    .script_user = "nobody"};
 	const char *token_file = NULL;
 	char token[600];
+	bool no_scripts = false;
 	int c;
 
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
@@ -99,6 +104,9 @@ main(int argc, char **argv)
 		case 'U':
 			opt.script_user = optarg;
 			break;
+		case 'N':
+			no_scripts = true;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -120,5 +128,7 @@ main(int argc, char **argv)
 		return 2;
 	}
 	opt.token = token;
+	if (no_scripts)
+		opt.script_user = NULL;
 	return agent_run(&opt);
 }

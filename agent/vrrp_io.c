@@ -1,7 +1,8 @@
 /* Raw sockets for VRRP. IPv4 raw sockets deliver the IP header (we read TTL, source and
  * destination from it); IPv6 ones do not, so hop limit and destination come from ancillary data.
  * Sending sets the interface and source per packet with IP_PKTINFO / IPV6_PKTINFO, so that the
- * source is the interface's primary address (RFC 5798 5.1.1.1) and matches the checksum. */
+ * source is the interface's primary address (RFC 5798 5.1.1.1) and matches the checksum.
+ * Receiving takes a bounded batch per call (recvmmsg), so a flood cannot hold the loop. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -12,6 +13,8 @@
 #include <unistd.h>
 
 #include "vrrp_io.h"
+
+#define VRRP_IO_RCVBUF (1 << 20) /* bytes: a few thousand small packets */
 
 void
 vrrp_io_group(int family, struct addr *out)
@@ -29,8 +32,15 @@ vrrp_io_open(int family, char *err, size_t errlen)
 		snprintf(err, errlen, "raw socket: %s", strerror(errno));
 		return -errno;
 	}
-	int rc;
-	if (family == AF_INET)
+	int rc, rcvbuf = VRRP_IO_RCVBUF;
+	/* Room for a burst while the loop is busy (bad packets from the LAN, a slow wake-up): a
+	 * queue that overflows drops good adverts too. FORCE needs CAP_NET_ADMIN, held at start. */
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)) != 0)
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+	/* The kernel's count of packets dropped on a full queue, with every datagram. */
+	if (setsockopt(fd, SOL_SOCKET, SO_RXQ_OVFL, &on, sizeof(on)) != 0)
+		rc = -1;
+	else if (family == AF_INET)
 		rc = setsockopt(fd, IPPROTO_IP, IP_MULTICAST_TTL, &ttl, sizeof(ttl)) ||
 		     setsockopt(fd, IPPROTO_IP, IP_TTL, &ttl, sizeof(ttl)) ||
 		     setsockopt(fd, IPPROTO_IP, IP_MULTICAST_LOOP, &off, sizeof(off)) ||
@@ -129,29 +139,16 @@ vrrp_io_send(int fd, int ifindex, const struct addr *src, const uint8_t *msg, si
 	return sendmsg(fd, &mh, MSG_DONTWAIT) == (ssize_t)len ? 0 : -errno;
 }
 
-int
-vrrp_io_recv(int fd, int family, uint8_t *buf, size_t buflen, struct vrrp_rx *rx)
+/* Fills rx from one received message mh of n bytes in buf. Returns false when it is not a
+ * usable datagram (too short for its IPv4 header). Notes the kernel's drop counter in b. */
+static bool
+parse_one(int family, struct msghdr *mh, size_t n, uint8_t *buf, struct vrrp_rx *rx,
+	  struct vrrp_io_batch *b)
 {
-	union {
-		struct cmsghdr align;
-		char buf[256];
-	} ctl;
-	struct sockaddr_storage from;
-	struct iovec iov = {buf, buflen};
-	struct msghdr mh = {.msg_name = &from,
-			    .msg_namelen = sizeof(from),
-			    .msg_iov = &iov,
-			    .msg_iovlen = 1,
-			    .msg_control = ctl.buf,
-			    .msg_controllen = sizeof(ctl.buf)};
-	ssize_t n = recvmsg(fd, &mh, MSG_DONTWAIT);
-
-	if (n < 0)
-		return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -errno;
 	memset(rx, 0, sizeof(*rx));
 	rx->meta.family = family;
 	rx->meta.ttl = -1;
-	for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm != NULL; cm = CMSG_NXTHDR(&mh, cm)) {
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(mh); cm != NULL; cm = CMSG_NXTHDR(mh, cm)) {
 		if (cm->cmsg_level == IPPROTO_IP && cm->cmsg_type == IP_PKTINFO) {
 			struct in_pktinfo pi;
 			memcpy(&pi, CMSG_DATA(cm), sizeof(pi));
@@ -166,29 +163,58 @@ vrrp_io_recv(int fd, int family, uint8_t *buf, size_t buflen, struct vrrp_rx *rx
 			int hl;
 			memcpy(&hl, CMSG_DATA(cm), sizeof(hl));
 			rx->meta.ttl = hl;
+		} else if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SO_RXQ_OVFL) {
+			memcpy(&b->overflow, CMSG_DATA(cm), sizeof(b->overflow));
+			b->has_overflow = true;
 		}
 	}
 	if (family == AF_INET) {
 		struct iphdr ip;
 		size_t hl;
-		if ((size_t)n < sizeof(ip))
-			return 2;
+		if (n < sizeof(ip))
+			return false;
 		memcpy(&ip, buf, sizeof(ip));
 		hl = (size_t)ip.ihl * 4;
-		if (hl < sizeof(ip) || hl > (size_t)n)
-			return 2;
+		if (hl < sizeof(ip) || hl > n)
+			return false;
 		rx->meta.ttl = ip.ttl;
 		rx->meta.src.family = rx->meta.dst.family = AF_INET;
 		rx->meta.src.u.v4.s_addr = ip.saddr;
 		rx->meta.dst.u.v4.s_addr = ip.daddr;
 		rx->payload = buf + hl;
-		rx->len = (size_t)n - hl;
+		rx->len = n - hl;
 	} else {
-		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&from;
+		struct sockaddr_in6 *sin6 = mh->msg_name;
 		rx->meta.src.family = AF_INET6;
 		rx->meta.src.u.v6 = sin6->sin6_addr;
 		rx->payload = buf;
-		rx->len = (size_t)n;
+		rx->len = n;
 	}
-	return 1;
+	return true;
+}
+
+int
+vrrp_io_recv_batch(int fd, int family, struct vrrp_io_batch *b)
+{
+	int n;
+
+	for (int i = 0; i < VRRP_IO_BATCH; i++) {
+		struct msghdr *mh = &b->msgs[i].msg_hdr;
+		b->iov[i] = (struct iovec){b->data[i], sizeof(b->data[i])};
+		*mh = (struct msghdr){.msg_name = &b->from[i],
+				      .msg_namelen = sizeof(b->from[i]),
+				      .msg_iov = &b->iov[i],
+				      .msg_iovlen = 1,
+				      .msg_control = b->ctl[i].buf,
+				      .msg_controllen = sizeof(b->ctl[i].buf)};
+		b->msgs[i].msg_len = 0;
+	}
+	b->has_overflow = false;
+	n = recvmmsg(fd, b->msgs, VRRP_IO_BATCH, MSG_DONTWAIT, NULL);
+	if (n < 0)
+		return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -errno;
+	for (int i = 0; i < n; i++)
+		b->usable[i] = parse_one(family, &b->msgs[i].msg_hdr, b->msgs[i].msg_len,
+					 b->data[i], &b->rx[i], b);
+	return n;
 }

@@ -174,7 +174,8 @@ refresh_vips_of(struct store_tx *tx, const char *node)
 
 static const char *const report_fields[] = {"agent_version", "ip_nonlocal_bind", "vrrp",
 					    "vips_held",     "last_transition",	 "moves_done",
-					    "checks",	     "counters",	 NULL};
+					    "checks",	     "counters",	 "capabilities",
+					    NULL};
 static const char *const vrrp_states[] = {"INIT", "BACKUP", "MASTER", "FAULT", NULL};
 static const char *const check_states[] = {"up", "down", "unknown", NULL};
 
@@ -239,6 +240,16 @@ v_check_entry(json_t *entry, const char *ptr, struct verr *e)
 	v_string(entry, "at", false, 0, 64, &s, e);
 }
 
+/* A capability name as the agent reports it: "cap_" then 1..59 of [a-z0-9_]. */
+static bool
+valid_cap_name(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+
+	return n > 4 && n <= 63 && strncmp(s, "cap_", 4) == 0 &&
+	       strspn(s + 4, "abcdefghijklmnopqrstuvwxyz0123456789_") == n - 4;
+}
+
 static void
 validate_report(json_t *r, struct verr *e)
 {
@@ -270,8 +281,16 @@ validate_report(json_t *r, struct verr *e)
 		if (!json_is_object(v))
 			verr_add(e, "/counters", "must be an object of counter name to integer");
 		else
-			json_object_foreach(v, k, x) if (!json_is_integer(x) || strlen(k) > 63)
+			json_object_foreach(v, k, x) if (!json_is_integer(x) ||
+							 json_integer_value(x) < 0 || strlen(k) > 63)
 			    verr_add(e, "/counters", "must map names to integers");
+	}
+	if ((v = json_object_get(r, "capabilities")) != NULL) {
+		if (!json_is_array(v) || json_array_size(v) > 64)
+			verr_add(e, "/capabilities", "must be an array of capability names");
+		else
+			json_array_foreach(v, i, x) if (!valid_cap_name(json_string_value(x)))
+			    verr_add(e, "/capabilities", "must be an array of capability names");
 	}
 	if ((v = json_object_get(r, "moves_done")) != NULL) {
 		if (!json_is_object(v))
@@ -308,7 +327,8 @@ merge_report(json_t *report, const json_t *old, int64_t now)
 			json_object_set_new(entry, "since", json_string(ts));
 	}
 	static const char *const keep[] = {"agent_version",   "ip_nonlocal_bind", "vips_held",
-					   "last_transition", "counters",	  NULL};
+					   "last_transition", "counters",	  "capabilities",
+					   NULL};
 	for (int i = 0; keep[i]; i++)
 		if (json_object_get(st, keep[i]) == NULL)
 			json_object_set(st, keep[i],

@@ -336,6 +336,14 @@ test_discard_reasons(void **state)
 	assert_int_equal(verdict(KA_V2, 0, -1, 0, false, bad, &pass), VRRP_PKT_BAD_TTL);
 	bad.ttl = 64;
 	assert_int_equal(verdict(KA_V3, 0, -1, 0, false, bad, &EXPECT_V3), VRRP_PKT_BAD_TTL);
+	/* RFC 5798 5.1.2.3 / 7.1: the IPv6 hop limit too; -1: the kernel gave none. */
+	bad = meta6();
+	assert_int_equal(verdict(KA_V3_6, 0, -1, 0, false, bad, &EXPECT_V3), VRRP_PKT_OK);
+	bad.ttl = 1;
+	assert_int_equal(verdict(KA_V3_6, 0, -1, 0, false, bad, &EXPECT_V3), VRRP_PKT_BAD_TTL);
+	bad.ttl = -1;
+	assert_int_equal(verdict(KA_V3_6, 0, -1, 0, false, bad, &EXPECT_V3), VRRP_PKT_BAD_TTL);
+	bad = meta4();
 	assert_int_equal(verdict(KA_V2, 0, -1, 0, false, m, &EXPECT_V3), VRRP_PKT_BAD_VERSION);
 	assert_int_equal(verdict(KA_V3, 0, -1, 0, false, m, &pass), VRRP_PKT_BAD_VERSION);
 	assert_int_equal(verdict(KA_V3, 0, 0, 0x41, true, m, &EXPECT_V3), VRRP_PKT_BAD_VERSION);
