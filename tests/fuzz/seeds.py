@@ -230,5 +230,75 @@ def vrrp_seeds():
 
 EXTRA.append(vrrp_seeds)
 
+
+# --- fuzz_haproxy: backends and health, then the answers -------------------------------------
+
+INFO = ("Name: HAProxy\nVersion: 2.6.12-1+deb12u1\nRelease_date: 2023/12/16\nNbthread: 2\n"
+        "Nbproc: 1\nProcess_num: 1\nPid: 4242\nUptime: 0d 0h01m13s\nUptime_sec: 73\n"
+        "Memmax_MB: 0\nPoolAlloc_MB: 0\nMaxsock: 8037\nMaxconn: 4000\nCurrConns: 1\n\n")
+
+
+def haproxy_seeds():
+    backends = [{"name": "web1", "vip": "web", "haproxy_server": "web1", "admin_state": "enabled",
+                 "weight": 10},
+                {"name": "web2", "vip": "web", "admin_state": "drain"},
+                {"name": "web3", "vip": "web", "haproxy_backend": "be_web", "weight": 256,
+                 "admin_state": "disabled"},
+                {"name": "bad", "vip": "web", "haproxy_server": "x;shutdown"}]
+    cfg = json.dumps({"backends": backends, "health": {"web1": "up", "web2": "down"}})
+    sep = "\n%%\n"
+    write("fuzz_haproxy", "apply", sep.join([cfg, INFO] + ["\n"] * 9))
+    write("fuzz_haproxy", "no-such-server",
+          sep.join([cfg, INFO, "No such server.\n\n", "Require 'operator' level.\n\n",
+                    "Backend not found.\n"]))
+    write("fuzz_haproxy", "restart",
+          sep.join([cfg, INFO, "\n", "\n", INFO.replace("4242", "4243"), "\n"]))
+    write("fuzz_haproxy", "bad-info", sep.join([cfg, "Unknown command.\n", INFO]))
+    write("fuzz_haproxy", "info-only", INFO)
+    dict_file("fuzz_haproxy", ["\n%%\n", "Pid: ", "Uptime_sec: ", "Name: HAProxy\n",
+                               "No such server.\n", "\"admin_state\":", "\"haproxy_backend\":",
+                               "\"haproxy_server\":", "\"weight\":", "\"health\":",
+                               "\"backends\":", "\"down\"", "\"drain\"", "\"disabled\""])
+
+
+EXTRA.append(haproxy_seeds)
+
+
+# --- fuzz_node_config: a node config document ------------------------------------------------
+# rendered-* beside these seeds are GET /nodes/{lb1,lb2}/config answers of a vigild with two
+# nodes, a v2 and a v3 IPv6 VIP, a backend and three checks, before and after a holder move.
+
+def node_config_seeds():
+    vip = {"name": "web", "address": "198.18.0.100/24", "advert_int_ms": 1000,
+           "interface": "eth0", "preempt": True, "preempt_delay_ms": 3000, "version": 2,
+           "vrid": 51, "priority": 200, "auth_pass": "7388",
+           "peers": [{"node": "lb2", "address": "198.18.0.2", "priority": 100}], "move": None}
+    kinds = {
+        "v6-no-linklocal": dict(vip, name="v6", address="2001:db8::1/64", interface="eth2",
+                                version=3, advert_int_ms=10),
+        "link-down": dict(vip, interface="eth3"),
+        "no-such-interface": dict(vip, interface="bond7"),
+        "owner": dict(vip, priority=255, move={"id": 2, "target": "lb1"}),
+        "move-away": dict(vip, move={"id": 3, "target": "lb2"}),
+    }
+    for name, v in kinds.items():
+        write("fuzz_node_config", name, json.dumps({"node": "lb1", "vips": [v]}))
+    many = [dict(vip, name=f"v{i}", vrid=i + 1, address=f"198.18.2.{i + 1}/24")
+            for i in range(66)]
+    write("fuzz_node_config", "too-many-vips", json.dumps({"node": "lb1", "vips": many}))
+    write("fuzz_node_config", "checks-only", json.dumps({
+        "node": "lb1", "backends": [{"name": "b", "address": "::1", "port": 1}],
+        "checks": [{"name": "c1", "type": "https", "backend": "b", "port": 8443,
+                    "verify_tls": False, "interval_ms": 1, "timeout_ms": 1, "rise": 1, "fall": 1},
+                   {"name": "c2", "type": "script", "node": "lb1", "script": ["../x"],
+                    "weight": 0},
+                   {"name": "c3", "type": "tcp", "node": "lb2", "port": 22}]}))
+    dict_file("fuzz_node_config", [e for e in HTTP_DICT if e.startswith('"')] + [
+        '"peers":', '"move":', '"target":', '"id":', '"vips":', '"backends":', '"checks":',
+        '"eth0"', '"eth2"', '"eth3"', '"lo"', '"lb1"', '"lb2"'])
+
+
+EXTRA.append(node_config_seeds)
+
 if __name__ == "__main__":
     sys.exit(main())
