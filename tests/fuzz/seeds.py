@@ -300,5 +300,25 @@ def node_config_seeds():
 
 EXTRA.append(node_config_seeds)
 
+
+# --- fuzz_cursor and fuzz_merge_patch: small hand-written seeds ----------------------------
+
+def small_seeds():
+    write("fuzz_cursor", "after", f"{cursor('a', 'lb1')}\n10\nlb1\n")
+    write("fuzz_cursor", "before", f"{cursor('b', 'web')}\n500\n")
+    write("fuzz_cursor", "long-name", f"{cursor('a', 'n' * 63)}\n1\n%&=\n")
+    dict_file("fuzz_cursor", ["YT", "Yj", "YTo", "Yjo", "\n", "500", "501", "0", "-1", "=="])
+    write("fuzz_merge_patch", "rfc7396",
+          '{"a":{"b":1,"c":[1,null]},"d":"x"} {"a":{"b":null,"e":{"f":2}},"d":[null],"g":null}')
+    write("fuzz_merge_patch", "vip",
+          json.dumps(dict(VIP2, members=[{"node": "lb1", "priority": 100}])) + " " +
+          json.dumps({"auth_pass": None, "members": [{"node": "lb2"}], "version": 3}))
+    write("fuzz_merge_patch", "scalar-patch", '{"a":1} [1,2]')
+    dict_file("fuzz_merge_patch", ["null", "true", "false", "{}", "[]", "{\"a\":", "\"\\u0000\"",
+                                   "1e400", "-0", " "])
+
+
+EXTRA.append(small_seeds)
+
 if __name__ == "__main__":
     sys.exit(main())
