@@ -38,7 +38,7 @@ UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
 .PHONY: all setup run test unit-test api-test asan-test ui-test cluster-test lint-spec bench \
-	bench-fleet clean format install install-test
+	bench-fleet clean format install install-test fuzz fuzz-build fuzz-smoke
 
 all: $(BUILD)/vigild $(if $(wildcard agent/main.c),$(BUILD)/vigil-agent)
 
@@ -102,6 +102,57 @@ $(BUILD)/tests/%: tests/unit/%.c $$(call links_of,$$*) $(BUILD)/gen/embedded.c
 		-o $@ $< $$(sed -n '1s|^// links:||p' $<) \
 		$(call pc_libs,$(SERVER_PKGS) $(AGENT_PKGS) cmocka) -lpthread -lm
 
+# Fuzz harnesses (libFuzzer, clang, ASan+UBSan): each tests/fuzz/fuzz_X.c links the objects its
+# first line names, like the unit tests, compiled by clang into build/fuzz/obj/. `make fuzz` runs
+# each for FUZZ_SECONDS from its committed corpus (tests/fuzz/corpus/X/), writing what it finds to
+# a working copy in build/fuzz/work/X/; FUZZ_MERGE=1 merges the new interesting inputs back into
+# the committed corpus. `make fuzz-smoke` (part of `make test`) runs every corpus and then fuzzes
+# each for FUZZ_SMOKE_SECONDS. A crash, a sanitizer report or a leak fails either; time never does.
+FUZZ_CC	     ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_SMOKE_SECONDS ?= 15
+FUZZ_MERGE   ?= 0
+FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_CFLAGS  := -O1 -g -std=c11 -D_GNU_SOURCE $(WARN) -MMD -MP -Icommon -I$(BUILD)/gen -Iserver \
+	-Iagent -Itests/fuzz $(call pc_cflags,$(SERVER_PKGS) $(AGENT_PKGS))
+FUZZ_SRC     := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_NAMES   := $(FUZZ_SRC:tests/fuzz/%.c=%)
+FUZZ_BIN     := $(FUZZ_NAMES:%=$(BUILD)/fuzz/%)
+FUZZ_FLAGS   = -dict=tests/fuzz/$(1).dict -artifact_prefix=$(BUILD)/fuzz/crash/$(1)- \
+	-print_final_stats=1 -close_fd_mask=3
+fuzz_links_of = $(patsubst %.c,$(BUILD)/fuzz/obj/%.o,$(shell sed -n '1s|^// links:||p' tests/fuzz/$(1).c))
+
+$(BUILD)/fuzz/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+$(BUILD)/fuzz/%: $(BUILD)/fuzz/obj/tests/fuzz/%.o $$(call fuzz_links_of,$$*)
+	$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^ \
+		$(call pc_libs,$(SERVER_PKGS) $(AGENT_PKGS)) -lpthread -lm
+
+.PRECIOUS: $(BUILD)/fuzz/obj/%.o
+fuzz-build: $(FUZZ_BIN)
+
+fuzz: fuzz-build
+	@set -e; for f in $(FUZZ_NAMES); do \
+		echo "== $$f: $(FUZZ_SECONDS) s"; mkdir -p $(BUILD)/fuzz/work/$$f $(BUILD)/fuzz/crash; \
+		nice -n 19 $(BUILD)/fuzz/$$f $(call FUZZ_FLAGS,$$f) -max_total_time=$(FUZZ_SECONDS) \
+			$(BUILD)/fuzz/work/$$f tests/fuzz/corpus/$$f; \
+		if [ "$(FUZZ_MERGE)" = 1 ]; then nice -n 19 $(BUILD)/fuzz/$$f -merge=1 \
+			-close_fd_mask=3 tests/fuzz/corpus/$$f $(BUILD)/fuzz/work/$$f; fi; \
+	done
+
+fuzz-smoke: fuzz-build
+	@set -e; for f in $(FUZZ_NAMES); do \
+		echo "== $$f: corpus, then $(FUZZ_SMOKE_SECONDS) s"; \
+		rm -rf $(BUILD)/fuzz/smoke/$$f; mkdir -p $(BUILD)/fuzz/smoke/$$f $(BUILD)/fuzz/crash; \
+		if ! nice -n 19 $(BUILD)/fuzz/$$f $(call FUZZ_FLAGS,$$f) \
+			-max_total_time=$(FUZZ_SMOKE_SECONDS) $(BUILD)/fuzz/smoke/$$f \
+			tests/fuzz/corpus/$$f >$(BUILD)/fuzz/smoke/$$f.log 2>&1; then \
+			tail -n 60 $(BUILD)/fuzz/smoke/$$f.log; exit 1; fi; \
+		grep -E '^(Done|stat::number_of_executed_units)' $(BUILD)/fuzz/smoke/$$f.log || true; \
+	done
+
 unit-test: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
 
@@ -125,6 +176,7 @@ cluster-test: all
 test: setup
 	@$(MAKE) --no-print-directory all $(BUILD)/asan/vigild
 	@$(MAKE) --no-print-directory unit-test
+	@$(MAKE) --no-print-directory fuzz-smoke
 	@$(MAKE) --no-print-directory lint-spec
 	@$(MAKE) --no-print-directory api-test
 	@$(MAKE) --no-print-directory asan-test
@@ -153,7 +205,8 @@ bench-fleet: setup all
 	sh tests/bench/fleet.sh
 
 format:
-	clang-format -i server/*.c server/*.h common/*.c common/*.h agent/*.c agent/*.h tests/unit/*.c
+	clang-format -i server/*.c server/*.h common/*.c common/*.h agent/*.c agent/*.h tests/unit/*.c \
+		tests/fuzz/*.c tests/fuzz/*.h
 
 clean:
 	rm -rf $(BUILD)

@@ -321,12 +321,12 @@ inst_apply(struct inst_env *env, struct instance *tab[], int *n, json_t *config)
 			struct addr_prefix p;
 			char err[200];
 			const char *ifname = json_string_value(json_object_get(v, "interface"));
-			bool same =
-			    ifname && strcmp(ifname, in->ifname) == 0 &&
-			    addr_parse_prefix(json_string_value(json_object_get(v, "address")),
-					      &p) == 0 &&
-			    addr_equal(&p.addr, &in->prefix.addr) &&
-			    p.prefix_len == in->prefix.prefix_len;
+			const char *address = json_string_value(json_object_get(v, "address"));
+			/* an entry without interface or address is no VIP: its instance goes */
+			bool same = ifname && address && strcmp(ifname, in->ifname) == 0 &&
+				    addr_parse_prefix(address, &p) == 0 &&
+				    addr_equal(&p.addr, &in->prefix.addr) &&
+				    p.prefix_len == in->prefix.prefix_len;
 			if (same && make_config(in, v, &cfg, err, sizeof(err)) == 0 &&
 			    vrrp_update_config(&in->vr, &cfg, now(), &acts, err, sizeof(err)) ==
 				0) {

@@ -333,12 +333,8 @@ current_etag(const struct resource_kind *k, const struct store_obj *o, const str
 	json_decref(repr);
 }
 
-/*
- * RFC 7396 merge patch: applies patch (borrowed) to target (stolen) and returns the result (new
- * reference). null members remove; objects merge recursively; anything else replaces.
- */
-static json_t *
-merge_patch(json_t *target, json_t *patch)
+json_t *
+resource_merge_patch(json_t *target, json_t *patch)
 {
 	const char *key;
 	json_t *val;
@@ -358,7 +354,8 @@ merge_patch(json_t *target, json_t *patch)
 			continue;
 		}
 		json_t *cur = json_object_get(target, key);
-		json_object_set_new(target, key, merge_patch(cur ? json_incref(cur) : NULL, val));
+		json_object_set_new(target, key,
+				    resource_merge_patch(cur ? json_incref(cur) : NULL, val));
 	}
 	return target;
 }
@@ -419,7 +416,7 @@ item_apply(struct write_ctx *w, void *arg)
 		json_object_del(iw->body, "status");
 		if (json_object_get(iw->body, "name") == NULL)
 			json_object_set_new(merged, "name", json_string(iw->name));
-		json_t *patched = merge_patch(merged, iw->body);
+		json_t *patched = resource_merge_patch(merged, iw->body);
 		json_decref(iw->body);
 		iw->body = patched;
 	}

@@ -73,6 +73,12 @@ int resource_item(const struct resource_kind *k, struct http_request *req,
 json_t *resource_represent(const struct resource_kind *k, const struct store_obj *obj,
 			   const struct principal *who);
 
+/*
+ * RFC 7396 merge patch: applies patch (borrowed) to target (stolen, may be NULL) and returns the
+ * result (new reference). null members remove; objects merge recursively; anything else replaces.
+ */
+json_t *resource_merge_patch(json_t *target, json_t *patch);
+
 /* Paging: parses ?limit and ?cursor. Returns 0, or fills res with 400 and returns -1. */
 struct page {
 	int limit;

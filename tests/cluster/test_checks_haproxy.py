@@ -47,12 +47,20 @@ class H(http.server.BaseHTTPRequestHandler):
         self.wfile.write(body)
     def log_message(self, *a):
         pass
-http.server.ThreadingHTTPServer.allow_reuse_address = True
-s = http.server.ThreadingHTTPServer(("127.0.0.1", port), H)
+class S(http.server.ThreadingHTTPServer):
+    allow_reuse_address = True
+    ctx = None
+    def get_request(self):
+        # the TLS handshake happens in the request's own thread (on its first read), not in
+        # accept(): a client that stalls or aborts its handshake must not hold up the others
+        sock, addr = self.socket.accept()
+        if self.ctx is not None:
+            sock = self.ctx.wrap_socket(sock, server_side=True, do_handshake_on_connect=False)
+        return sock, addr
+s = S(("127.0.0.1", port), H)
 if cert:
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    ctx.load_cert_chain(cert, cert)
-    s.socket = ctx.wrap_socket(s.socket, server_side=True)
+    S.ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    S.ctx.load_cert_chain(cert, cert)
 print("ready", flush=True)
 s.serve_forever()
 """
