@@ -75,10 +75,10 @@ vrrp_io_send(int fd, int ifindex, const struct addr *src, const uint8_t *msg, si
 }
 
 int
-vrrp_io_recv(int fd, int family, uint8_t *buf, size_t buflen, struct vrrp_rx *rx)
+vrrp_io_recv_batch(int fd, int family, struct vrrp_io_batch *b)
 {
-	(void)fd, (void)family, (void)buf, (void)buflen, (void)rx;
-	return 0;
+	(void)fd, (void)family, (void)b;
+	return 0; /* nothing pending */
 }
 
 void
