@@ -137,7 +137,7 @@ fz_server_init(void)
 	http_opts.start_ms = http_now_ms();
 	if (store_open(fz_template, 1000, NULL, err, sizeof(err)) != STORE_OK)
 		fz_die("store_open", err);
-	if (write_background(fz_add_token, (void *)fz_secrets[0]) != STORE_OK)
+	if (write_background("fuzz-setup", fz_add_token, (void *)fz_secrets[0]) != STORE_OK)
 		fz_die("token", "admin");
 	fz_admin_request(HTTP_POST, "POST", "/nodes",
 			 "{\"name\":\"lb1\",\"address\":\"198.18.0.1\",\"interface\":\"eth0\"}",
@@ -164,7 +164,7 @@ fz_server_init(void)
 			 "\"weight\":-20}",
 			 201);
 	for (size_t i = 1; i < sizeof(fz_secrets) / sizeof(fz_secrets[0]); i++) /* after lb1 */
-		if (write_background(fz_add_token, (void *)fz_secrets[i]) != STORE_OK)
+		if (write_background("fuzz-setup", fz_add_token, (void *)fz_secrets[i]) != STORE_OK)
 			fz_die("token", fz_secrets[i][0]);
 	fz_template_rev = store_revision();
 	store_close();
