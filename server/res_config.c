@@ -290,7 +290,9 @@ render_vrrp_extras(FILE *f, json_t *v)
 		fprintf(f, "\t}\n");
 	}
 	if (json_is_true(json_object_get(v, "vmac")))
-		fprintf(f, "\tuse_vmac\n");
+		/* keepalived sends unicast from the parent interface only with vmac_xmit_base */
+		fprintf(f, "\tuse_vmac\n%s",
+			json_is_true(json_object_get(v, "unicast")) ? "\tvmac_xmit_base\n" : "");
 	fprintf(f, "\tgarp_master_delay %lld\n\tgarp_master_repeat %lld\n",
 		json_integer_value(json_object_get(v, "garp_delay_s")),
 		json_integer_value(json_object_get(v, "garp_repeat")));
@@ -298,30 +300,44 @@ render_vrrp_extras(FILE *f, json_t *v)
 		fprintf(f, "\tgarp_master_refresh %lld\n", refresh);
 }
 
-/* vrrp_sync_group for every group of the node's VIPs (all of a group's VIPs are on the same
- * nodes, a rule of the VIP resource, so the group is whole here). */
+/* Counts the VIPs of vips (up to index end, or all with end -1) whose group equals g. */
+static size_t
+group_count(json_t *vips, json_t *g, long end)
+{
+	json_t *w;
+	size_t j, n = 0;
+
+	json_array_foreach(vips, j, w)
+	{
+		if (end >= 0 && (long)j >= end)
+			break;
+		n += json_equal(json_object_get(w, "group"), g);
+	}
+	return n;
+}
+
+/*
+ * vrrp_sync_group for every group of the node's VIPs (all of a group's VIPs are on the same
+ * nodes, a rule of the VIP resource, so the group is whole here), once, at its first VIP. A
+ * group of one VIP is left out (keepalived calls it a configuration error). Tracked interface
+ * weights apply per VIP in vigil: sync_group_tracking_weight keeps keepalived from ignoring them.
+ */
 static void
 render_sync_groups(FILE *f, json_t *vips)
 {
-	json_t *v, *w;
+	json_t *v, *w, *g;
 	size_t i, j;
 
 	json_array_foreach(vips, i, v)
 	{
-		const char *g = json_string_value(json_object_get(v, "group"));
-		bool first = true;
-		if (g == NULL)
+		g = json_object_get(v, "group");
+		if (!json_is_string(g) || group_count(vips, g, (long)i) > 0 ||
+		    group_count(vips, g, -1) < 2)
 			continue;
-		for (j = 0; j < i && first; j++) /* render each group once, at its first VIP */
-			first = !json_equal(json_object_get(json_array_get(vips, j), "group"),
-					    json_object_get(v, "group"));
-		if (!first)
-			continue;
-		fprintf(f, "vrrp_sync_group %s {\n\tgroup {\n", g);
-		json_array_foreach(vips, j, w) if (json_equal(json_object_get(w, "group"),
-							      json_object_get(v, "group")))
+		fprintf(f, "vrrp_sync_group %s {\n\tgroup {\n", json_string_value(g));
+		json_array_foreach(vips, j, w) if (json_equal(json_object_get(w, "group"), g))
 		    fprintf(f, "\t\t%s\n", json_string_value(json_object_get(w, "name")));
-		fprintf(f, "\t}\n}\n\n");
+		fprintf(f, "\t}\n\tsync_group_tracking_weight\n}\n\n");
 	}
 }
 
