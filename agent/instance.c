@@ -43,7 +43,7 @@ rearm(struct instance *in)
 static int
 sock_of(const struct instance *in)
 {
-	return in->prefix.addr.family == AF_INET ? in->env->sock4 : in->env->sock6;
+	return in->family == AF_INET ? in->env->sock4 : in->env->sock6;
 }
 
 static void
@@ -55,40 +55,80 @@ send_advert(struct instance *in, uint8_t priority)
 	ssize_t len;
 
 	vrrp_advert_fill(&in->vr, priority, &adv);
-	vrrp_io_group(in->prefix.addr.family, &group);
+	vrrp_io_group(in->family, &group);
 	len = vrrp_packet_encode(&adv, &in->vr.cfg.primary, &group, buf, sizeof(buf));
 	if (len < 0 ||
 	    vrrp_io_send(sock_of(in), in->ifc.ifindex, &in->vr.cfg.primary, buf, (size_t)len) != 0)
 		fprintf(stderr, "vigil-agent: %s: cannot send advertisement\n", in->name);
 }
 
+/* A gratuitous ARP (IPv4) or unsolicited NA (IPv6) for every address. */
 static void
 announce(struct instance *in)
 {
 	char err[160];
 	int rc;
 
-	if (in->prefix.addr.family == AF_INET)
-		rc = arp_send_garp(in->env->arp_fd, in->ifc.ifindex, in->ifc.mac,
-				   in->prefix.addr.u.v4, err, sizeof(err));
-	else
-		rc = arp_send_na(in->env->arp_fd, in->ifc.ifindex, in->ifc.mac,
-				 in->ifc.has_ipv6_ll ? &in->ifc.ipv6_ll : &in->prefix.addr.u.v6,
-				 &in->prefix.addr.u.v6, false, err, sizeof(err));
-	if (rc != 0)
-		fprintf(stderr, "vigil-agent: %s: announce: %s\n", in->name, err);
+	for (unsigned i = 0; i < in->naddr; i++) {
+		const struct addr *a = &in->prefix[i].addr;
+		if (in->family == AF_INET)
+			rc = arp_send_garp(in->env->arp_fd, in->ifc.ifindex, in->ifc.mac, a->u.v4,
+					   err, sizeof(err));
+		else
+			rc = arp_send_na(in->env->arp_fd, in->ifc.ifindex, in->ifc.mac,
+					 in->ifc.has_ipv6_ll ? &in->ifc.ipv6_ll : &a->u.v6,
+					 &a->u.v6, false, err, sizeof(err));
+		if (rc != 0)
+			fprintf(stderr, "vigil-agent: %s: announce: %s\n", in->name, err);
+	}
 }
 
+/* Adds or removes every address of the instance: they move together. */
 static void
 set_addr(struct instance *in, bool add)
 {
 	char err[160];
-	int rc = add ? nl_ifaddr_add(in->env->nl, in->ifc.ifindex, &in->prefix, err, sizeof(err))
-		     : nl_ifaddr_del(in->env->nl, in->ifc.ifindex, &in->prefix, err, sizeof(err));
 
-	if (rc != 0)
-		fprintf(stderr, "vigil-agent: %s: %s address: %s\n", in->name,
-			add ? "add" : "remove", err);
+	for (unsigned i = 0; i < in->naddr; i++) {
+		const struct addr_prefix *p = &in->prefix[i];
+		int rc = add ? nl_ifaddr_add(in->env->nl, in->ifc.ifindex, p, err, sizeof(err))
+			     : nl_ifaddr_del(in->env->nl, in->ifc.ifindex, p, err, sizeof(err));
+		if (rc != 0)
+			fprintf(stderr, "vigil-agent: %s: %s address: %s\n", in->name,
+				add ? "add" : "remove", err);
+	}
+}
+
+/*
+ * Parses the VIP entry's "addresses" (every one carried in the advertisement, one family) into
+ * the prefix list of in. Returns 0, or -1 with the reason in err. The other VRRP fields of issue
+ * 10 (excluded_addresses, unicast, sync group, track_interfaces, notify, garp_*, vmac) are not
+ * acted on yet.
+ */
+static int
+parse_addresses(json_t *list, struct addr_prefix out[], unsigned *n, int *family, char *err,
+		size_t errlen)
+{
+	json_t *a;
+	size_t i;
+
+	*n = 0;
+	if (json_array_size(list) < 1 || json_array_size(list) > VRRP_MAX_ADDRS) {
+		snprintf(err, errlen, "needs 1 to %d addresses", VRRP_MAX_ADDRS);
+		return -1;
+	}
+	json_array_foreach(list, i, a)
+	{
+		const char *s = json_string_value(a);
+		if (s == NULL || addr_parse_prefix(s, &out[i]) != 0 ||
+		    (i > 0 && out[i].addr.family != out[0].addr.family)) {
+			snprintf(err, errlen, "bad address %s", s ? s : "(not a string)");
+			return -1;
+		}
+	}
+	*n = (unsigned)i;
+	*family = out[0].addr.family;
+	return 0;
 }
 
 static void
@@ -169,7 +209,7 @@ make_config(struct instance *in, json_t *v, struct vrrp_config *c, char *err, si
 	c->advert_int_ms = (uint32_t)json_integer_value(json_object_get(v, "advert_int_ms"));
 	c->preempt = json_is_true(json_object_get(v, "preempt"));
 	c->preempt_delay_ms = (uint32_t)json_integer_value(json_object_get(v, "preempt_delay_ms"));
-	c->family = in->prefix.addr.family;
+	c->family = in->family;
 	if (c->family == AF_INET) {
 		if (!in->ifc.has_ipv4) {
 			snprintf(err, errlen, "%s has no IPv4 address", in->ifname);
@@ -185,8 +225,9 @@ make_config(struct instance *in, json_t *v, struct vrrp_config *c, char *err, si
 		c->primary.family = AF_INET6;
 		c->primary.u.v6 = in->ifc.ipv6_ll;
 	}
-	c->naddr = 1;
-	c->addrs[0] = in->prefix.addr;
+	c->naddr = (uint8_t)in->naddr;
+	for (unsigned i = 0; i < in->naddr; i++)
+		c->addrs[i] = in->prefix[i].addr;
 	if (c->version == 2 && pass != NULL) {
 		c->auth_type = VRRP_AUTH_PASS;
 		memcpy(c->auth_data, pass, strnlen(pass, VRRP_AUTH_LEN)); /* NUL padded */
@@ -246,35 +287,32 @@ create(struct inst_env *env, json_t *v)
 	struct instance *in = calloc(1, sizeof(*in));
 	const char *name = json_string_value(json_object_get(v, "name"));
 	const char *ifname = json_string_value(json_object_get(v, "interface"));
-	const char *address = json_string_value(json_object_get(v, "address"));
 	struct vrrp_config cfg;
 	struct vrrp_actions acts;
 	char err[200];
-	bool present = false;
+	bool present[VRRP_MAX_ADDRS] = {false};
 
-	if (in == NULL || !name || !ifname || !address)
+	if (in == NULL || !name || !ifname)
 		goto fail_quiet;
 	in->env = env;
 	snprintf(in->name, sizeof(in->name), "%s", name);
 	snprintf(in->ifname, sizeof(in->ifname), "%s", ifname);
 	in->timer.fn = on_timer;
 	in->timer.arg = in;
-	if (addr_parse_prefix(address, &in->prefix) != 0) {
-		snprintf(err, sizeof(err), "bad address %s", address);
+	if (parse_addresses(json_object_get(v, "addresses"), in->prefix, &in->naddr, &in->family,
+			    err, sizeof(err)) != 0)
 		goto fail;
-	}
 	if (nl_if_resolve(env->nl, ifname, &in->ifc, err, sizeof(err)) != 0 ||
 	    make_config(in, v, &cfg, err, sizeof(err)) != 0 ||
 	    vrrp_init(&in->vr, &cfg, err, sizeof(err)) != 0)
 		goto fail;
 	in->vr.move_done_id = json_integer_value(json_object_get(env->moves_done, name));
 	/* On start we hold nothing: an address left behind (a crash, a reboot) goes. */
-	if (nl_ifaddr_present(env->nl, in->ifc.ifindex, &in->prefix, 1, &present, err,
+	if (nl_ifaddr_present(env->nl, in->ifc.ifindex, in->prefix, in->naddr, present, err,
 			      sizeof(err)) == 0 &&
-	    present)
+	    memchr(present, true, in->naddr) != NULL)
 		set_addr(in, false);
-	if (sock_of(in) < 0 ||
-	    vrrp_io_join(sock_of(in), in->prefix.addr.family, in->ifc.ifindex) != 0) {
+	if (sock_of(in) < 0 || vrrp_io_join(sock_of(in), in->family, in->ifc.ifindex) != 0) {
 		snprintf(err, sizeof(err), "cannot join the VRRP group on %s", ifname);
 		goto fail;
 	}
@@ -295,6 +333,25 @@ fail:
 fail_quiet:
 	free(in);
 	return NULL;
+}
+
+/* Does the VIP entry's addresses list equal the instance's, in order, prefix lengths included?
+ * (A changed list recreates the instance: the old addresses go, the new ones come.) */
+static bool
+same_addresses(const struct instance *in, json_t *list)
+{
+	static struct addr_prefix p[VRRP_MAX_ADDRS]; /* one thread: the agent's loop */
+	unsigned n;
+	int family;
+	char err[80];
+
+	if (parse_addresses(list, p, &n, &family, err, sizeof(err)) != 0 || n != in->naddr)
+		return false;
+	for (unsigned i = 0; i < n; i++)
+		if (!addr_equal(&p[i].addr, &in->prefix[i].addr) ||
+		    p[i].prefix_len != in->prefix[i].prefix_len)
+			return false;
+	return true;
 }
 
 void
@@ -318,15 +375,10 @@ inst_apply(struct inst_env *env, struct instance *tab[], int *n, json_t *config)
 		if (in != NULL) {
 			struct vrrp_config cfg;
 			struct vrrp_actions acts;
-			struct addr_prefix p;
 			char err[200];
 			const char *ifname = json_string_value(json_object_get(v, "interface"));
-			const char *address = json_string_value(json_object_get(v, "address"));
-			/* an entry without interface or address is no VIP: its instance goes */
-			bool same = ifname && address && strcmp(ifname, in->ifname) == 0 &&
-				    addr_parse_prefix(address, &p) == 0 &&
-				    addr_equal(&p.addr, &in->prefix.addr) &&
-				    p.prefix_len == in->prefix.prefix_len;
+			bool same = ifname && strcmp(ifname, in->ifname) == 0 &&
+				    same_addresses(in, json_object_get(v, "addresses"));
 			if (same && make_config(in, v, &cfg, err, sizeof(err)) == 0 &&
 			    vrrp_update_config(&in->vr, &cfg, now(), &acts, err, sizeof(err)) ==
 				0) {
@@ -388,7 +440,7 @@ find(struct instance *tab[], int n, const struct vrrp_rx *rx, int family)
 {
 	for (int k = 0; k < n; k++)
 		if (tab[k]->ifc.ifindex == rx->ifindex && tab[k]->vr.cfg.vrid == rx->payload[1] &&
-		    tab[k]->prefix.addr.family == family)
+		    tab[k]->family == family)
 			return tab[k];
 	return NULL;
 }

@@ -37,7 +37,10 @@ struct instance {
 	char name[64];
 	char ifname[NL_IFNAMSIZ];
 	struct nl_iface ifc;
-	struct addr_prefix prefix;
+	int family;	/* AF_INET or AF_INET6: of every address */
+	unsigned naddr; /* 1..VRRP_MAX_ADDRS */
+	struct addr_prefix
+	    prefix[VRRP_MAX_ADDRS]; /* the VIP's addresses, added and removed together */
 	struct vrrp_instance vr;
 	struct loop_timer timer;
 	struct inst_env *env;

@@ -92,7 +92,7 @@ check_config(const struct vrrp_config *c, char *err, size_t errlen)
 	if (c->version == 3 &&
 	    (c->advert_int_ms % 10 != 0 || c->advert_int_ms < 10 || c->advert_int_ms > 40950))
 		return fail(err, errlen, "v3 advert interval must be centiseconds, 10..40950 ms");
-	if (c->naddr == 0 || c->naddr > VRRP_MAX_ADDRS)
+	if (c->naddr == 0) /* at most VRRP_MAX_ADDRS: the range of naddr */
 		return fail(err, errlen, "need 1..VRRP_MAX_ADDRS addresses");
 	for (unsigned i = 0; i < c->naddr; i++)
 		if (c->addrs[i].family != c->family)

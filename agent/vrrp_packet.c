@@ -7,6 +7,8 @@
 
 #include "vrrp_packet.h"
 
+_Static_assert(VRRP_MAX_ADDRS == UINT8_MAX, "struct vrrp_advert holds any Count IPvX Addrs");
+
 /*
  * Fixed header, both versions (RFC 3768 5.1, RFC 5798 5.1):
  *   0: version (4 bits) | type (4 bits)
@@ -162,8 +164,7 @@ vrrp_packet_encode(const struct vrrp_advert *adv, const struct addr *src, const 
 	uint8_t *p;
 	uint16_t ck;
 
-	if (len == 0 || adv->naddr > VRRP_MAX_ADDRS ||
-	    !interval_fits(adv->version, adv->adver_int_ms))
+	if (len == 0 || !interval_fits(adv->version, adv->adver_int_ms))
 		return -EINVAL;
 	if (adv->version == 3 && adv->auth_type != VRRP_AUTH_NONE)
 		return -EINVAL;
@@ -252,8 +253,6 @@ vrrp_packet_decode(const uint8_t *buf, size_t len, const struct vrrp_rx_meta *me
 	want = vrrp_packet_len(out->version, meta->family, out->naddr);
 	if (len != want)
 		return VRRP_PKT_BAD_LENGTH;
-	if (out->naddr > VRRP_MAX_ADDRS)
-		return VRRP_PKT_TOO_MANY_ADDRS;
 
 	out->checksum = (uint16_t)(buf[OFF_CKSUM] << 8 | buf[OFF_CKSUM + 1]);
 	ck = vrrp_checksum(buf, len, out->version, &meta->src, &meta->dst);

@@ -18,7 +18,7 @@
 #define VRRP_TYPE_ADVERT 1 /* RFC 5798 5.2.2: the only type */
 #define VRRP_HDR_LEN 8	   /* fixed part, both versions */
 #define VRRP_AUTH_LEN 8	   /* RFC 3768 5.3.10: v2 authentication data */
-#define VRRP_MAX_ADDRS 32  /* addresses kept per advertisement (Count IPvX Addrs is 8 bits) */
+#define VRRP_MAX_ADDRS 255 /* every count Count IPvX Addrs (8 bits) can say is kept */
 #define VRRP_PKT_MAX (VRRP_HDR_LEN + VRRP_MAX_ADDRS * 16 + VRRP_AUTH_LEN)
 
 /* RFC 3768 5.3.6: v2 Auth Type. 2 (IP Authentication Header) is recognised but never accepted. */
@@ -40,7 +40,7 @@ enum vrrp_pkt_error {
 	VRRP_PKT_BAD_FAMILY,	 /* v2 over IPv6, or a family that is neither */
 	VRRP_PKT_NO_ADDRS,	 /* Count IPvX Addrs is 0 (minimum 1, RFC 5798 5.2.5) */
 	VRRP_PKT_BAD_LENGTH,	 /* length disagrees with Count IPvX Addrs (and v2 auth data) */
-	VRRP_PKT_TOO_MANY_ADDRS, /* more than VRRP_MAX_ADDRS addresses */
+	VRRP_PKT_TOO_MANY_ADDRS, /* unused since VRRP_MAX_ADDRS is 255; kept for the labels */
 	VRRP_PKT_BAD_CHECKSUM,	 /* RFC 5798 5.2.8, RFC 3768 5.3.8 */
 	VRRP_PKT_BAD_AUTH_TYPE,	 /* v2: unknown Auth Type (RFC 3768 5.3.6) */
 	VRRP_PKT_AUTH_TYPE_MISMATCH, /* v2: not the locally configured Auth Type */

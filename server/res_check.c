@@ -16,8 +16,6 @@ static const char *const check_types[] = {"tcp", "http", "https", "script", NULL
 static const char *const check_filters[] = {"backend", "node", NULL};
 
 #define CHECK_SCRIPT_MAX_ARGS 32
-#define CHECK_SCRIPT_MAX_ARG 1024
-#define CHECK_SCRIPT_MAX_PROG 255 /* NAME_MAX: the first element is a file name */
 #define CHECK_PATH_MAX 1024
 
 /* Which types a type-specific field belongs to. */
@@ -100,78 +98,6 @@ drop_stale_defaults(json_t *spec, const json_t *old, int type, int target)
 	}
 }
 
-/* Bytes that must not appear in a script argument: C0 controls and DEL (NUL included). */
-static bool
-has_control(const char *s, size_t len)
-{
-	for (size_t i = 0; i < len; i++)
-		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-			return true;
-	return false;
-}
-
-/* The program is a bare file name in the agent's --script-dir: no '/', not "." or "..". */
-static bool
-valid_program(const char *s)
-{
-	if (strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
-		return false;
-	for (; *s != '\0'; s++) {
-		char c = *s;
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		      c == '.' || c == '_' || c == '-'))
-			return false;
-	}
-	return true;
-}
-
-/*
- * The script argv: an array of 1..32 strings, each 1..1024 bytes without control characters, the
- * first a bare executable name. The agent enforces the same again (issue 4: the API must not be
- * remote root); this is the early, friendly refusal.
- */
-static void
-check_script(json_t *spec, struct verr *e)
-{
-	json_t *argv = json_object_get(spec, "script"), *arg;
-	char ptr[64];
-	size_t i;
-
-	if (argv == NULL) {
-		verr_add(e, "/script", "is required for script checks");
-		return;
-	}
-	if (!json_is_array(argv) || json_array_size(argv) < 1 ||
-	    json_array_size(argv) > CHECK_SCRIPT_MAX_ARGS) {
-		verr_add(e, "/script", "must be an array of 1 to %d strings",
-			 CHECK_SCRIPT_MAX_ARGS);
-		return;
-	}
-	json_array_foreach(argv, i, arg)
-	{
-		v_ptr(ptr, sizeof(ptr), "script", (int)i);
-		if (!json_is_string(arg)) {
-			verr_add(e, ptr, "must be a string");
-			continue;
-		}
-		const char *s = json_string_value(arg);
-		size_t len = json_string_length(arg);
-		if (len < 1 || len > CHECK_SCRIPT_MAX_ARG) {
-			verr_add(e, ptr, "must be 1 to %d characters long", CHECK_SCRIPT_MAX_ARG);
-			continue;
-		}
-		if (has_control(s, len)) {
-			verr_add(e, ptr, "must not contain control characters");
-			continue;
-		}
-		if (i == 0 && (len > CHECK_SCRIPT_MAX_PROG || !valid_program(s)))
-			verr_add(e, ptr,
-				 "must be the bare name of an executable in the agent's script "
-				 "directory ([A-Za-z0-9._-], at most %d characters, no '/')",
-				 CHECK_SCRIPT_MAX_PROG);
-	}
-}
-
 /* The HTTP request path: starts with '/', at most 1024 bytes, no spaces or control characters. */
 static void
 check_path(json_t *spec, struct verr *e)
@@ -182,7 +108,7 @@ check_path(json_t *spec, struct verr *e)
 	if (!v_string(spec, "path", false, 1, CHECK_PATH_MAX, &s, e))
 		return;
 	len = json_string_length(json_object_get(spec, "path"));
-	if (s[0] != '/' || strchr(s, ' ') != NULL || has_control(s, len))
+	if (s[0] != '/' || strchr(s, ' ') != NULL || v_has_control(s, len))
 		verr_add(e, "/path",
 			 "must start with '/' and contain no spaces or control characters");
 }
@@ -267,7 +193,7 @@ check_validate(json_t *spec, const char *name, const json_t *old, struct verr *e
 		v_bool(spec, "verify_tls", false, true, t != 0, &b, e);
 	if (field_applies(spec, "script", t, T_SCRIPT, "script", e)) {
 		if (t != 0 || json_object_get(spec, "script") != NULL)
-			check_script(spec, e);
+			v_script_argv(spec, "script", CHECK_SCRIPT_MAX_ARGS, e);
 	}
 
 	if (target == 'b' && json_object_get(spec, "weight") != NULL)

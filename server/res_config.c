@@ -9,6 +9,7 @@
 #include "resource.h"
 
 #define PAGE 64
+#define VIGIL_SCRIPT_DIR "/etc/vigil/scripts" /* vigil-agent's default --script-dir */
 
 /* Raises *modified_ms to o's modification time: a config's Last-Modified is the newest of the
  * objects it was rendered from. */
@@ -55,6 +56,7 @@ add_named_spec(const struct store_obj *o, void *arg)
 
 struct vip_ctx {
 	const char *node;
+	json_t *address; /* the node's own address (borrowed) */
 	bool with_secret;
 	json_t *vips, *backends, *checks;
 	int64_t modified_ms; /* the newest object read so far */
@@ -84,8 +86,14 @@ add_vip(const struct store_obj *o, void *arg)
 	const char *requested = json_string_value(json_object_get(o->status, "requested"));
 	size_t i;
 
+	json_t *unicast_peers = json_array();
+	bool unicast = json_is_true(json_object_get(o->spec, "unicast"));
+
 	json_object_update(v, o->spec);
 	json_object_del(v, "members");
+	/* "peers" here are the other members (with their priorities); the spec's peers, the
+	 * routers vigil does not manage, are "external_peers". */
+	json_object_set(v, "external_peers", json_object_get(o->spec, "peers"));
 	if (!c->with_secret)
 		json_object_del(v, "auth_pass");
 	json_array_foreach(members, i, m)
@@ -102,12 +110,21 @@ add_vip(const struct store_obj *o, void *arg)
 		if (store_get("node", node, &peer) != STORE_OK)
 			continue;
 		saw(&c->modified_ms, &peer);
+		if (unicast)
+			json_array_append(unicast_peers, json_object_get(peer.spec, "address"));
 		json_array_append_new(peers, json_pack("{s:s, s:O, s:O}", "node", node, "address",
 						       json_object_get(peer.spec, "address"),
 						       "priority", prio));
 		store_obj_clear(&peer);
 	}
 	json_object_set_new(v, "peers", peers);
+	/* Unicast: what the agent sends from and to (RFC 5798 allows unicast; keepalived's
+	 * unicast_src_ip and unicast_peer): this node's address, every other member's and the
+	 * external peers. */
+	json_object_set(v, "unicast_src", unicast ? c->address : json_null());
+	if (unicast)
+		json_array_extend(unicast_peers, json_object_get(o->spec, "peers"));
+	json_object_set_new(v, "unicast_peers", unicast_peers);
 	if (requested != NULL)
 		json_object_set_new(v, "move",
 				    json_pack("{s:O, s:s}", "id",
@@ -124,8 +141,10 @@ add_vip(const struct store_obj *o, void *arg)
 static json_t *
 build_config(const struct store_obj *node, bool with_secret, int64_t *modified_ms, int *rc)
 {
-	struct vip_ctx c = {node->name,	  with_secret,	json_array(),
-			    json_array(), json_array(), node->modified_ms};
+	struct vip_ctx c = {node->name,	      json_object_get(node->spec, "address"),
+			    with_secret,      json_array(),
+			    json_array(),     json_array(),
+			    node->modified_ms};
 	json_t *cfg = json_pack("{s:s, s:O, s:O}", "node", node->name, "address",
 				json_object_get(node->spec, "address"), "interface",
 				json_object_get(node->spec, "interface"));
@@ -190,9 +209,142 @@ render_script(FILE *f, json_t *chk)
 	fprintf(f, "}\n\n");
 }
 
+/* keyword { ADDR dev IF ... } */
+static void
+render_addresses(FILE *f, const char *keyword, json_t *list, const char *ifname)
+{
+	json_t *a;
+	size_t i;
+
+	fprintf(f, "\t%s {\n", keyword);
+	json_array_foreach(list, i, a) fprintf(f, "\t\t%s dev %s\n", json_string_value(a), ifname);
+	fprintf(f, "\t}\n");
+}
+
+static void
+render_unicast(FILE *f, json_t *v)
+{
+	json_t *a;
+	size_t i;
+
+	if (!json_is_true(json_object_get(v, "unicast")))
+		return;
+	fprintf(f, "\tunicast_src_ip %s\n\tunicast_peer {\n",
+		json_string_value(json_object_get(v, "unicast_src")));
+	json_array_foreach(json_object_get(v, "unicast_peers"), i, a)
+	    fprintf(f, "\t\t%s\n", json_string_value(a));
+	fprintf(f, "\t}\n");
+}
+
+/* keepalived splits a script line on white space and honours single quotes: an argument with
+ * white space or quotes is quoted, a single quote in it written as '\''. */
+static void
+render_arg(FILE *f, const char *s)
+{
+	if (s[strcspn(s, " \t'\"\\")] == '\0') {
+		fputs(s, f);
+		return;
+	}
+	fputc('\'', f);
+	for (; *s != '\0'; s++) {
+		if (*s == '\'')
+			fputs("'\\''", f);
+		else
+			fputc(*s, f);
+	}
+	fputc('\'', f);
+}
+
+/*
+ * notify, track_interface, use_vmac and the GARP timers. The notify program is a bare name in the
+ * agent's --script-dir; keepalived wants a path, so it is shown in the agent's default script
+ * directory (VIGIL_SCRIPT_DIR), where a node that runs keepalived instead keeps the same scripts.
+ */
+static void
+render_vrrp_extras(FILE *f, json_t *v)
+{
+	json_t *notify = json_object_get(v, "notify"), *a, *t;
+	json_int_t refresh = json_integer_value(json_object_get(v, "garp_refresh_s"));
+	size_t i;
+
+	if (json_array_size(notify) > 0) {
+		fprintf(f, "\tnotify \"%s/", VIGIL_SCRIPT_DIR);
+		json_array_foreach(notify, i, a)
+		{
+			if (i > 0)
+				fputc(' ', f);
+			render_arg(f, json_string_value(a));
+		}
+		fprintf(f, "\"\n");
+	}
+	if (json_array_size(json_object_get(v, "track_interfaces")) > 0) {
+		fprintf(f, "\ttrack_interface {\n");
+		json_array_foreach(json_object_get(v, "track_interfaces"), i, t)
+		{
+			json_int_t w = json_integer_value(json_object_get(t, "weight"));
+			fprintf(f, "\t\t%s", json_string_value(json_object_get(t, "interface")));
+			if (w != 0)
+				fprintf(f, " weight %lld", w);
+			fprintf(f, "\n");
+		}
+		fprintf(f, "\t}\n");
+	}
+	if (json_is_true(json_object_get(v, "vmac")))
+		/* keepalived sends unicast from the parent interface only with vmac_xmit_base */
+		fprintf(f, "\tuse_vmac\n%s",
+			json_is_true(json_object_get(v, "unicast")) ? "\tvmac_xmit_base\n" : "");
+	fprintf(f, "\tgarp_master_delay %lld\n\tgarp_master_repeat %lld\n",
+		json_integer_value(json_object_get(v, "garp_delay_s")),
+		json_integer_value(json_object_get(v, "garp_repeat")));
+	if (refresh > 0)
+		fprintf(f, "\tgarp_master_refresh %lld\n", refresh);
+}
+
+/* Counts the VIPs of vips (up to index end, or all with end -1) whose group equals g. */
+static size_t
+group_count(json_t *vips, json_t *g, long end)
+{
+	json_t *w;
+	size_t j, n = 0;
+
+	json_array_foreach(vips, j, w)
+	{
+		if (end >= 0 && (long)j >= end)
+			break;
+		n += json_equal(json_object_get(w, "group"), g);
+	}
+	return n;
+}
+
+/*
+ * vrrp_sync_group for every group of the node's VIPs (all of a group's VIPs are on the same
+ * nodes, a rule of the VIP resource, so the group is whole here), once, at its first VIP. A
+ * group of one VIP is left out (keepalived calls it a configuration error). Tracked interface
+ * weights apply per VIP in vigil: sync_group_tracking_weight keeps keepalived from ignoring them.
+ */
+static void
+render_sync_groups(FILE *f, json_t *vips)
+{
+	json_t *v, *w, *g;
+	size_t i, j;
+
+	json_array_foreach(vips, i, v)
+	{
+		g = json_object_get(v, "group");
+		if (!json_is_string(g) || group_count(vips, g, (long)i) > 0 ||
+		    group_count(vips, g, -1) < 2)
+			continue;
+		fprintf(f, "vrrp_sync_group %s {\n\tgroup {\n", json_string_value(g));
+		json_array_foreach(vips, j, w) if (json_equal(json_object_get(w, "group"), g))
+		    fprintf(f, "\t\t%s\n", json_string_value(json_object_get(w, "name")));
+		fprintf(f, "\t}\n\tsync_group_tracking_weight\n}\n\n");
+	}
+}
+
 static void
 render_vip(FILE *f, json_t *v, json_t *checks)
 {
+	const char *ifname = json_string_value(json_object_get(v, "interface"));
 	json_int_t version = json_integer_value(json_object_get(v, "version"));
 	json_int_t adv = json_integer_value(json_object_get(v, "advert_int_ms"));
 	const char *pass = json_string_value(json_object_get(v, "auth_pass"));
@@ -218,9 +370,12 @@ render_vip(FILE *f, json_t *v, json_t *checks)
 		fprintf(f, "\tauthentication {\n\t\tauth_type PASS\n\t\tauth_pass %s\n\t}\n", pass);
 	else if (version == 2 && json_object_get(v, "auth_pass") == NULL)
 		fprintf(f, "\t# authentication, if any, is shown to the node's agent only\n");
-	fprintf(f, "\tvirtual_ipaddress {\n\t\t%s dev %s\n\t}\n",
-		json_string_value(json_object_get(v, "address")),
-		json_string_value(json_object_get(v, "interface")));
+	render_addresses(f, "virtual_ipaddress", json_object_get(v, "addresses"), ifname);
+	if (json_array_size(json_object_get(v, "excluded_addresses")) > 0)
+		render_addresses(f, "virtual_ipaddress_excluded",
+				 json_object_get(v, "excluded_addresses"), ifname);
+	render_unicast(f, v);
+	render_vrrp_extras(f, v);
 	json_array_foreach(checks, i, c)
 	{
 		if (json_object_get(c, "node") == NULL ||
@@ -259,6 +414,7 @@ render_keepalived(json_t *cfg, size_t *len)
 				      0) render_script(t.f, c);
 	json_array_foreach(json_object_get(cfg, "vips"), i, v)
 	    render_vip(t.f, v, json_object_get(cfg, "checks"));
+	render_sync_groups(t.f, json_object_get(cfg, "vips"));
 	json_array_foreach(json_object_get(cfg, "backends"), i, v)
 	    fprintf(t.f, "# backend %s: %s port %lld behind VIP %s, %s, weight %lld (HAProxy)\n",
 		    json_string_value(json_object_get(v, "name")),

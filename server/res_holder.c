@@ -1,6 +1,7 @@
 /* /vips/{name}/holder: who holds a VIP, and manual moves. The move request lives in the VIP's
  * server-owned status (requested, move_id, move_done); agents read it through their config and
- * carry each move_id out once. A move is desired state: it lasts until replaced or deleted. */
+ * carry each move_id out once. A move is desired state: it lasts until replaced or deleted. The
+ * VIPs of a sync group move together: a request on one is made on every one. */
 #include <stdio.h>
 #include <string.h>
 
@@ -131,12 +132,60 @@ holder_current(struct write_ctx *w, void *arg, bool *exists, char etag[24])
 	return STORE_OK;
 }
 
+/* Records the move request to node (or, node "", clears it) in the status of VIP name, whose
+ * stored status is status (borrowed, may be NULL), and recomputes its derived status. Returns a
+ * store_rc. */
+static int
+holder_request(struct store_tx *tx, const char *name, const json_t *status, const char *node)
+{
+	json_t *st = status ? json_deep_copy(status) : json_object();
+	int rc;
+
+	if (node[0] != '\0') {
+		json_object_set_new(st, "requested", json_string(node));
+		json_object_set_new(
+		    st, "move_id",
+		    json_integer(json_integer_value(json_object_get(st, "move_id")) + 1));
+	} else {
+		json_object_set_new(st, "requested", json_null());
+	}
+	rc = store_set_status(tx, "vip", name, st);
+	json_decref(st);
+	return rc == STORE_OK ? vip_refresh_status(tx, name) : rc;
+}
+
+/* A sync group moves as one: the same request for every other VIP of the group of spec (its
+ * members are the same nodes, a rule of the VIP resource). Returns a store_rc. */
+static int
+holder_request_group(struct store_tx *tx, const char *name, const json_t *spec, const char *node)
+{
+	const char *group = json_string_value(json_object_get(spec, "group"));
+	struct store_obj objs[16];
+	char after[STORE_NAME_MAX] = "";
+	int n, rc = STORE_OK;
+
+	if (group == NULL)
+		return STORE_OK;
+	do {
+		n = store_list_tagged("vip", "group", group, after, NULL, 16, objs, NULL);
+		if (n < 0)
+			return n;
+		for (int i = 0; i < n; i++) {
+			if (rc == STORE_OK && strcmp(objs[i].name, name) != 0 &&
+			    (node[0] == '\0' || holder_is_member(objs[i].spec, node)))
+				rc = holder_request(tx, objs[i].name, objs[i].status, node);
+			snprintf(after, sizeof(after), "%s", objs[i].name);
+			store_obj_clear(&objs[i]);
+		}
+	} while (n == 16 && rc == STORE_OK);
+	return rc;
+}
+
 static int
 holder_apply(struct write_ctx *w, void *arg)
 {
 	struct holder_write *hw = arg;
 	bool move = hw->node[0] != '\0';
-	json_t *st;
 	int rc;
 
 	if (hw->vip.spec == NULL) {
@@ -145,19 +194,9 @@ holder_apply(struct write_ctx *w, void *arg)
 	}
 	if (move && holder_check_target(w->req, w->res, hw->vip.spec, hw->name, hw->node) != 0)
 		return WRITE_ANSWERED;
-	st = hw->vip.status ? json_deep_copy(hw->vip.status) : json_object();
-	if (move) {
-		json_object_set_new(st, "requested", json_string(hw->node));
-		json_object_set_new(
-		    st, "move_id",
-		    json_integer(json_integer_value(json_object_get(st, "move_id")) + 1));
-	} else {
-		json_object_set_new(st, "requested", json_null());
-	}
-	rc = store_set_status(w->tx, "vip", hw->name, st);
-	json_decref(st);
+	rc = holder_request(w->tx, hw->name, hw->vip.status, hw->node);
 	if (rc == STORE_OK)
-		rc = vip_refresh_status(w->tx, hw->name);
+		rc = holder_request_group(w->tx, hw->name, hw->vip.spec, hw->node);
 	if (rc != STORE_OK)
 		return rc;
 	w->res->no_cache_headers = true;

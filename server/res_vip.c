@@ -12,51 +12,21 @@
 #include "resource.h"
 #include "store.h"
 #include "validate.h"
+#include "vip_fields.h"
 
 #define VIP_MAX_MEMBERS 32
 
 /* Spec members in the order they are stored and shown. */
 static const char *const vip_fields[] = {
-    "name",    "address",	   "interface", "vrid",	   "version", "advert_int_ms",
-    "preempt", "preempt_delay_ms", "auth_pass", "members", NULL,
+    "name",	      "addresses",   "excluded_addresses",
+    "interface",      "vrid",	     "version",
+    "advert_int_ms",  "preempt",     "preempt_delay_ms",
+    "auth_pass",      "members",     "unicast",
+    "peers",	      "group",	     "track_interfaces",
+    "notify",	      "garp_repeat", "garp_delay_s",
+    "garp_refresh_s", "vmac",	     NULL,
 };
 static const char *const vip_member_fields[] = {"node", "priority", NULL};
-
-/*
- * Parses "ADDRESS/PREFIX" with common/addr.c and writes its canonical text into canon
- * (ADDR_STRLEN). Returns the family (4 or 6), or 0 when s is not such an address. A VIP is a
- * unicast address: prefix 0, the unspecified and multicast addresses are refused.
- */
-static int
-vip_parse_prefix(const char *s, char *canon, size_t len)
-{
-	static const unsigned char zero[16];
-	struct addr_prefix p;
-	const unsigned char *b = p.addr.u.bytes;
-
-	if (addr_parse_prefix(s, &p) != 0 || p.prefix_len == 0 ||
-	    memcmp(b, zero, addr_len(&p.addr)) == 0)
-		return 0;
-	if (p.addr.family == AF_INET ? (b[0] & 0xf0) == 0xe0 : b[0] == 0xff)
-		return 0;
-	addr_format_prefix(&p, canon, len);
-	return p.addr.family == AF_INET ? 4 : 6;
-}
-
-/* Linux interface names (dev_valid_name): 1..15 bytes, no '/', ':' or whitespace, not "." or
- * "..". We also insist on printable ASCII so that the name renders safely in keepalived.conf. */
-static bool
-vip_valid_ifname(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n == 0 || n > 15 || strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
-		return false;
-	for (; *s != '\0'; s++)
-		if (*s <= ' ' || *s > '~' || *s == '/' || *s == ':')
-			return false;
-	return true;
-}
 
 /* Copies the errors of sub (consumed) into e, each pointer prefixed with prefix. */
 static void
@@ -131,6 +101,87 @@ vip_validate_members(json_t *spec, struct verr *e)
 	}
 }
 
+/* With unicast, advertisements go between the members' node addresses: each must be of the
+ * family of the VIP's addresses (RFC 5798: one advertisement, one family). */
+static void
+vip_unicast_members(const json_t *spec, int family, struct verr *e)
+{
+	json_t *m;
+	size_t i;
+	char ptr[64];
+
+	json_array_foreach(json_object_get(spec, "members"), i, m)
+	{
+		const char *node = json_string_value(json_object_get(m, "node"));
+		struct store_obj o = {0};
+		if (node == NULL || store_get("node", node, &o) != STORE_OK) {
+			store_obj_clear(&o);
+			continue;
+		}
+		const char *a = json_string_value(json_object_get(o.spec, "address"));
+		if (a != NULL && (strchr(a, ':') ? 6 : 4) != family) {
+			snprintf(ptr, sizeof(ptr), "/members/%zu/node", i);
+			verr_add(e, ptr,
+				 "node %s has address %s: unicast needs an IPv%d node address, the "
+				 "family of addresses",
+				 node, a, family);
+		}
+		store_obj_clear(&o);
+	}
+}
+
+/* Is node one of the members of spec? */
+static bool
+vip_has_member(const json_t *spec, const char *node)
+{
+	json_t *m;
+	size_t i;
+
+	json_array_foreach(json_object_get(spec, "members"), i, m)
+	{
+		const char *n = json_string_value(json_object_get(m, "node"));
+		if (n != NULL && strcmp(n, node) == 0)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * A sync group changes state together, so its VIPs must run on the same nodes: the members of
+ * spec (VIP name) must be the nodes of the group's other VIPs (one is enough to compare with:
+ * they all passed this rule). Priorities may differ, as keepalived allows.
+ */
+static void
+vip_group_members(const json_t *spec, const char *name, const char *group, struct verr *e)
+{
+	struct store_obj objs[2];
+	json_t *mine = json_object_get(spec, "members"), *theirs, *m;
+	int n = store_list_tagged("vip", "group", group, NULL, NULL, 2, objs, NULL);
+	const struct store_obj *other = NULL;
+	size_t i;
+	bool same;
+
+	for (int k = 0; k < n && other == NULL; k++)
+		if (strcmp(objs[k].name, name) != 0)
+			other = &objs[k];
+	if (other != NULL) {
+		theirs = json_object_get(other->spec, "members");
+		same = json_array_size(theirs) == json_array_size(mine);
+		json_array_foreach(theirs, i, m)
+		{
+			const char *node = json_string_value(json_object_get(m, "node"));
+			same = same && node != NULL && vip_has_member(spec, node);
+		}
+		if (!same)
+			verr_add(e, "/members",
+				 "must be the nodes of the other VIPs of group %s (as VIP %s has "
+				 "them): a sync group changes state together on the same nodes",
+				 group, other->name);
+	}
+	for (int k = 0; k < n; k++)
+		store_obj_clear(&objs[k]);
+}
+
 /* Keeps, drops or checks auth_pass (RFC 3768 5.3.6.1 simple text password, 8 octets max). */
 static void
 vip_validate_auth(json_t *spec, const json_t *old, json_int_t version, struct verr *e)
@@ -175,11 +226,10 @@ vip_validate_auth(json_t *spec, const json_t *old, json_int_t version, struct ve
 static void
 vip_validate(json_t *spec, const char *name, const json_t *old, struct verr *e)
 {
-	const char *addr = NULL, *ifname = NULL, *body_name;
+	const char *ifname = NULL, *body_name, *group;
 	json_int_t vrid, version = 0, advert, delay;
 	bool preempt;
-	char canon[ADDR_STRLEN];
-	int family = 0;
+	int family;
 
 	v_only_fields(spec, vip_fields, e);
 	body_name = json_string_value(json_object_get(spec, "name"));
@@ -187,16 +237,9 @@ vip_validate(json_t *spec, const char *name, const json_t *old, struct verr *e)
 		verr_add(e, "/name", "must equal the name in the URL (%s)", name);
 	json_object_del(spec, "name"); /* the object's name is kept by the store, not in spec */
 
-	if (v_string(spec, "address", true, 1, 64, &addr, e)) {
-		family = vip_parse_prefix(addr, canon, sizeof(canon));
-		if (family == 0)
-			verr_add(e, "/address",
-				 "must be a unicast IPv4 or IPv6 address with a prefix length "
-				 "(e.g. 198.18.0.100/24, 2001:db8::10/64)");
-		else
-			json_object_set_new(spec, "address", json_string(canon));
-	}
-	if (v_string(spec, "interface", true, 1, 15, &ifname, e) && !vip_valid_ifname(ifname))
+	family = vipf_addresses(spec, e);
+	vipf_excluded(spec, e);
+	if (v_string(spec, "interface", true, 1, 15, &ifname, e) && !vipf_valid_ifname(ifname))
 		verr_add(e, "/interface",
 			 "must be 1..15 printable characters without '/', ':' or "
 			 "spaces");
@@ -219,14 +262,25 @@ vip_validate(json_t *spec, const char *name, const json_t *old, struct verr *e)
 	v_int(spec, "preempt_delay_ms", false, 0, 3600000, 0, true, &delay, e);
 	vip_validate_auth(spec, old, version, e);
 	vip_validate_members(spec, e);
+	vipf_unicast(spec, family, e);
+	if (json_is_true(json_object_get(spec, "unicast")) && family != 0)
+		vip_unicast_members(spec, family, e);
+	group = vipf_group(spec, e);
+	if (group != NULL && !verr_any(e))
+		vip_group_members(spec, name, group, e);
+	vipf_track_interfaces(spec, e);
+	vipf_notify(spec, e);
+	vipf_garp_vmac(spec, e);
 	v_order_fields(spec, vip_fields);
 }
 
-/* Refs: each member node. Unique: the vrid on its interface and address family. */
+/* Refs: each member node. Tag: the sync group. Unique: the vrid on its interface and address
+ * family (the family of addresses). */
 static void
 vip_links(const json_t *spec, struct store_links *out, char *scratch, size_t scratch_len)
 {
-	const char *addr = json_string_value(json_object_get(spec, "address"));
+	const char *addr = json_string_value(json_array_get(json_object_get(spec, "addresses"), 0));
+	const char *group = json_string_value(json_object_get(spec, "group"));
 	const char *ifname = json_string_value(json_object_get(spec, "interface"));
 	json_t *m;
 	size_t i;
@@ -238,6 +292,11 @@ vip_links(const json_t *spec, struct store_links *out, char *scratch, size_t scr
 		out->refs[out->n_refs].kind = "node";
 		out->refs[out->n_refs].name = json_string_value(json_object_get(m, "node"));
 		out->n_refs++;
+	}
+	if (group != NULL) {
+		out->tags[0].kind = "group";
+		out->tags[0].name = group;
+		out->n_tags = 1;
 	}
 	if (addr != NULL && ifname != NULL && out->n_uniques < STORE_MAX_UNIQUES) {
 		snprintf(scratch, scratch_len, "vrid:%s:%d:%" JSON_INTEGER_FORMAT, ifname,
@@ -416,6 +475,7 @@ vip_decorate(json_t *repr, const struct store_obj *obj, const struct principal *
 }
 
 static const char *const vip_filters[] = {"node", NULL};
+static const char *const vip_tag_filters[] = {"group", NULL};
 
 const struct resource_kind res_vip_kind = {
     .kind = "vip",
@@ -426,5 +486,6 @@ const struct resource_kind res_vip_kind = {
     .redact = vip_redact,
     .initial_status = vip_initial_status,
     .filters = vip_filters,
+    .tag_filters = vip_tag_filters,
     .after_write = vip_after_write,
 };

@@ -163,19 +163,22 @@ page_links(json_t *repr, struct http_response *res, const char *base, const stru
 	res->link_header = strdup(hdr);
 }
 
-/* Builds the templated search link "/vips{?node}" from the kind's filters. */
+/* Builds the templated search link "/vips{?node,group}" from the kind's filters. */
 static void
 find_link(const struct resource_kind *k, json_t *repr)
 {
+	const char *const *lists[] = {k->filters, k->tag_filters};
 	char href[160];
 	size_t o;
+	int n = 0;
 
 	if (k->filters == NULL || k->filters[0] == NULL)
 		return;
 	o = (size_t)snprintf(href, sizeof(href), "/%s{?", k->plural);
-	for (int i = 0; k->filters[i] != NULL; i++)
-		o += (size_t)snprintf(href + o, sizeof(href) - o, "%s%s", i ? "," : "",
-				      k->filters[i]);
+	for (size_t l = 0; l < 2; l++)
+		for (int i = 0; lists[l] != NULL && lists[l][i] != NULL; i++)
+			o += (size_t)snprintf(href + o, sizeof(href) - o, "%s%s", n++ ? "," : "",
+					      lists[l][i]);
 	snprintf(href + o, sizeof(href) - o, "}");
 	hal_link_templated(repr, "vg:find", href);
 }
@@ -185,6 +188,7 @@ collection_get(const struct resource_kind *k, struct http_request *req, struct h
 {
 	struct page p;
 	const char *fkey = NULL, *fval = NULL;
+	bool by_tag = false;
 	char base[256], esc[200];
 	struct store_obj *objs;
 	int n, total;
@@ -199,11 +203,19 @@ collection_get(const struct resource_kind *k, struct http_request *req, struct h
 				 http_qs_escape(fval, esc, sizeof(esc)));
 			break;
 		}
+	for (int i = 0; fkey == NULL && k->tag_filters && k->tag_filters[i] != NULL; i++)
+		if ((fval = http_query(req, k->tag_filters[i])) != NULL) {
+			fkey = k->tag_filters[i];
+			by_tag = true;
+			snprintf(base, sizeof(base), "/%s?%s=%s", k->plural, fkey,
+				 http_qs_escape(fval, esc, sizeof(esc)));
+		}
 	objs = calloc((size_t)p.limit + 1, sizeof(*objs));
 	if (objs == NULL)
 		return http_problem(res, req, 503, "unavailable", "out of memory");
-	n = store_list(k->kind, fkey, fval, p.after[0] ? p.after : NULL,
-		       p.before[0] ? p.before : NULL, p.limit + 1, objs, &total);
+	n = (by_tag ? store_list_tagged
+		    : store_list)(k->kind, fkey, fval, p.after[0] ? p.after : NULL,
+				  p.before[0] ? p.before : NULL, p.limit + 1, objs, &total);
 	if (n < 0) {
 		free(objs);
 		return http_problem_store(res, req, n, NULL);

@@ -50,6 +50,9 @@ struct resource_kind {
 	/* Collection filters: query key -> referenced kind (e.g. "vip" -> "vip"), NULL-terminated.
 	 */
 	const char *const *filters;
+	/* Collection filters by tag (struct store_links.tags): query key = tag kind (e.g. "group"
+	 * for /vips?group=web), NULL-terminated, or NULL. */
+	const char *const *tag_filters;
 
 	/* Called inside the write transaction after a successful put or delete of name (spec NULL
 	 * on delete), to update dependent state (e.g. derived status). Returns a store_rc. May be

@@ -132,17 +132,21 @@ store_get(const char *kind, const char *name, struct store_obj *out)
 	return rc;
 }
 
-int
-store_list(const char *kind, const char *ref_kind, const char *ref_name, const char *after,
-	   const char *before, int limit, struct store_obj *out, int *total)
+/* Lists objects of kind: all (by 0), those referencing (k2, n2) (by 'r') or carrying the tag
+ * (k2, n2) (by 't'). See store_list. */
+static int
+list_by(const char *kind, char by, const char *k2, const char *n2, const char *after,
+	const char *before, int limit, struct store_obj *out, int *total)
 {
-	bool desc = before != NULL, by_ref = ref_kind != NULL;
-	sqlite3_stmt *s = sq_stmt(by_ref ? (desc ? S_LIST_REF_DESC : S_LIST_REF_ASC)
-					 : (desc ? S_LIST_DESC : S_LIST_ASC));
+	bool desc = before != NULL;
+	enum stmt_id id = by == 'r'   ? (desc ? S_LIST_REF_DESC : S_LIST_REF_ASC)
+			  : by == 't' ? (desc ? S_LIST_TAG_DESC : S_LIST_TAG_ASC)
+				      : (desc ? S_LIST_DESC : S_LIST_ASC);
+	sqlite3_stmt *s = sq_stmt(id);
 	int n = 0, rc;
 
-	if (by_ref)
-		sk_track_refs(ref_kind, ref_name, kind);
+	if (by != 0)
+		sk_track_refs(k2, n2, kind);
 	else
 		sk_track_kind(kind);
 	if (s == NULL)
@@ -150,9 +154,9 @@ store_list(const char *kind, const char *ref_kind, const char *ref_name, const c
 	sq_bind_text(s, 1, kind);
 	sq_bind_text(s, 2, desc ? before : (after ? after : ""));
 	sqlite3_bind_int(s, 3, limit);
-	if (by_ref) {
-		sq_bind_text(s, 4, ref_kind);
-		sq_bind_text(s, 5, ref_name);
+	if (by != 0) {
+		sq_bind_text(s, 4, k2);
+		sq_bind_text(s, 5, n2);
 	}
 	while (n < limit && (rc = sqlite3_step(s)) == SQLITE_ROW) {
 		struct store_obj *o = &out[n++];
@@ -170,14 +174,30 @@ store_list(const char *kind, const char *ref_kind, const char *ref_name, const c
 		}
 	if (total == NULL)
 		return n;
-	*total = by_ref ? sq_count(S_LIST_REF_TOTAL, kind, ref_kind, ref_name)
-			: sq_count(S_COUNT, kind, NULL, NULL);
+	*total = by == 'r'   ? sq_count(S_LIST_REF_TOTAL, kind, k2, n2)
+		 : by == 't' ? sq_count(S_LIST_TAG_TOTAL, kind, k2, n2)
+			     : sq_count(S_COUNT, kind, NULL, NULL);
 	if (*total < 0) {
 		for (int i = 0; i < n; i++)
 			store_obj_clear(&out[i]);
 		return *total;
 	}
 	return n;
+}
+
+int
+store_list(const char *kind, const char *ref_kind, const char *ref_name, const char *after,
+	   const char *before, int limit, struct store_obj *out, int *total)
+{
+	return list_by(kind, ref_kind != NULL ? 'r' : 0, ref_kind, ref_name, after, before, limit,
+		       out, total);
+}
+
+int
+store_list_tagged(const char *kind, const char *tag_kind, const char *tag, const char *after,
+		  const char *before, int limit, struct store_obj *out, int *total)
+{
+	return list_by(kind, 't', tag_kind, tag, after, before, limit, out, total);
 }
 
 int
@@ -439,38 +459,52 @@ cmp_str(const void *a, const void *b)
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-/* Are the stored refs and uniques of (kind, name) exactly l's? (Most updates change neither,
+/* Are the stored pairs of (kind, name) that stmt (S_REFS_OF or S_TAGS_OF) reads exactly the nl
+ * of want? */
+static bool
+pairs_unchanged(enum stmt_id stmt, const char *kind, const char *name, const struct store_ref *want,
+		int nl)
+{
+	struct store_ref sorted[STORE_MAX_REFS];
+	sqlite3_stmt *s = sq_stmt(stmt);
+	int n = 0;
+	bool same = s != NULL;
+
+	if (nl > 0)
+		memcpy(sorted, want, sizeof(sorted[0]) * (size_t)nl);
+	qsort(sorted, (size_t)nl, sizeof(sorted[0]), cmp_ref);
+	if (s == NULL)
+		return false;
+	sq_bind_text(s, 1, kind);
+	sq_bind_text(s, 2, name);
+	while (same && sqlite3_step(s) == SQLITE_ROW) {
+		same = n < nl &&
+		       strcmp((const char *)sqlite3_column_text(s, 0), sorted[n].kind) == 0 &&
+		       strcmp((const char *)sqlite3_column_text(s, 1), sorted[n].name) == 0;
+		n++;
+	}
+	sq_done(s);
+	return same && n == nl;
+}
+
+/* Are the stored refs, tags and uniques of (kind, name) exactly l's? (Most updates change none,
  * and rewriting them would cost index pages in every commit.) */
 static bool
 links_unchanged(const char *kind, const char *name, const struct store_links *l)
 {
-	struct store_ref refs[STORE_MAX_REFS];
 	const char *uniq[STORE_MAX_UNIQUES];
-	sqlite3_stmt *s = sq_stmt(S_REFS_OF);
-	int n = 0, nl = l ? l->n_refs : 0, nu = l ? l->n_uniques : 0;
-	bool same = s != NULL;
+	sqlite3_stmt *s;
+	int n = 0, nu = l ? l->n_uniques : 0;
+	bool same;
 
-	if (nl > 0)
-		memcpy(refs, l->refs, sizeof(refs[0]) * (size_t)nl);
-	qsort(refs, (size_t)nl, sizeof(refs[0]), cmp_ref);
-	if (s != NULL) {
-		sq_bind_text(s, 1, kind);
-		sq_bind_text(s, 2, name);
-		while (same && sqlite3_step(s) == SQLITE_ROW) {
-			same = n < nl &&
-			       strcmp((const char *)sqlite3_column_text(s, 0), refs[n].kind) == 0 &&
-			       strcmp((const char *)sqlite3_column_text(s, 1), refs[n].name) == 0;
-			n++;
-		}
-		sq_done(s);
-		same = same && n == nl;
-	}
-	if (!same || (s = sq_stmt(S_UNIQUES_OF)) == NULL)
+	if (!pairs_unchanged(S_REFS_OF, kind, name, l ? l->refs : NULL, l ? l->n_refs : 0) ||
+	    !pairs_unchanged(S_TAGS_OF, kind, name, l ? l->tags : NULL, l ? l->n_tags : 0) ||
+	    (s = sq_stmt(S_UNIQUES_OF)) == NULL)
 		return false;
 	if (nu > 0)
 		memcpy(uniq, l->uniques, sizeof(uniq[0]) * (size_t)nu);
 	qsort(uniq, (size_t)nu, sizeof(uniq[0]), cmp_str);
-	n = 0;
+	same = true;
 	sq_bind_text(s, 1, kind);
 	sq_bind_text(s, 2, name);
 	while (same && sqlite3_step(s) == SQLITE_ROW) {
@@ -481,25 +515,42 @@ links_unchanged(const char *kind, const char *name, const struct store_links *l)
 	return same && n == nu;
 }
 
-/* Touches "TO<kind" for every object (kind, name) references now (inside tx). */
+/* Touches "TO<kind" for every object (kind, name) references now, and every tag it carries
+ * (inside tx). */
 static int
 touch_refs(struct store_tx *tx, const char *kind, const char *name)
 {
-	sqlite3_stmt *s = sq_stmt(S_REFS_OF);
-	int rc;
+	static const enum stmt_id stmts[] = {S_REFS_OF, S_TAGS_OF};
+	int rc = SQLITE_DONE;
+
+	for (size_t i = 0; i < sizeof(stmts) / sizeof(stmts[0]) && rc == SQLITE_DONE; i++) {
+		sqlite3_stmt *s = sq_stmt(stmts[i]);
+		if (s == NULL)
+			return STORE_BUSY;
+		sq_bind_text(s, 1, kind);
+		sq_bind_text(s, 2, name);
+		while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+			sk_touch_ref(&tx->touched, (const char *)sqlite3_column_text(s, 0),
+				     (const char *)sqlite3_column_text(s, 1), kind);
+		sq_done(s);
+	}
+	return rc == SQLITE_DONE ? STORE_OK : sq_rc(rc);
+}
+
+/* Deletes the rows of (kind, name) that stmt (S_DEL_*) deletes. */
+static int
+del_of(enum stmt_id stmt, const char *kind, const char *name)
+{
+	sqlite3_stmt *s = sq_stmt(stmt);
 
 	if (s == NULL)
 		return STORE_BUSY;
 	sq_bind_text(s, 1, kind);
 	sq_bind_text(s, 2, name);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
-		sk_touch_ref(&tx->touched, (const char *)sqlite3_column_text(s, 0),
-			     (const char *)sqlite3_column_text(s, 1), kind);
-	sq_done(s);
-	return rc == SQLITE_DONE ? STORE_OK : sq_rc(rc);
+	return sq_exec(s);
 }
 
-/* Replaces the refs and uniques of (kind, name). */
+/* Replaces the refs, tags and uniques of (kind, name). */
 static int
 set_links(const char *kind, const char *name, const struct store_links *l, char *detail,
 	  size_t detail_len)
@@ -509,18 +560,20 @@ set_links(const char *kind, const char *name, const struct store_links *l, char 
 
 	if (links_unchanged(kind, name, l))
 		return STORE_OK;
-	if ((s = sq_stmt(S_DEL_REFS)) == NULL)
-		return STORE_BUSY;
-	sq_bind_text(s, 1, kind);
-	sq_bind_text(s, 2, name);
-	if ((rc = sq_exec(s)) != STORE_OK)
+	if ((rc = del_of(S_DEL_REFS, kind, name)) != STORE_OK ||
+	    (rc = del_of(S_DEL_TAGS, kind, name)) != STORE_OK ||
+	    (rc = del_of(S_DEL_UNIQUES, kind, name)) != STORE_OK)
 		return rc;
-	if ((s = sq_stmt(S_DEL_UNIQUES)) == NULL)
-		return STORE_BUSY;
-	sq_bind_text(s, 1, kind);
-	sq_bind_text(s, 2, name);
-	if ((rc = sq_exec(s)) != STORE_OK)
-		return rc;
+	for (int i = 0; l != NULL && i < l->n_tags; i++) {
+		if ((s = sq_stmt(S_ADD_TAG)) == NULL)
+			return STORE_BUSY;
+		sq_bind_text(s, 1, kind);
+		sq_bind_text(s, 2, name);
+		sq_bind_text(s, 3, l->tags[i].kind);
+		sq_bind_text(s, 4, l->tags[i].name);
+		if ((rc = sq_exec(s)) != STORE_OK)
+			return rc;
+	}
 	for (int i = 0; l != NULL && i < l->n_refs; i++) {
 		if (!exists(l->refs[i].kind, l->refs[i].name)) {
 			snprintf(detail, detail_len, "%s %s does not exist", l->refs[i].kind,
@@ -581,6 +634,8 @@ store_put(struct store_tx *tx, const char *kind, const char *name, json_t *spec,
 		rc = touch_refs(tx, kind, name); /* what it referenced before */
 	for (int i = 0; links != NULL && i < links->n_refs; i++)
 		sk_touch_ref(&tx->touched, links->refs[i].kind, links->refs[i].name, kind);
+	for (int i = 0; links != NULL && i < links->n_tags; i++)
+		sk_touch_ref(&tx->touched, links->tags[i].kind, links->tags[i].name, kind);
 	if (rc != STORE_OK)
 		goto out;
 	sqlite3_stmt *s = sq_stmt(found ? S_UPDATE_SPEC : S_INSERT);

@@ -43,11 +43,17 @@ struct store_ref {
 };
 #define STORE_MAX_REFS 40
 #define STORE_MAX_UNIQUES 4
+#define STORE_MAX_TAGS 2
 struct store_links {
 	struct store_ref refs[STORE_MAX_REFS];
 	int n_refs;
 	const char *uniques[STORE_MAX_UNIQUES]; /* strings such as "vrid:eth0:4:51" */
 	int n_uniques;
+	/* Tags: what the object can be listed under that is not an object, so nothing to refer
+	 * to (a VIP's sync group: {"group", "web"}). Listed by store_list_tagged; keyed like refs.
+	 */
+	struct store_ref tags[STORE_MAX_TAGS];
+	int n_tags;
 };
 
 /*
@@ -105,15 +111,16 @@ struct store_token {
  * only what depends on it. Every backend uses the same names:
  *   "KIND/NAME"       one object (spec and status), e.g. "vip/web"
  *   "KIND/"           any object of a kind (a collection, a count)
- *   "KIND/NAME<KIND2" the set of KIND2 objects that reference KIND/NAME, and any change to one of
- *                     them (a filtered list: "node/lb1<vip" is /vips?node=lb1)
+ *   "KIND/NAME<KIND2" the set of KIND2 objects that reference KIND/NAME (or carry the tag KIND
+ *                     NAME), and any change to one of them (a filtered list: "node/lb1<vip" is
+ *                     /vips?node=lb1, "group/web<vip" is /vips?group=web)
  *   "*"               anything (the feed, the revision)
  *   "@FILTER"         the changes of one actor, FILTER as /events?actor= spells it: "@ID" (a
  *                     token), "@node:NAME" (the agent tokens of a node), "@system" and
  *                     "@system:NAME" (vigild itself)
  * A write to an object touches its own key, its kind's, "*" and, for every object it references
- * before or after the write, that object's "<KIND" key. A commit that changed anything touches
- * its actor's "@" keys.
+ * before or after the write, that object's "<KIND" key; the same for every tag it carries. A
+ * commit that changed anything touches its actor's "@" keys.
  */
 #define STORE_KEY_MAX 112
 struct store_keys {
@@ -183,6 +190,9 @@ void store_obj_clear(struct store_obj *o);
  */
 int store_list(const char *kind, const char *ref_kind, const char *ref_name, const char *after,
 	       const char *before, int limit, struct store_obj *out, int *total);
+/* As store_list, but those that carry the tag (tag_kind, tag) (struct store_links.tags). */
+int store_list_tagged(const char *kind, const char *tag_kind, const char *tag, const char *after,
+		      const char *before, int limit, struct store_obj *out, int *total);
 /* Number of objects of kind. */
 int store_count(const char *kind);
 /* Timestamp of the latest change to any object of kind (0 if none); NULL: of any kind. */

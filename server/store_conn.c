@@ -38,6 +38,21 @@ static const char *const stmt_sql[S_MAX] = {
 			"ORDER BY r.name DESC LIMIT ?3",
     [S_LIST_REF_TOTAL] = "SELECT count(*) FROM refs WHERE kind = ?1 AND to_kind = ?2 AND "
 			 "to_name = ?3",
+    /* By tag (schema 4): the tags primary key gives the carriers of a tag in name order. */
+    [S_LIST_TAG_ASC] = "SELECT o.name, o.spec, o.status, o.create_rev, o.mod_rev, o.modified_ms "
+		       "FROM tags t JOIN objects o ON o.kind = t.kind AND o.name = t.name "
+		       "WHERE t.tag_kind = ?4 AND t.tag = ?5 AND t.kind = ?1 AND t.name > ?2 "
+		       "ORDER BY t.name LIMIT ?3",
+    [S_LIST_TAG_DESC] = "SELECT o.name, o.spec, o.status, o.create_rev, o.mod_rev, o.modified_ms "
+			"FROM tags t JOIN objects o ON o.kind = t.kind AND o.name = t.name "
+			"WHERE t.tag_kind = ?4 AND t.tag = ?5 AND t.kind = ?1 AND t.name < ?2 "
+			"ORDER BY t.name DESC LIMIT ?3",
+    [S_LIST_TAG_TOTAL] = "SELECT count(*) FROM tags WHERE kind = ?1 AND tag_kind = ?2 AND "
+			 "tag = ?3",
+    [S_DEL_TAGS] = "DELETE FROM tags WHERE kind = ?1 AND name = ?2",
+    [S_ADD_TAG] = "INSERT OR IGNORE INTO tags (tag_kind, tag, kind, name) VALUES (?3, ?4, ?1, ?2)",
+    [S_TAGS_OF] = "SELECT tag_kind, tag FROM tags WHERE kind = ?1 AND name = ?2 "
+		  "ORDER BY tag_kind, tag",
     [S_COUNT] = "SELECT count(*) FROM objects WHERE kind = ?1",
     [S_KIND_MOD] = "SELECT max(modified_ms) FROM kinds WHERE ?1 IS NULL OR kind = ?1",
     [S_EXISTS] = "SELECT 1 FROM objects WHERE kind = ?1 AND name = ?2",

@@ -243,3 +243,68 @@ v_order_fields(json_t *obj, const char *const fields[])
 	json_object_update(obj, sorted);
 	json_decref(sorted);
 }
+
+bool
+v_has_control(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return true;
+	return false;
+}
+
+/* The program is a bare file name in the agent's --script-dir: no '/', not "." or "..". */
+static bool
+valid_program(const char *s)
+{
+	if (strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
+		return false;
+	for (; *s != '\0'; s++) {
+		char c = *s;
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '.' || c == '_' || c == '-'))
+			return false;
+	}
+	return true;
+}
+
+void
+v_script_argv(json_t *obj, const char *key, size_t max_args, struct verr *e)
+{
+	json_t *argv = json_object_get(obj, key), *arg;
+	char ptr[160];
+	size_t i;
+
+	v_ptr(ptr, sizeof(ptr), key, -1);
+	if (argv == NULL) {
+		verr_add(e, ptr, "is required");
+		return;
+	}
+	if (!json_is_array(argv) || json_array_size(argv) < 1 || json_array_size(argv) > max_args) {
+		verr_add(e, ptr, "must be an array of 1 to %zu strings", max_args);
+		return;
+	}
+	json_array_foreach(argv, i, arg)
+	{
+		v_ptr(ptr, sizeof(ptr), key, (int)i);
+		if (!json_is_string(arg)) {
+			verr_add(e, ptr, "must be a string");
+			continue;
+		}
+		const char *s = json_string_value(arg);
+		size_t len = json_string_length(arg);
+		if (len < 1 || len > V_SCRIPT_MAX_ARG) {
+			verr_add(e, ptr, "must be 1 to %d characters long", V_SCRIPT_MAX_ARG);
+			continue;
+		}
+		if (v_has_control(s, len)) {
+			verr_add(e, ptr, "must not contain control characters");
+			continue;
+		}
+		if (i == 0 && (len > V_SCRIPT_MAX_PROG || !valid_program(s)))
+			verr_add(e, ptr,
+				 "must be the bare name of an executable in the agent's script "
+				 "directory ([A-Za-z0-9._-], at most %d characters, no '/')",
+				 V_SCRIPT_MAX_PROG);
+	}
+}

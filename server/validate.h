@@ -45,6 +45,19 @@ bool v_enum(json_t *obj, const char *key, bool required, const char *const choic
 /* A resource name (valid_name) field. */
 bool v_name_ref(json_t *obj, const char *key, bool required, const char **out, struct verr *e);
 
+/* Does s (len bytes) hold a C0 control character or DEL (NUL included)? */
+bool v_has_control(const char *s, size_t len);
+
+/*
+ * A script argv at obj[key] (required): an array of 1..max_args strings, each 1..V_SCRIPT_MAX_ARG
+ * bytes without control characters, the first the bare name of an executable in the agent's
+ * --script-dir ([A-Za-z0-9._-], not "." or ".."). Script checks and VIP notify scripts share these
+ * rules; the agent enforces them again (issue 4: the API must not be remote root).
+ */
+#define V_SCRIPT_MAX_ARG 1024
+#define V_SCRIPT_MAX_PROG 255 /* NAME_MAX: the first element is a file name */
+void v_script_argv(json_t *obj, const char *key, size_t max_args, struct verr *e);
+
 /* Rewrites obj with its members in the order of fields (NULL-terminated); others are dropped. */
 void v_order_fields(json_t *obj, const char *const fields[]);
 

@@ -44,7 +44,9 @@ function card(v, model, ctx) {
     tabindex: '-1', 'aria-labelledby': `vip-${d.name}-h` },
   h('header', { class: 'card-head' },
     h('h3', { id: `vip-${d.name}-h`, text: d.name }),
-    h('span', { class: 'addr', text: d.address })),
+    h('span', { class: 'addr', text: addrs(d).join(' ') }),
+    d.group ? h('span', { class: 'group', title: 'sync group: its VIPs move together',
+      text: `group ${d.group}` }) : null),
   h('p', { class: 'meta' },
     `VRRP v${d.version} · vrid ${d.vrid} · ${d.interface} · every ${d.advert_int_ms} ms · `,
     h('span', { class: d.preempt ? 'preempt-on' : 'preempt-off', text: preempt })),
@@ -59,6 +61,11 @@ function card(v, model, ctx) {
     fact('Since', when(st.since, 'not held yet'))),
   ctx.canWrite ? actions(v, model, ctx) : null,
   note(model, ctx, key));
+}
+
+// Every address of the VIP (a list since schema 4), then the excluded ones, marked.
+function addrs(d) {
+  return (d.addresses || []).concat((d.excluded_addresses || []).map((a) => `(${a})`));
 }
 
 function fact(label, value, cls) {
@@ -84,7 +91,8 @@ function member(d, m, model) {
   const agent = ms.agent || 'unknown';
   return h('li', { class: `member ${stateClass(state)}${isHolder ? ' holder' : ''}` },
     isHolder ? h('div', { class: 'vip-tag', title: `${d.name} is on ${m.node}` },
-      h('span', { class: 'vip-dot', 'aria-hidden': 'true' }), d.address.split('/')[0]) : null,
+      h('span', { class: 'vip-dot', 'aria-hidden': 'true' }),
+      (d.addresses || []).map((a) => a.split('/')[0]).join(' ')) : null,
     h('div', { class: 'server' },
       h('span', { class: `led a-${agent}`, title: `agent ${agent}`, 'aria-hidden': 'true' }),
       h('a', { class: 'node-name', href: `#node-${m.node}`, text: m.node }),
@@ -98,7 +106,8 @@ function member(d, m, model) {
       h('span', { class: 'eff', title: 'effective (advertised) priority',
         text: ` / ${eff} eff.` })),
     h('div', { class: 'small', text: `agent ${agent}` }),
-    isHolder ? h('span', { class: 'sr-only', text: `holds ${d.address}` }) : null);
+    isHolder ? h('span', { class: 'sr-only', text: `holds ${(d.addresses || []).join(', ')}` })
+      : null);
 }
 
 function actions(v, model, ctx) {

@@ -291,7 +291,8 @@ def test_database_from_schema_2_reads_old_events_with_null_actor(make_server):
     last = c.get("/events?limit=1").json()["_embedded"]["events"][-1]
     assert last["name"] == n and last["actor"] == BOOTSTRAP
     db = sqlite3.connect(srv.db)
-    assert db.execute("PRAGMA user_version").fetchone()[0] == 3
+    latest = max(int(p.name[:3]) for p in (REPO / "schema").glob("*.sql"))
+    assert db.execute("PRAGMA user_version").fetchone()[0] == latest  # through 003 and on
     db.close()
     # and it opens again as it is
     srv.restart()

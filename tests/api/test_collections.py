@@ -148,7 +148,7 @@ def test_vips_filter_by_node_pages_and_keeps_filter(admin, seven):
 
 def test_collection_links_and_search_template(admin, seven):
     doc = admin.get("/vips").json()
-    assert doc["_links"]["vg:find"] == {"href": "/vips{?node}", "templated": True}
+    assert doc["_links"]["vg:find"] == {"href": "/vips{?node,group}", "templated": True}
     assert doc["_links"]["self"]["href"].startswith("/vips")
     assert doc["_links"]["curies"] == [{"name": "vg", "href": "/rels/{rel}", "templated": True}]
     for coll in ("backends", "checks"):

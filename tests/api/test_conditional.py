@@ -213,7 +213,7 @@ def test_merge_patch_keeps_unmentioned_and_null_removes(admin):
     assert got["preempt"] is True                      # untouched
     assert got["preempt_delay_ms"] == 0                # removed: back to the default
     assert got["members"] == [{"node": nodes[1], "priority": 50}]  # arrays replace wholesale
-    assert got["vrid"] == doc["vrid"] and got["address"] == doc["address"]
+    assert got["vrid"] == doc["vrid"] and got["addresses"] == doc["addresses"]
 
 
 def test_merge_patch_nested_null_removes_label(admin, node):

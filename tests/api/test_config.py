@@ -34,8 +34,9 @@ def test_config_shape(admin, setup):
     assert "ip_nonlocal_bind" in doc and "haproxy_socket" in doc
     assert [x["name"] for x in doc["vips"]] == [v["name"]]
     cv = doc["vips"][0]
-    for k in ("address", "interface", "vrid", "version", "advert_int_ms", "preempt",
-              "preempt_delay_ms"):
+    for k in ("addresses", "excluded_addresses", "interface", "vrid", "version", "advert_int_ms",
+              "preempt", "preempt_delay_ms", "unicast", "group", "track_interfaces", "notify",
+              "garp_repeat", "garp_delay_s", "garp_refresh_s", "vmac"):
         assert cv[k] == v[k], k
     assert cv["priority"] == 200
     b_addr = admin.get(f"/nodes/{setup['b']}").json()["address"]
@@ -76,7 +77,7 @@ def test_config_as_keepalived_text(admin, setup):
     assert f"vrrp_instance {v['name']}" in text
     assert f"virtual_router_id {v['vrid']}" in text
     assert "priority 200" in text
-    assert v["address"].split("/")[0] in text
+    assert v["addresses"][0].split("/")[0] in text
     assert r.headers["ETag"] != setup["agent"].get(f"/nodes/{setup['a']}/config").headers["ETag"]
     admin_text = admin.get(f"/nodes/{setup['a']}/config", accept="text/plain").text
     assert "cfgpass" not in admin_text

@@ -7,7 +7,7 @@ import time
 
 import requests
 
-from vigiltest import node_body, uniq
+from vigiltest import REPO as REPO_DIR, node_body, uniq
 
 
 def _strip_status(doc):
@@ -154,9 +154,94 @@ def test_version_1_database_migrates_and_keeps_its_references(make_server, tmp_p
     assert [v["name"] for v in c.get("/nodes/old1/config").json()["vips"]] == ["oldv"]
     r = c.delete("/nodes/old1")
     assert r.status_code == 409, r.text
+    assert c.get("/vips/oldv").json()["addresses"] == ["198.18.7.100/24"]  # and on to 4
     db = sqlite3.connect(srv.db)
-    assert db.execute("PRAGMA user_version").fetchone()[0] == 3  # through 002 and 003
+    assert db.execute("PRAGMA user_version").fetchone()[0] == LATEST_SCHEMA
     names = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
     assert "refs_by_target" in names and "refs_to" not in names
     assert "changes_by_actor" in names
+    db.close()
+
+
+LATEST_SCHEMA = max(int(p.name[:3]) for p in (REPO_DIR / "schema").glob("*.sql"))
+
+
+def _old_db(srv, version, vips, nodes=("old1", "old2")):
+    """Writes a database at schema `version` (its migrations applied by hand) holding nodes and
+    old-style VIPs (spec with "address"), with their refs, uniques and changes."""
+    import sqlite3
+    db = sqlite3.connect(srv.db)
+    for p in sorted((REPO_DIR / "schema").glob("*.sql")):
+        if int(p.name[:3]) <= version:
+            db.executescript(p.read_text())
+    now = int(time.time() * 1000)
+    rev = 0
+    for i, n in enumerate(nodes):
+        rev += 1
+        spec = {"address": f"198.18.7.{i + 1}", "interface": "eth0", "labels": {}}
+        st = {"agent": "unknown", "last_seen": None, "agent_version": None,
+              "ip_nonlocal_bind": None, "vrrp": {}, "vips_held": [], "last_transition": None}
+        db.execute("INSERT INTO objects VALUES ('node', ?, ?, ?, ?, ?, ?)",
+                   (n, json.dumps(spec), json.dumps(st), rev, rev, now))
+        db.execute("INSERT INTO changes VALUES (?, 'created', 'node', ?, ?)", (rev, n, now))
+    for name, spec in vips.items():
+        rev += 1
+        st = {"since": None, "holder": None, "preferred": nodes[0], "requested": None,
+              "move_id": 0, "move_done": 0,
+              "members": {m["node"]: {"state": "unknown", "agent": "unknown", "priority": None}
+                          for m in spec["members"]}}
+        db.execute("INSERT INTO objects VALUES ('vip', ?, ?, ?, ?, ?, ?)",
+                   (name, json.dumps(spec), json.dumps(st), rev, rev, now))
+        for m in spec["members"]:
+            db.execute("INSERT INTO refs VALUES ('vip', ?, 'node', ?)", (name, m["node"]))
+        fam = 6 if ":" in spec["address"] else 4
+        db.execute("INSERT INTO uniques VALUES (?, 'vip', ?)",
+                   (f"vrid:{spec['interface']}:{fam}:{spec['vrid']}", name))
+        db.execute("INSERT INTO changes VALUES (?, 'created', 'vip', ?, ?)", (rev, name, now))
+    db.execute(f"PRAGMA user_version = {version}")
+    db.commit()
+    db.close()
+
+
+def test_version_2_vips_migrate_to_addresses(make_server):
+    """Schema 4 turns every stored VIP's "address" into "addresses" (a list of one) and fills the
+    new fields' defaults: GET, the node config, the keepalived rendering, filters, vrid
+    uniqueness and writes all work on the migrated VIPs; the old field is gone."""
+    import sqlite3
+    srv = make_server(start=False)
+    members = [{"node": "old1", "priority": 100}, {"node": "old2", "priority": 50}]
+    base = {"interface": "eth0", "advert_int_ms": 1000, "preempt": False,
+            "preempt_delay_ms": 0, "members": members}
+    _old_db(srv, 2, {
+        "v4": dict(base, address="198.18.7.100/24", vrid=7, version=2, auth_pass="secret"),
+        "v6": dict(base, address="2001:db8::7/64", vrid=7, version=3),
+    })
+    srv.start()
+    c = srv.client()
+    defaults = {"excluded_addresses": [], "unicast": False, "peers": [], "group": None,
+                "track_interfaces": [], "notify": None, "garp_repeat": 5, "garp_delay_s": 5,
+                "garp_refresh_s": 0, "vmac": False}
+    for name, addr in (("v4", "198.18.7.100/24"), ("v6", "2001:db8::7/64")):
+        doc = c.get(f"/vips/{name}").json()   # validated against the spec by the client
+        assert doc["addresses"] == [addr] and "address" not in doc, doc
+        assert {k: doc[k] for k in defaults} == defaults
+        assert doc["members"] == members
+    page = c.get("/vips?node=old2").json()
+    assert [v["name"] for v in page["_embedded"]["vips"]] == ["v4", "v6"]
+    cfg = c.get("/nodes/old1/config").json()
+    assert [v["addresses"] for v in cfg["vips"]] == [["198.18.7.100/24"], ["2001:db8::7/64"]]
+    text = c.get("/nodes/old1/config", accept="text/plain").text
+    assert "198.18.7.100/24 dev eth0" in text and "2001:db8::7/64 dev eth0" in text
+    # the vrid is still held per interface and family
+    r = c.post("/vips", json={"name": "clash", "addresses": ["198.18.7.200/24"],
+                              "interface": "eth0", "vrid": 7})
+    assert r.status_code == 409, r.text
+    # a migrated VIP takes a merge patch of a new field and keeps its write-only secret
+    r = c.patch("/vips/v4", json={"group": "pair"})
+    assert r.status_code == 200, r.text
+    assert c.get("/vips?group=pair").json()["total"] == 1
+    db = sqlite3.connect(srv.db)
+    assert db.execute("PRAGMA user_version").fetchone()[0] == LATEST_SCHEMA
+    spec = json.loads(db.execute("SELECT spec FROM objects WHERE name = 'v4'").fetchone()[0])
+    assert spec["auth_pass"] == "secret" and "address" not in spec
     db.close()

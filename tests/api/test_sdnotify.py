@@ -61,7 +61,8 @@ def test_vigild_ready_only_when_serving_and_stopping_on_sigterm(tmp_path, kind):
         db = sqlite3.connect(f"file:{tmp_path / 'v.db'}?mode=ro", uri=True)
         version = db.execute("PRAGMA user_version").fetchone()[0]
         db.close()
-        assert version == len(list((REPO / "schema").glob("*.sql")))
+        # the newest migration's number (numbers may have gaps while branches add theirs)
+        assert version == max(int(p.name[:3]) for p in (REPO / "schema").glob("*.sql"))
         r = requests.get(f"http://127.0.0.1:{port}/healthz", timeout=0.5)
         assert r.status_code == 200
         assert _recv(s, 0.2)[0] is None, "more than one message before stopping"

@@ -22,7 +22,7 @@ def test_post_fills_defaults(admin):
     assert r.headers["Location"] == f"/vips/{body['name']}"
     doc = r.json()
     assert doc["name"] == body["name"]
-    assert doc["address"] == body["address"]
+    assert doc["addresses"] == body["addresses"]
     assert doc["interface"] == body["interface"]
     assert doc["vrid"] == 51
     assert doc["version"] == 3
@@ -76,20 +76,23 @@ def test_full_spec_round_trips(admin, nodes):
     ("198.18.3.7/32", "198.18.3.7/32"),
 ])
 def test_address_is_canonicalised(admin, given, canonical):
-    doc = admin.vip(address=given)
-    assert doc["address"] == canonical
+    doc = admin.vip(addresses=[given])
+    assert doc["addresses"] == [canonical]
 
 
 BAD_VIPS = [
     ({"name": "UPPER"}, "/name"),
-    ({"address": None}, "/address"),
-    ({"address": "198.18.0.1"}, "/address"),
-    ({"address": "198.18.0.1/33"}, "/address"),
-    ({"address": "198.18.0.1/"}, "/address"),
-    ({"address": "198.18.0.1/x"}, "/address"),
-    ({"address": "2001:db8::1/129", "version": 3}, "/address"),
-    ({"address": "host/24"}, "/address"),
-    ({"address": 24}, "/address"),
+    ({"addresses": None}, "/addresses"),
+    ({"addresses": []}, "/addresses"),
+    ({"addresses": "198.18.0.1/24"}, "/addresses"),
+    ({"addresses": ["198.18.0.1"]}, "/addresses/0"),
+    ({"addresses": ["198.18.0.1/33"]}, "/addresses/0"),
+    ({"addresses": ["198.18.0.1/"]}, "/addresses/0"),
+    ({"addresses": ["198.18.0.1/x"]}, "/addresses/0"),
+    ({"addresses": ["2001:db8::1/129"], "version": 3}, "/addresses/0"),
+    ({"addresses": ["host/24"]}, "/addresses/0"),
+    ({"addresses": [24]}, "/addresses/0"),
+    ({"address": "198.18.0.1/24"}, "/address"),
     ({"interface": None}, "/interface"),
     ({"interface": ""}, "/interface"),
     ({"interface": "x" * 16}, "/interface"),
@@ -164,9 +167,9 @@ def test_invalid_vip_is_422_naming_field(admin, nodes, over, pointer):
 
 @pytest.mark.parametrize("address", ["2001:db8::10/64", "fd00::1/128"])
 def test_ipv6_needs_version_3(admin, address):
-    r = admin.post("/vips", json=vip_body(address=address, version=2))
-    assert_422(r, ["/version", "/address"])
-    doc = admin.vip(address=address)  # default version 3
+    r = admin.post("/vips", json=vip_body(addresses=[address], version=2))
+    assert_422(r, ["/version", "/addresses"])
+    doc = admin.vip(addresses=[address])  # default version 3
     assert doc["version"] == 3
 
 
@@ -216,13 +219,13 @@ def test_same_vrid_on_other_interface_is_ok(admin):
 def test_same_vrid_other_address_family_is_ok(admin):
     iface = uniq_iface()
     admin.vip(interface=iface, vrid=9)
-    doc = admin.vip(interface=iface, vrid=9, address="2001:db8::99/64")
+    doc = admin.vip(interface=iface, vrid=9, addresses=["2001:db8::99/64"])
     assert doc["vrid"] == 9
 
 
 def test_replace_keeping_own_vrid_is_not_a_clash(admin):
     doc = admin.vip(vrid=10)
-    body = {k: doc[k] for k in ("name", "address", "interface", "vrid")}
+    body = {k: doc[k] for k in ("name", "addresses", "interface", "vrid")}
     body["preempt"] = True
     r = admin.put(f"/vips/{doc['name']}", json=body)
     assert r.status_code == 200, r.text

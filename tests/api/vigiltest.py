@@ -354,7 +354,7 @@ def node_body(name=None, **fields):
 
 
 def vip_body(name=None, **fields):
-    body = {"name": name or uniq("vip"), "address": uniq_ipv4(24), "interface": uniq_iface(),
+    body = {"name": name or uniq("vip"), "addresses": [uniq_ipv4(24)], "interface": uniq_iface(),
             "vrid": 51}
     body.update(fields)
     return body

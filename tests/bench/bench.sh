@@ -118,14 +118,14 @@ post /nodes '{"name":"lb2","address":"198.18.0.2","interface":"eth0"}'
 i=0
 while [ $i -lt $NVIPS ]; do
 	name=$(printf 'vip-%03d' $i)
-	post /vips "{\"name\":\"$name\",\"address\":\"198.18.1.$((i + 1))/24\",\"interface\":\"eth0\",\
+	post /vips "{\"name\":\"$name\",\"addresses\":[\"198.18.1.$((i + 1))/24\"],\"interface\":\"eth0\",\
 \"vrid\":$((i + 1)),\"members\":[{\"node\":\"lb1\",\"priority\":200},{\"node\":\"lb2\",\"priority\":100}]}"
 	i=$((i + 1))
 done
 # A node as agents have them (two VIPs), for the config long-polls; named to sort after the page.
 post /nodes '{"name":"lb3","address":"198.18.0.3","interface":"eth1"}'
 for x in a b; do
-	post /vips "{\"name\":\"x3$x\",\"address\":\"198.18.2.$([ $x = a ] && echo 1 || echo 2)/24\",\
+	post /vips "{\"name\":\"x3$x\",\"addresses\":[\"198.18.2.$([ $x = a ] && echo 1 || echo 2)/24\"],\
 \"interface\":\"eth1\",\"vrid\":$([ $x = a ] && echo 1 || echo 2),\"members\":[{\"node\":\"lb3\",\
 \"priority\":200},{\"node\":\"lb2\",\"priority\":100}]}"
 done

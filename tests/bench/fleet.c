@@ -94,12 +94,12 @@ layout(int n)
 		vip_name(k, v, sizeof(v));
 		node_name(vip_member(k, 0, n), a, sizeof(a));
 		node_name(vip_member(k, 1, n), b, sizeof(b));
-		printf(
-		    "/vips {\"name\":\"%s\",\"address\":\"198.19.%d.%d/32\",\"interface\":\"e%d\","
-		    "\"vrid\":%d,\"members\":[{\"node\":\"%s\",\"priority\":%d},"
-		    "{\"node\":\"%s\",\"priority\":%d}]}\n",
-		    v, k / 250, k % 250 + 1, k / 255, k % 255 + 1, a, vip_priority(k, 0), b,
-		    vip_priority(k, 1));
+		printf("/vips "
+		       "{\"name\":\"%s\",\"addresses\":[\"198.19.%d.%d/32\"],\"interface\":\"e%d\","
+		       "\"vrid\":%d,\"members\":[{\"node\":\"%s\",\"priority\":%d},"
+		       "{\"node\":\"%s\",\"priority\":%d}]}\n",
+		       v, k / 250, k % 250 + 1, k / 255, k % 255 + 1, a, vip_priority(k, 0), b,
+		       vip_priority(k, 1));
 	}
 	for (int i = 0; i < n; i++) {
 		node_name(i, a, sizeof(a));

@@ -694,13 +694,13 @@ KA2 = "198.18.0.101"  # VRRPv2 + PASS interop VIP (agent lb2 alone; keepalived o
 KA3 = "198.18.0.102"  # VRRPv3 interop VIP
 NODES = ("lb1", "lb2")
 VIPS = {
-    "web": {"address": f"{WEB}/24", "interface": "eth0", "vrid": 50, "version": 3,
+    "web": {"addresses": [f"{WEB}/24"], "interface": "eth0", "vrid": 50, "version": 3,
             "advert_int_ms": 1000, "preempt": False,
             "members": [{"node": "lb1", "priority": 200}, {"node": "lb2", "priority": 100}]},
-    "ka2": {"address": f"{KA2}/24", "interface": "eth0", "vrid": 51, "version": 2,
+    "ka2": {"addresses": [f"{KA2}/24"], "interface": "eth0", "vrid": 51, "version": 2,
             "advert_int_ms": 1000, "auth_pass": "7388",
             "members": [{"node": "lb2", "priority": 100}]},
-    "ka3": {"address": f"{KA3}/24", "interface": "eth0", "vrid": 52, "version": 3,
+    "ka3": {"addresses": [f"{KA3}/24"], "interface": "eth0", "vrid": 52, "version": 3,
             "advert_int_ms": 1000, "members": [{"node": "lb2", "priority": 100}]},
 }
 

@@ -16,7 +16,7 @@ import netlab as nl
 from netlab import master_down_s
 
 V6 = "2001:db8::100"
-SPEC = {"address": f"{V6}/64", "interface": "eth0", "vrid": 60, "version": 3,
+SPEC = {"addresses": [f"{V6}/64"], "interface": "eth0", "vrid": 60, "version": 3,
         "advert_int_ms": 1000, "preempt": False,
         "members": [{"node": "lb1", "priority": 100}, {"node": "lb2", "priority": 150}]}
 
@@ -91,7 +91,7 @@ def test_ipv6_vip_master_and_takeover(steady, net, measurements):
                            "dadfailed" not in addrs6("lb2").get(V6, {"x"}), 3, 0.1), addrs6("lb2")
         v = nl.wait_for(lambda: (lambda v: v if v["status"]["holder"] == "lb2" else None)(
             c.vip("web6")), 3, 0.1)
-        assert v and v["address"] == f"{V6}/64", c.vip("web6")
+        assert v and v["addresses"] == [f"{V6}/64"], c.vip("web6")
         # The adverts: from lb2's link-local address to ff02::12, hop limit 255 (RFC 5798 5.1.2).
         adv = lab.call_in("cli", sniff6, 60)
         assert adv, "no VRRP advertisement for vrid 60 seen on ff02::12"

@@ -147,7 +147,7 @@ fz_server_init(void)
 			 "\"labels\":{\"rack\":\"a\"}}",
 			 201);
 	fz_admin_request(HTTP_POST, "POST", "/vips",
-			 "{\"name\":\"web\",\"address\":\"198.18.0.100/24\",\"interface\":\"eth0\","
+			 "{\"name\":\"web\",\"addresses\":[\"198.18.0.100/24\"],\"interface\":\"eth0\","
 			 "\"vrid\":51,\"members\":[{\"node\":\"lb1\",\"priority\":200},"
 			 "{\"node\":\"lb2\",\"priority\":100}]}",
 			 201);

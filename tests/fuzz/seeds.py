@@ -48,10 +48,10 @@ def seq(*reqs):
 
 NODE = {"name": "lb3", "address": "198.18.0.3", "interface": "eth1", "labels": {"rack": "b"},
         "ip_nonlocal_bind": True, "haproxy_socket": "/run/haproxy/admin.sock"}
-VIP6 = {"name": "api", "address": "2001:db8::100/64", "interface": "eth0", "vrid": 52,
+VIP6 = {"name": "api", "addresses": ["2001:db8::100/64"], "interface": "eth0", "vrid": 52,
         "version": 3, "advert_int_ms": 500, "preempt": True, "preempt_delay_ms": 2000,
         "members": [{"node": "lb1", "priority": 150}, {"node": "lb2", "priority": 100}]}
-VIP2 = {"name": "db", "address": "198.18.0.200/24", "interface": "eth0", "vrid": 60,
+VIP2 = {"name": "db", "addresses": ["198.18.0.200/24"], "interface": "eth0", "vrid": 60,
         "version": 2, "advert_int_ms": 1000, "auth_pass": "7388",
         "members": [{"node": "lb1", "priority": 100}]}
 BACKEND = {"name": "web2", "vip": "web", "address": "198.18.1.2", "port": 8443, "weight": 10,
@@ -95,7 +95,7 @@ HTTP = {
                      req("PATCH", "/vips/web", {"members": [{"node": "lb2", "priority": 250}],
                                                 "preempt": True}),
                      req("PATCH", "/vips/web", {"auth_pass": None, "version": 2})),
-    "vip-if-match": req("PUT", "/vips/web", {"address": "198.18.0.101/24", "interface": "eth0",
+    "vip-if-match": req("PUT", "/vips/web", {"addresses": ["198.18.0.101/24"], "interface": "eth0",
                                              "vrid": 51}, If_Match='"0123456789abcdef"'),
     "vip-holder": seq(req("GET", "/vips/web/holder"),
                       req("PUT", "/vips/web/holder", {"node": "lb2"}),
@@ -177,7 +177,7 @@ def validate_seeds():
                  {"address": "2001:db8::3", "interface": "bond0.100", "labels": {}}],
         "vip": [{k: v for k, v in VIP6.items() if k != "name"},
                 {k: v for k, v in VIP2.items() if k != "name"},
-                {"address": "198.18.0.100/24", "interface": "eth0", "vrid": 51,
+                {"addresses": ["198.18.0.100/24"], "interface": "eth0", "vrid": 51,
                  "members": [{"node": "lb1", "priority": 255}]}],
         "backend": [{k: v for k, v in BACKEND.items() if k != "name"}],
         "check": [{k: v for k, v in CHECK_SCRIPT.items() if k not in ("name", "node")},
@@ -269,12 +269,12 @@ EXTRA.append(haproxy_seeds)
 # nodes, a v2 and a v3 IPv6 VIP, a backend and three checks, before and after a holder move.
 
 def node_config_seeds():
-    vip = {"name": "web", "address": "198.18.0.100/24", "advert_int_ms": 1000,
+    vip = {"name": "web", "addresses": ["198.18.0.100/24"], "advert_int_ms": 1000,
            "interface": "eth0", "preempt": True, "preempt_delay_ms": 3000, "version": 2,
            "vrid": 51, "priority": 200, "auth_pass": "7388",
            "peers": [{"node": "lb2", "address": "198.18.0.2", "priority": 100}], "move": None}
     kinds = {
-        "v6-no-linklocal": dict(vip, name="v6", address="2001:db8::1/64", interface="eth2",
+        "v6-no-linklocal": dict(vip, name="v6", addresses=["2001:db8::1/64"], interface="eth2",
                                 version=3, advert_int_ms=10),
         "link-down": dict(vip, interface="eth3"),
         "no-such-interface": dict(vip, interface="bond7"),
@@ -283,7 +283,7 @@ def node_config_seeds():
     }
     for name, v in kinds.items():
         write("fuzz_node_config", name, json.dumps({"node": "lb1", "vips": [v]}))
-    many = [dict(vip, name=f"v{i}", vrid=i + 1, address=f"198.18.2.{i + 1}/24")
+    many = [dict(vip, name=f"v{i}", vrid=i + 1, addresses=[f"198.18.2.{i + 1}/24"])
             for i in range(66)]
     write("fuzz_node_config", "too-many-vips", json.dumps({"node": "lb1", "vips": many}))
     write("fuzz_node_config", "checks-only", json.dumps({

@@ -18,10 +18,10 @@ async function cluster(v) {
     await v.ok('POST', '/nodes', { name, address, interface: 'eth0', labels: { rack },
       ip_nonlocal_bind: true });
   }
-  await v.ok('POST', '/vips', { name: 'web', address: '198.18.0.100/24', interface: 'eth0',
+  await v.ok('POST', '/vips', { name: 'web', addresses: ['198.18.0.100/24'], interface: 'eth0',
     vrid: 51, members: [{ node: 'lb1', priority: 150 }, { node: 'lb2', priority: 100 },
       { node: 'lb3', priority: 50 }] });
-  await v.ok('POST', '/vips', { name: 'api', address: '198.18.0.101/24', interface: 'eth0',
+  await v.ok('POST', '/vips', { name: 'api', addresses: ['198.18.0.101/24'], interface: 'eth0',
     vrid: 52, version: 2, advert_int_ms: 1000, preempt: true, preempt_delay_ms: 5000,
     auth_pass: 'vigil',
     members: [{ node: 'lb2', priority: 120 }, { node: 'lb3', priority: 110 }] });

@@ -123,7 +123,7 @@ export async function seed(v, { holder = 'lb2' } = {}) {
     await v.ok('POST', '/nodes', { name, address, interface: 'eth0', labels,
       ip_nonlocal_bind: true });
   }
-  await v.ok('POST', '/vips', { name: 'web', address: '198.18.0.100/24', interface: 'eth0',
+  await v.ok('POST', '/vips', { name: 'web', addresses: ['198.18.0.100/24'], interface: 'eth0',
     vrid: 51, members: [{ node: 'lb1', priority: 150 }, { node: 'lb2', priority: 100 },
       { node: 'lb3', priority: 50 }] });
   await v.ok('POST', '/backends', { name: 'app1', vip: 'web', address: '198.18.1.11', port: 8080 });

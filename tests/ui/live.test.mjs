@@ -17,6 +17,13 @@ test('a change made through the API appears within 2 s, without a reload', async
   await v.ok('PATCH', '/backends/app2', { weight: 7 }, MERGE);
   await waitText(page, '#backend-app2 td[data-label="Weight"]', /^7$/);
 
+  // A VIP shows every address (excluded ones in parentheses) and its sync group.
+  await v.ok('PATCH', '/vips/web', { addresses: ['198.18.0.100/24', '198.18.0.110/24'],
+    excluded_addresses: ['2001:db8::100/64'], group: 'front' }, MERGE);
+  await waitText(page, '#vip-web .addr',
+    /^198\.18\.0\.100\/24 198\.18\.0\.110\/24 \(2001:db8::100\/64\)$/);
+  await waitText(page, '#vip-web .group', /group front/);
+
   // A failover as the agents report it: lb2's interface goes down, lb1 takes the VIP.
   const at = new Date().toISOString();
   await v.report('lb2', { web: ['FAULT', 0] }, { vips_held: [],

@@ -50,7 +50,8 @@ apply(struct table *t, const char *text)
 }
 
 #define VIP_WEB                                                                                    \
-	"{\"name\":\"web\",\"address\":\"198.18.0.100/24\",\"interface\":\"eth0\",\"vrid\":51,"    \
+	"{\"name\":\"web\",\"addresses\":[\"198.18.0.100/24\"],\"interface\":\"eth0\","            \
+	"\"vrid\":51,"                                                                             \
 	"\"version\":3,\"advert_int_ms\":1000,\"priority\":100}"
 
 /* Found by fuzz_node_config: an update of a running VIP whose entry lost its address (or has a
@@ -67,7 +68,10 @@ test_update_without_address_removes_the_instance(void **state)
 	apply(&t, "{\"vips\":[{\"name\":\"web\",\"interface\":\"eth0\",\"vrid\":51}]}");
 	assert_int_equal(t.n, 0);
 	apply(&t, "{\"vips\":[" VIP_WEB "]}");
-	apply(&t, "{\"vips\":[{\"name\":\"web\",\"address\":7,\"interface\":\"eth0\"}]}");
+	apply(&t, "{\"vips\":[{\"name\":\"web\",\"addresses\":7,\"interface\":\"eth0\"}]}");
+	assert_int_equal(t.n, 0);
+	apply(&t, "{\"vips\":[" VIP_WEB "]}");
+	apply(&t, "{\"vips\":[{\"name\":\"web\",\"addresses\":[7],\"interface\":\"eth0\"}]}");
 	assert_int_equal(t.n, 0);
 	table_free(&t);
 }
@@ -78,9 +82,10 @@ static void
 test_duplicate_name_without_address(void **state)
 {
 	struct table t;
-	const char *cfg = "{\"vips\":[{\"name\":\"v53\",\"interface\":\"eth0\"},{\"name\":\"v53\","
-			  "\"address\":\"9.1.2.4/4\",\"advert_int_ms\":1000,\"interface\":\"eth0\","
-			  "\"version\":2,\"vrid\":9}]}";
+	const char *cfg =
+	    "{\"vips\":[{\"name\":\"v53\",\"interface\":\"eth0\"},{\"name\":\"v53\","
+	    "\"addresses\":[\"9.1.2.4/4\"],\"advert_int_ms\":1000,\"interface\":\"eth0\","
+	    "\"version\":2,\"vrid\":9}]}";
 
 	(void)state;
 	table_init(&t);

@@ -1,4 +1,4 @@
-// links: server/res_vip.c server/res_holder.c server/validate.c server/store.c server/store_conn.c server/store_token.c server/store_keys.c server/hmap.c server/write.c server/auth.c server/http.c server/embedded.c build/gen/embedded.c common/addr.c
+// links: server/res_vip.c server/vip_fields.c server/res_holder.c server/validate.c server/store.c server/store_conn.c server/store_token.c server/store_keys.c server/hmap.c server/write.c server/auth.c server/http.c server/embedded.c build/gen/embedded.c common/addr.c
 /* VIPs (server/res_vip.c, server/res_holder.c): field rules with their JSON Pointers, refs and the
  * vrid unique key, the derived status (holder, preferred, per-member state, move completion), the
  * vg:failback rule, and the holder sub-resource, on a temporary database. */
@@ -108,7 +108,7 @@ bad_at(const char *text, ...)
 }
 #define BAD(text, ...) bad_at(text, __VA_ARGS__, (const char *)NULL)
 
-#define VK "'address':'198.18.0.100/24','interface':'eth0','vrid':51"
+#define VK "'addresses':['198.18.0.100/24'],'interface':'eth0','vrid':51"
 #define MEM "'members':[{'node':'lb1','priority':200},{'node':'lb2','priority':100}]"
 
 static void
@@ -118,12 +118,16 @@ test_vip_defaults_and_canonical(void **state)
 	char *dump;
 
 	(void)state;
-	s = ok("{'vrid':7,'interface':'eth0','address':'2001:DB8::0010/64'}", NULL);
+	s = ok("{'vrid':7,'interface':'eth0','addresses':['2001:DB8::0010/64']}", NULL);
 	dump = json_dumps(s, 0);
-	assert_string_equal(dump, "{\"address\": \"2001:db8::10/64\", "
+	assert_string_equal(dump, "{\"addresses\": [\"2001:db8::10/64\"], "
+				  "\"excluded_addresses\": [], "
 				  "\"interface\": \"eth0\", \"vrid\": 7, \"version\": 3, "
 				  "\"advert_int_ms\": 1000, \"preempt\": false, "
-				  "\"preempt_delay_ms\": 0, \"members\": []}");
+				  "\"preempt_delay_ms\": 0, \"members\": [], \"unicast\": false, "
+				  "\"peers\": [], \"group\": null, \"track_interfaces\": [], "
+				  "\"notify\": null, \"garp_repeat\": 5, \"garp_delay_s\": 5, "
+				  "\"garp_refresh_s\": 0, \"vmac\": false}");
 	free(dump);
 	json_decref(s);
 	json_decref(ok("{" VK ",'name':'web','status':{},'_links':{}," MEM "}", NULL));
@@ -133,20 +137,21 @@ static void
 test_vip_field_errors(void **state)
 {
 	(void)state;
-	BAD("{}", "/address", "/interface", "/vrid");
+	BAD("{}", "/addresses", "/interface", "/vrid");
 	BAD("{" VK ",'foo':1}", "/foo");
 	BAD("{" VK ",'name':'other'}", "/name");
-	BAD("{'address':'198.18.0.100','interface':'eth0','vrid':1}", "/address");
-	BAD("{'address':'198.18.0.100/33','interface':'eth0','vrid':1}", "/address");
-	BAD("{'address':'2001:db8::1/129','interface':'eth0','vrid':1}", "/address");
-	BAD("{'address':'224.0.0.18/24','interface':'eth0','vrid':1}", "/address");
-	BAD("{'address':'198.18.0.1/024','interface':'eth0','vrid':1}", "/address");
-	BAD("{'address':'198.18.0.1/24','interface':'eth0:1','vrid':1}", "/interface");
-	BAD("{'address':'198.18.0.1/24','interface':'a234567890123456','vrid':1}", "/interface");
-	BAD("{'address':'198.18.0.1/24','interface':'eth0','vrid':0}", "/vrid");
-	BAD("{'address':'198.18.0.1/24','interface':'eth0','vrid':256}", "/vrid");
+	BAD("{'addresses':['198.18.0.100'],'interface':'eth0','vrid':1}", "/addresses/0");
+	BAD("{'addresses':['198.18.0.100/33'],'interface':'eth0','vrid':1}", "/addresses/0");
+	BAD("{'addresses':['2001:db8::1/129'],'interface':'eth0','vrid':1}", "/addresses/0");
+	BAD("{'addresses':['224.0.0.18/24'],'interface':'eth0','vrid':1}", "/addresses/0");
+	BAD("{'addresses':['198.18.0.1/024'],'interface':'eth0','vrid':1}", "/addresses/0");
+	BAD("{'addresses':['198.18.0.1/24'],'interface':'eth0:1','vrid':1}", "/interface");
+	BAD("{'addresses':['198.18.0.1/24'],'interface':'a234567890123456','vrid':1}",
+	    "/interface");
+	BAD("{'addresses':['198.18.0.1/24'],'interface':'eth0','vrid':0}", "/vrid");
+	BAD("{'addresses':['198.18.0.1/24'],'interface':'eth0','vrid':256}", "/vrid");
 	BAD("{" VK ",'version':4}", "/version");
-	BAD("{'address':'2001:db8::1/64','interface':'eth0','vrid':1,'version':2}", "/version");
+	BAD("{'addresses':['2001:db8::1/64'],'interface':'eth0','vrid':1,'version':2}", "/version");
 	BAD("{" VK ",'advert_int_ms':15}", "/advert_int_ms");
 	BAD("{" VK ",'advert_int_ms':41000}", "/advert_int_ms");
 	BAD("{" VK ",'version':2,'advert_int_ms':1500}", "/advert_int_ms");
@@ -158,6 +163,109 @@ test_vip_field_errors(void **state)
 	BAD("{" VK ",'version':2,'auth_pass':'123456789'}", "/auth_pass");
 	BAD("{" VK ",'version':2,'auth_pass':'a b'}", "/auth_pass");
 	json_decref(ok("{" VK ",'version':2,'auth_pass':'7388'}", NULL));
+}
+
+/* The VRRP-instance fields of issue 10: each bad value names its own pointer. */
+static void
+test_vip_instance_field_errors(void **state)
+{
+	char big[8192];
+	size_t o;
+	json_t *s;
+
+	(void)state;
+	/* addresses: one family, no duplicates, canonical, 255 IPv4 / 90 IPv6 */
+	BAD("{'addresses':[],'interface':'eth0','vrid':1}", "/addresses");
+	BAD("{'addresses':'198.18.0.1/24','interface':'eth0','vrid':1}", "/addresses");
+	BAD("{'addresses':['198.18.0.1/24','2001:db8::1/64'],'interface':'eth0','vrid':1}",
+	    "/addresses/1");
+	BAD("{'addresses':['198.18.0.1/24','198.18.0.01/24'],'interface':'eth0','vrid':1}",
+	    "/addresses/1");
+	BAD("{'addresses':['198.18.0.1/24',7],'interface':'eth0','vrid':1}", "/addresses/1");
+	BAD("{" VK ",'address':'198.18.0.1/24'}", "/address"); /* the old field is unknown */
+	o = (size_t)snprintf(big, sizeof(big), "{'interface':'eth0','vrid':1,'addresses':[");
+	for (int i = 0; i < 91; i++)
+		o += (size_t)snprintf(big + o, sizeof(big) - o, "%s'2001:db8::%x/64'", i ? "," : "",
+				      i + 1);
+	snprintf(big + o, sizeof(big) - o, "]}");
+	BAD(big, "/addresses");
+	o = (size_t)snprintf(big, sizeof(big), "{'interface':'eth0','vrid':1,'addresses':[");
+	for (int i = 0; i < 90; i++)
+		o += (size_t)snprintf(big + o, sizeof(big) - o, "%s'2001:db8::%x/64'", i ? "," : "",
+				      i + 1);
+	snprintf(big + o, sizeof(big) - o, "]}");
+	json_decref(ok(big, NULL));
+	o = (size_t)snprintf(big, sizeof(big), "{'interface':'eth0','vrid':1,'addresses':[");
+	for (int i = 0; i < 256; i++)
+		o += (size_t)snprintf(big + o, sizeof(big) - o, "%s'198.18.%d.%d/16'", i ? "," : "",
+				      i / 200, i % 200 + 1);
+	snprintf(big + o, sizeof(big) - o, "]}");
+	BAD(big, "/addresses");
+	/* excluded: either family, not in addresses */
+	s = ok("{" VK ",'excluded_addresses':['2001:DB8::1/64','198.18.1.1/32']}", NULL);
+	assert_string_equal(
+	    json_string_value(json_array_get(json_object_get(s, "excluded_addresses"), 0)),
+	    "2001:db8::1/64");
+	json_decref(s);
+	BAD("{" VK ",'excluded_addresses':['198.18.0.100/24']}", "/excluded_addresses/0");
+	BAD("{" VK ",'excluded_addresses':['x']}", "/excluded_addresses/0");
+	BAD("{" VK ",'excluded_addresses':{}}", "/excluded_addresses");
+	/* unicast and peers */
+	json_decref(ok("{" VK ",'unicast':true,'peers':['198.18.0.7']}", NULL));
+	BAD("{" VK ",'unicast':1}", "/unicast");
+	BAD("{" VK ",'peers':['198.18.0.7']}", "/peers");
+	BAD("{" VK ",'unicast':true,'peers':['2001:db8::7']}", "/peers/0");
+	BAD("{" VK ",'unicast':true,'peers':['198.18.0.7/24']}", "/peers/0");
+	BAD("{" VK ",'unicast':true,'peers':['198.18.0.7','198.18.0.7']}", "/peers/1");
+	/* group */
+	json_decref(ok("{" VK ",'group':'edge-1'}", NULL));
+	BAD("{" VK ",'group':'Edge'}", "/group");
+	BAD("{" VK ",'group':''}", "/group");
+	BAD("{" VK ",'group':5}", "/group");
+	/* track_interfaces */
+	s = ok("{" VK
+	       ",'track_interfaces':[{'weight':-20,'interface':'eth1'},{'interface':'bond0'}]}",
+	       NULL);
+	assert_json(json_object_get(s, "track_interfaces"),
+		    "[{'interface':'eth1','weight':-20},{'interface':'bond0','weight':0}]");
+	json_decref(s);
+	BAD("{" VK ",'track_interfaces':[{'interface':'eth1','weight':255}]}",
+	    "/track_interfaces/0/weight");
+	BAD("{" VK ",'track_interfaces':[{'interface':'eth:1'}]}", "/track_interfaces/0/interface");
+	BAD("{" VK ",'track_interfaces':[{'weight':1}]}", "/track_interfaces/0/interface");
+	BAD("{" VK ",'track_interfaces':[{'interface':'eth1','x':1}]}", "/track_interfaces/0/x");
+	BAD("{" VK ",'track_interfaces':[{'interface':'eth1'},{'interface':'eth1'}]}",
+	    "/track_interfaces/1");
+	BAD("{" VK ",'track_interfaces':['eth1']}", "/track_interfaces/0");
+	/* notify: the script check rules */
+	json_decref(ok("{" VK ",'notify':['notify.sh','--fast']}", NULL));
+	BAD("{" VK ",'notify':[]}", "/notify");
+	BAD("{" VK ",'notify':['/bin/sh','-c','x']}", "/notify/0");
+	BAD("{" VK ",'notify':['..']}", "/notify/0");
+	BAD("{" VK ",'notify':['ok.sh','a\\nb']}", "/notify/1");
+	BAD("{" VK ",'notify':'notify.sh'}", "/notify");
+	BAD("{" VK
+	    ",'notify':['a','b','c','d','e','f','g','h','i','j','k','l','m','n','o','p','q']}",
+	    "/notify");
+	/* GARP and vmac */
+	BAD("{" VK ",'garp_repeat':0}", "/garp_repeat");
+	BAD("{" VK ",'garp_repeat':101}", "/garp_repeat");
+	BAD("{" VK ",'garp_delay_s':-1}", "/garp_delay_s");
+	BAD("{" VK ",'garp_delay_s':3601}", "/garp_delay_s");
+	BAD("{" VK ",'garp_refresh_s':86401}", "/garp_refresh_s");
+	BAD("{" VK ",'vmac':'yes'}", "/vmac");
+	json_decref(ok("{" VK ",'garp_repeat':100,'garp_delay_s':0,'garp_refresh_s':86400,"
+		       "'vmac':true}",
+		       NULL));
+	/* advert_int_ms: VRRPv3 centiseconds 10..40950 in 10 ms steps, v2 whole seconds */
+	BAD("{" VK ",'advert_int_ms':0}", "/advert_int_ms");
+	BAD("{" VK ",'advert_int_ms':5}", "/advert_int_ms");
+	BAD("{" VK ",'advert_int_ms':40960}", "/advert_int_ms");
+	BAD("{" VK ",'version':2,'advert_int_ms':500}", "/advert_int_ms");
+	BAD("{" VK ",'version':2,'advert_int_ms':256000}", "/advert_int_ms");
+	BAD("{" VK ",'advert_int_ms':'1000'}", "/advert_int_ms");
+	json_decref(ok("{" VK ",'advert_int_ms':10}", NULL));
+	json_decref(ok("{" VK ",'advert_int_ms':20}", NULL));
 }
 
 static void
@@ -215,6 +323,14 @@ test_vip_links(void **state)
 	assert_string_equal(l.refs[1].name, "lb2");
 	assert_int_equal(l.n_uniques, 1);
 	assert_string_equal(l.uniques[0], "vrid:eth0:4:51");
+	assert_int_equal(l.n_tags, 0);
+	json_decref(s);
+	s = ok("{" VK "," MEM ",'group':'edge'}", NULL);
+	memset(&l, 0, sizeof(l));
+	V->links(s, &l, scratch, sizeof(scratch));
+	assert_int_equal(l.n_tags, 1);
+	assert_string_equal(l.tags[0].kind, "group");
+	assert_string_equal(l.tags[0].name, "edge");
 	json_decref(s);
 }
 
@@ -426,6 +542,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_vip_defaults_and_canonical),
 	    cmocka_unit_test(test_vip_field_errors),
+	    cmocka_unit_test(test_vip_instance_field_errors),
 	    cmocka_unit_test(test_vip_member_errors),
 	    cmocka_unit_test(test_vip_auth_pass_write_only),
 	    cmocka_unit_test(test_vip_links),

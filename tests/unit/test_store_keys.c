@@ -187,6 +187,77 @@ test_put_moving_refs_touches_old_and_new_targets(void **state)
 	assert_string_equal(notified_keys, "* node/lb2<vip vip/ vip/web");
 }
 
+/* Puts VIP name with the one tag group/group (NULL: none), keeping its ref to lb1. */
+static void
+put_tagged(const char *name, const char *group)
+{
+	struct store_links l;
+	struct store_tx *tx;
+	bool created;
+	char detail[128];
+	json_t *spec = json_object();
+
+	memset(&l, 0, sizeof(l));
+	l.refs[0].kind = "node";
+	l.refs[0].name = "lb1";
+	l.n_refs = 1;
+	if (group != NULL) {
+		l.tags[0].kind = "group";
+		l.tags[0].name = group;
+		l.n_tags = 1;
+	}
+	assert_int_equal(store_write_begin(NULL, &tx), STORE_OK);
+	assert_int_equal(
+	    store_put(tx, "vip", name, spec, &l, false, &created, detail, sizeof(detail)),
+	    STORE_OK);
+	assert_int_equal(store_commit(tx), STORE_OK);
+	json_decref(spec);
+}
+
+/* Tags (a VIP's sync group) are keyed like refs: a write touches the old and the new tag, and a
+ * tagged list depends on its tag alone. */
+static void
+test_tags_list_and_touch(void **state)
+{
+	struct store_keys ks = {0};
+	struct store_obj out[4];
+	char buf[512], detail[128];
+	int total;
+
+	(void)state;
+	put_web_on_lb1();
+	put_tagged("web", "edge");
+	assert_string_equal(notified_keys, "* group/edge<vip node/lb1<vip vip/ vip/web");
+	put_tagged("db", "edge");
+	put_tagged("web", "core");
+	assert_string_equal(notified_keys,
+			    "* group/core<vip group/edge<vip node/lb1<vip vip/ vip/web");
+	/* a status write touches the tag too: a group's list shows status */
+	assert_int_equal(set_status("vip", "db", "{'holder':'lb1'}"), STORE_OK);
+	assert_string_equal(notified_keys, "* group/edge<vip node/lb1<vip vip/ vip/db");
+
+	store_track_begin(&ks);
+	assert_int_equal(store_list_tagged("vip", "group", "edge", NULL, NULL, 4, out, &total), 1);
+	assert_int_equal(total, 1);
+	assert_string_equal(out[0].name, "db");
+	store_obj_clear(&out[0]);
+	assert_string_equal(joined(&ks, buf, sizeof(buf)), "group/edge<vip");
+	store_keys_clear(&ks);
+	store_track_end();
+	assert_int_equal(store_list_tagged("vip", "group", "core", "web", NULL, 4, out, &total), 0);
+	assert_int_equal(total, 1);
+	assert_int_equal(store_list_tagged("vip", "group", "core", NULL, "web", 4, out, NULL), 0);
+
+	/* dropping the tag touches it; deleting the object touches its tags */
+	put_tagged("web", NULL);
+	assert_string_equal(notified_keys, "* group/core<vip node/lb1<vip vip/ vip/web");
+	assert_int_equal(store_list_tagged("vip", "group", "core", NULL, NULL, 4, out, &total), 0);
+	assert_int_equal(total, 0);
+	assert_int_equal(del("vip", "db", detail, sizeof(detail)), STORE_OK);
+	assert_string_equal(notified_keys, "* group/edge<vip node/lb1<vip vip/ vip/db");
+	assert_int_equal(store_list_tagged("vip", "group", "edge", NULL, NULL, 4, out, &total), 0);
+}
+
 static void
 test_status_touches_object_and_refs(void **state)
 {
@@ -465,6 +536,7 @@ main(void)
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_put_moving_refs_touches_old_and_new_targets, setup,
 					    teardown),
+	    cmocka_unit_test_setup_teardown(test_tags_list_and_touch, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_status_touches_object_and_refs, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_delete_touches_old_refs, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_transaction_touches_union, setup, teardown),
