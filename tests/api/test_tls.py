@@ -52,3 +52,23 @@ def test_missing_key_file_fails_at_start(tmp_path, cert):
     with pytest.raises(ServerFailure, match="exited with"):
         srv.start(timeout=5)
     assert srv.proc.returncode != 0
+
+
+def test_https_client_that_sends_its_whole_oversized_body_gets_the_413(make_server, cert):
+    """The lingering close after an early answer works under TLS too: the client writes 16 MiB
+    before reading and still reads the 413."""
+    import http.client
+    crt, key = cert
+    srv = make_server("--tls-cert", str(crt), "--tls-key", str(key), tls_cert=crt)
+    admin = srv.client()
+    ctx = ssl.create_default_context(cafile=str(crt))
+    conn = http.client.HTTPSConnection("127.0.0.1", srv.port, context=ctx, timeout=20)
+    try:
+        conn.request("POST", "/nodes", body=b"x" * (16 << 20),
+                     headers={"Authorization": f"Bearer {admin.token}",
+                              "Content-Type": "application/json"})
+        resp = conn.getresponse()
+        assert resp.status == 413
+        assert b"payload-too-large" in resp.read()
+    finally:
+        conn.close()
