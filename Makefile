@@ -120,6 +120,10 @@ FUZZ_NAMES   := $(FUZZ_SRC:tests/fuzz/%.c=%)
 FUZZ_BIN     := $(FUZZ_NAMES:%=$(BUILD)/fuzz/%)
 FUZZ_FLAGS   = -dict=tests/fuzz/$(1).dict -artifact_prefix=$(BUILD)/fuzz/crash/$(1)- \
 	-print_final_stats=1 -close_fd_mask=3
+# Seeds read from outside the project at run time (never copied in): the real keepalived.conf
+# files for the keepalived.conf reader.
+fuzz_seeds_of = tests/fuzz/corpus/$(1) $$([ $(1) = fuzz_kaconf ] && [ -d ../shared/keepalived-corpus ] && \
+	echo ../shared/keepalived-corpus)
 fuzz_links_of = $(patsubst %.c,$(BUILD)/fuzz/obj/%.o,$(shell sed -n '1s|^// links:||p' tests/fuzz/$(1).c))
 
 $(BUILD)/fuzz/obj/%.o: %.c
@@ -137,7 +141,7 @@ fuzz: fuzz-build
 	@set -e; for f in $(FUZZ_NAMES); do \
 		echo "== $$f: $(FUZZ_SECONDS) s"; mkdir -p $(BUILD)/fuzz/work/$$f $(BUILD)/fuzz/crash; \
 		nice -n 19 $(BUILD)/fuzz/$$f $(call FUZZ_FLAGS,$$f) -max_total_time=$(FUZZ_SECONDS) \
-			$(BUILD)/fuzz/work/$$f tests/fuzz/corpus/$$f; \
+			$(BUILD)/fuzz/work/$$f $(call fuzz_seeds_of,$$f); \
 		if [ "$(FUZZ_MERGE)" = 1 ]; then nice -n 19 $(BUILD)/fuzz/$$f -merge=1 \
 			-close_fd_mask=3 tests/fuzz/corpus/$$f $(BUILD)/fuzz/work/$$f; fi; \
 	done
@@ -148,7 +152,7 @@ fuzz-smoke: fuzz-build
 		rm -rf $(BUILD)/fuzz/smoke/$$f; mkdir -p $(BUILD)/fuzz/smoke/$$f $(BUILD)/fuzz/crash; \
 		if ! nice -n 19 $(BUILD)/fuzz/$$f $(call FUZZ_FLAGS,$$f) \
 			-max_total_time=$(FUZZ_SMOKE_SECONDS) $(BUILD)/fuzz/smoke/$$f \
-			tests/fuzz/corpus/$$f >$(BUILD)/fuzz/smoke/$$f.log 2>&1; then \
+			$(call fuzz_seeds_of,$$f) >$(BUILD)/fuzz/smoke/$$f.log 2>&1; then \
 			tail -n 60 $(BUILD)/fuzz/smoke/$$f.log; exit 1; fi; \
 		grep -E '^(Done|stat::number_of_executed_units)' $(BUILD)/fuzz/smoke/$$f.log || true; \
 	done
