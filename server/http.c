@@ -13,6 +13,22 @@
 
 struct http_options http_opts;
 
+enum http_method
+http_method_of(const char *name)
+{
+	static const struct {
+		const char *name;
+		enum http_method m;
+	} t[] = {{"GET", HTTP_GET},	   {"HEAD", HTTP_HEAD},	  {"POST", HTTP_POST},
+		 {"PUT", HTTP_PUT},	   {"PATCH", HTTP_PATCH}, {"DELETE", HTTP_DELETE},
+		 {"OPTIONS", HTTP_OPTIONS}};
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		if (strcmp(name, t[i].name) == 0)
+			return t[i].m;
+	return HTTP_UNKNOWN;
+}
+
 const char *
 http_query(const struct http_request *req, const char *key)
 {

@@ -108,6 +108,9 @@ void http_target_free(struct http_target *t);
 /* Returns the length of the longest prefix of s[0..n) that is valid UTF-8 (RFC 3629). */
 size_t http_utf8_prefix(const char *s, size_t n);
 
+/* The method named name (case-sensitive, RFC 9110 9.1), or HTTP_UNKNOWN. */
+enum http_method http_method_of(const char *name);
+
 /* Returns the value of query parameter key, or NULL when absent. */
 const char *http_query(const struct http_request *req, const char *key);
 

@@ -59,22 +59,6 @@ holder_get(struct http_request *req, struct http_response *res, const char *name
 	return 0;
 }
 
-/* Is node a member of the VIP spec (borrowed)? */
-static bool
-holder_is_member(const json_t *spec, const char *node)
-{
-	json_t *m;
-	size_t i;
-
-	json_array_foreach(json_object_get(spec, "members"), i, m)
-	{
-		const char *n = json_string_value(json_object_get(m, "node"));
-		if (n != NULL && strcmp(n, node) == 0)
-			return true;
-	}
-	return false;
-}
-
 /*
  * Validates the target of a move inside the write transaction: a member (else 422 /node) whose
  * agent is not down (else 409). Returns 0 or -1 with res filled.
@@ -88,7 +72,7 @@ holder_check_target(struct http_request *req, struct http_response *res, const j
 	const char *agent;
 	int rc;
 
-	if (!holder_is_member(spec, node)) {
+	if (!vip_has_member(spec, node)) {
 		verr_add(&e, "/node", "%s is not a member of VIP %s", node, name);
 		return http_problem_validation(res, req, &e);
 	}
@@ -172,7 +156,7 @@ holder_request_group(struct store_tx *tx, const char *name, const json_t *spec, 
 			return n;
 		for (int i = 0; i < n; i++) {
 			if (rc == STORE_OK && strcmp(objs[i].name, name) != 0 &&
-			    (node[0] == '\0' || holder_is_member(objs[i].spec, node)))
+			    (node[0] == '\0' || vip_has_member(objs[i].spec, node)))
 				rc = holder_request(tx, objs[i].name, objs[i].status, node);
 			snprintf(after, sizeof(after), "%s", objs[i].name);
 			store_obj_clear(&objs[i]);

@@ -130,8 +130,7 @@ vip_unicast_members(const json_t *spec, int family, struct verr *e)
 	}
 }
 
-/* Is node one of the members of spec? */
-static bool
+bool
 vip_has_member(const json_t *spec, const char *node)
 {
 	json_t *m;

@@ -16,4 +16,7 @@ int res_vip_holder(struct http_request *req, struct http_response *res);
  */
 int vip_refresh_status(struct store_tx *tx, const char *name);
 
+/* Is node one of the members of the VIP spec (borrowed)? */
+bool vip_has_member(const json_t *spec, const char *node);
+
 #endif

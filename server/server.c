@@ -76,22 +76,6 @@ static struct {
     .work_cond = PTHREAD_COND_INITIALIZER,
 };
 
-static enum http_method
-method_of(const char *m)
-{
-	static const struct {
-		const char *name;
-		enum http_method m;
-	} t[] = {{"GET", HTTP_GET},	   {"HEAD", HTTP_HEAD},	  {"POST", HTTP_POST},
-		 {"PUT", HTTP_PUT},	   {"PATCH", HTTP_PATCH}, {"DELETE", HTTP_DELETE},
-		 {"OPTIONS", HTTP_OPTIONS}};
-
-	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
-		if (strcmp(m, t[i].name) == 0)
-			return t[i].m;
-	return HTTP_UNKNOWN;
-}
-
 static const char *
 header(struct MHD_Connection *c, const char *name)
 {
@@ -119,7 +103,7 @@ build_request(struct reqctx *ctx, const char *url, const char *method, struct ht
 
 	(void)url; /* libmicrohttpd's decoding stops at a NUL: decode ctx->uri instead */
 	req->method_name = method;
-	req->method = method_of(method);
+	req->method = http_method_of(method);
 	req->path = NULL; /* a problem about the target has no instance */
 	if (http_target_parse(ctx->uri ? ctx->uri : "", &ctx->target, why, sizeof(why)) != 0)
 		return http_problem(res, req, 400, "bad-request", "%s", why);

@@ -9,15 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_check.h"
 #include "resource.h"
-
-#define CHECK(c)                                                                                   \
-	do {                                                                                       \
-		if (!(c)) {                                                                        \
-			fprintf(stderr, "check failed: %s (line %d)\n", #c, __LINE__);             \
-			abort();                                                                   \
-		}                                                                                  \
-	} while (0)
 
 /* Copies the next line of *p (up to end) into a new string (caller frees). */
 static char *

@@ -8,16 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_check.h"
 #include "http.h"
 #include "kaconf.h"
-
-#define CHECK(c)                                                                                   \
-	do {                                                                                       \
-		if (!(c)) {                                                                        \
-			fprintf(stderr, "check failed: %s (line %d)\n", #c, __LINE__);             \
-			abort();                                                                   \
-		}                                                                                  \
-	} while (0)
 
 static void
 walk(const struct ka_stmt *s, int depth, int lines, int *last_line)

@@ -146,11 +146,12 @@ fz_server_init(void)
 			 "{\"name\":\"lb2\",\"address\":\"198.18.0.2\",\"interface\":\"eth0\","
 			 "\"labels\":{\"rack\":\"a\"}}",
 			 201);
-	fz_admin_request(HTTP_POST, "POST", "/vips",
-			 "{\"name\":\"web\",\"addresses\":[\"198.18.0.100/24\"],\"interface\":\"eth0\","
-			 "\"vrid\":51,\"members\":[{\"node\":\"lb1\",\"priority\":200},"
-			 "{\"node\":\"lb2\",\"priority\":100}]}",
-			 201);
+	fz_admin_request(
+	    HTTP_POST, "POST", "/vips",
+	    "{\"name\":\"web\",\"addresses\":[\"198.18.0.100/24\"],\"interface\":\"eth0\","
+	    "\"vrid\":51,\"members\":[{\"node\":\"lb1\",\"priority\":200},"
+	    "{\"node\":\"lb2\",\"priority\":100}]}",
+	    201);
 	fz_admin_request(HTTP_POST, "POST", "/backends",
 			 "{\"name\":\"web1\",\"vip\":\"web\",\"address\":\"198.18.1.1\","
 			 "\"port\":8080}",

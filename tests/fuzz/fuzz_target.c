@@ -10,15 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_check.h"
 #include "http.h"
-
-#define CHECK(c)                                                                                   \
-	do {                                                                                       \
-		if (!(c)) {                                                                        \
-			fprintf(stderr, "check failed: %s (line %d)\n", #c, __LINE__);             \
-			abort();                                                                   \
-		}                                                                                  \
-	} while (0)
 
 static void
 check_text(const char *s)
@@ -64,7 +57,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		for (int i = 0; i < t.n; i++) {
 			check_text(t.keys[i]);
 			check_text(t.vals[i]);
-			CHECK(strcmp(t.keys[i], t2.keys[i]) == 0 && strcmp(t.vals[i], t2.vals[i]) == 0);
+			CHECK(strcmp(t.keys[i], t2.keys[i]) == 0 &&
+			      strcmp(t.vals[i], t2.vals[i]) == 0);
 		}
 	} else {
 		CHECK(rc == -1 && why[0] != '\0' && strcmp(why, why2) == 0);

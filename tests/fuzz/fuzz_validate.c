@@ -11,16 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_check.h"
 #include "fuzz_server.h"
 #include "resource.h"
-
-#define CHECK(c)                                                                                   \
-	do {                                                                                       \
-		if (!(c)) {                                                                        \
-			fprintf(stderr, "check failed: %s (line %d)\n", #c, __LINE__);             \
-			abort();                                                                   \
-		}                                                                                  \
-	} while (0)
 
 static const struct {
 	const struct resource_kind *k;

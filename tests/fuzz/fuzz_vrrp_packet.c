@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_check.h"
 #include "vrrp.h"
 #include "vrrp_packet.h"
 
@@ -26,14 +27,6 @@ ip(int family, const char *s)
 	inet_pton(family, s, &a.u);
 	return a;
 }
-
-#define CHECK(c)                                                                                   \
-	do {                                                                                       \
-		if (!(c)) {                                                                        \
-			fprintf(stderr, "check failed: %s (line %d)\n", #c, __LINE__);             \
-			abort();                                                                   \
-		}                                                                                  \
-	} while (0)
 
 /* Feeds adv to a fresh instance that shares its VRID, version and family, started at time 0. */
 static void
