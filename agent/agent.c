@@ -20,6 +20,7 @@
 #include "haproxy.h"
 #include "client.h"
 #include "instance.h"
+#include "notify.h"
 #include "sdnotify.h"
 #include "sysctl.h"
 #include "vrrp_io.h"
@@ -30,6 +31,7 @@ struct agent {
 	struct client *client;
 	struct checks *checks;
 	struct haproxy *haproxy;
+	struct notify_set *notify;
 	struct nl_watch *watch;
 	struct inst_env env;
 	struct instance *tab[INST_MAX];
@@ -138,6 +140,24 @@ on_checks(void *arg)
 	send_status(a);
 }
 
+/* An instance changed state: its notify script runs (queued, in order). */
+static void
+on_transitioned(void *arg, const char *vip, enum vrrp_state to, int priority)
+{
+	notify_transition(((struct agent *)arg)->notify, vip, to, priority);
+}
+
+/* A notify script finished: report it; while stopping, stop once the last one has. */
+static void
+on_notify(void *arg)
+{
+	struct agent *a = arg;
+
+	send_status(a);
+	if (a->stopping && !notify_busy(a->notify) && a->status_href[0] == '\0')
+		loop_stop(a->loop);
+}
+
 static void
 apply_config(struct agent *a, json_t *cfg)
 {
@@ -148,6 +168,7 @@ apply_config(struct agent *a, json_t *cfg)
 	bool fault = false;
 	a->env.check_adjust = checks_priority_adjust(a->checks, &fault);
 	a->env.check_fault = fault;
+	notify_apply(a->notify, cfg);
 	inst_apply(&a->env, a->tab, &a->n, cfg);
 	apply_checks(a);
 	persist_moves(a);
@@ -279,8 +300,8 @@ caps_report(void)
 			if (eff & (caps_mask)1 << c) {
 				char num[16];
 				snprintf(num, sizeof(num), "cap_%d", c);
-				json_array_append_new(list,
-						      json_string(caps_name(c) ? caps_name(c) : num));
+				json_array_append_new(
+				    list, json_string(caps_name(c) ? caps_name(c) : num));
 			}
 	return list;
 }
@@ -306,6 +327,7 @@ status_report(struct agent *a)
 	if (sysctl_nonlocal_bind_get(AF_INET, &on, err, sizeof(err)) == 0)
 		json_object_set_new(r, "ip_nonlocal_bind", json_boolean(on));
 	json_object_set_new(r, "checks", checks_report(a->checks));
+	json_object_set_new(r, "notify", notify_report(a->notify));
 	json_object_set_new(r, "capabilities", caps_report());
 	return r;
 }
@@ -320,7 +342,10 @@ on_status(const struct client_response *r, void *arg)
 		fprintf(stderr, "vigil-agent: status report: %s (%ld)\n",
 			r->status ? "refused" : r->error, r->status);
 	if (a->stopping) {
-		loop_stop(a->loop);
+		if (a->status_dirty)
+			send_status(a);
+		else if (!notify_busy(a->notify))
+			loop_stop(a->loop);
 		return;
 	}
 	if (a->status_dirty)
@@ -365,7 +390,9 @@ on_give_up(void *arg)
 	loop_stop(((struct agent *)arg)->loop);
 }
 
-/* SIGTERM/SIGINT: release every VIP (priority 0), report once more, then stop. */
+/* SIGTERM/SIGINT: release every VIP (priority 0), report once more, let the notify scripts of
+ * that release (STOP) run, bounded by twice their timeout (one running, then STOP), report their
+ * results, then stop. */
 static void
 on_signal(int fd, uint32_t events, void *arg)
 {
@@ -378,13 +405,16 @@ on_signal(int fd, uint32_t events, void *arg)
 	fprintf(stderr, "vigil-agent: stopping (signal %u): releasing VIPs\n", si.ssi_signo);
 	sdnotify("STOPPING=1", NULL, 0);
 	inst_shutdown_all(&a->env, a->tab, &a->n);
+	notify_stopping(a->notify);
 	a->status_inflight = false; /* a final report, whatever is in flight */
 	send_status(a);
 	a->stopping = true;
 	a->give_up.fn = on_give_up;
 	a->give_up.arg = a;
-	loop_timer_at(a->loop, &a->give_up, loop_now_ms() + 1000);
-	if (a->status_href[0] == '\0')
+	loop_timer_at(a->loop, &a->give_up,
+		      loop_now_ms() + 1000 +
+			  (notify_busy(a->notify) ? 2 * (int64_t)a->opt->notify_timeout_ms : 0));
+	if (a->status_href[0] == '\0' && !notify_busy(a->notify))
 		loop_stop(a->loop);
 }
 
@@ -411,8 +441,10 @@ on_link_event(const struct nl_event *ev, void *arg)
 {
 	struct agent *a = arg;
 
-	if (ev->kind == NL_EV_LINK)
-		inst_link(&a->env, a->tab, a->n, ev->ifindex, ev->up);
+	if (ev->kind != NL_EV_LINK)
+		return;
+	inst_link(&a->env, a->tab, a->n, ev->ifindex, ev->up);
+	inst_track_link(&a->env, a->tab, a->n, ev->name, ev->ifindex, ev->up, ev->gone);
 }
 
 static void
@@ -514,6 +546,8 @@ agent_run(const struct agent_options *opt)
 	a.env.node = opt->node;
 	a.env.changed = on_changed;
 	a.env.changed_arg = &a;
+	a.env.transitioned = on_transitioned;
+	a.env.transitioned_arg = &a;
 	if (mkdir(opt->state_dir, 0700) != 0 && errno != EEXIST) {
 		fprintf(stderr, "vigil-agent: %s: %s\n", opt->state_dir, strerror(errno));
 		return 1;
@@ -528,7 +562,9 @@ agent_run(const struct agent_options *opt)
 		goto out;
 	if ((a.checks = checks_new(a.loop, opt->script_dir, opt->script_user, on_checks, &a)) ==
 		NULL ||
-	    (a.haproxy = haproxy_new(a.loop)) == NULL) {
+	    (a.haproxy = haproxy_new(a.loop)) == NULL ||
+	    (a.notify = notify_new(a.loop, opt->script_dir, opt->script_user,
+				   opt->notify_timeout_ms, on_notify, &a)) == NULL) {
 		fprintf(stderr, "vigil-agent: cannot set up the health checks\n");
 		goto out;
 	}
@@ -550,6 +586,7 @@ agent_run(const struct agent_options *opt)
 	status = loop_run(a.loop) == 0 ? 0 : 1;
 	inst_shutdown_all(&a.env, a.tab, &a.n);
 out:
+	notify_free(a.notify); /* kills what the shutdown bound cut short */
 	client_free(a.client);
 	if (a.checks)
 		checks_free(a.checks);

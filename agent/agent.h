@@ -16,6 +16,7 @@ struct agent_options {
 	int poll_wait_s;       /* long-poll wait */
 	const char *script_dir;  /* script checks run executables from here only */
 	const char *script_user; /* and as this user; NULL: script checks disabled */
+	int notify_timeout_ms;   /* a notify script running longer is killed */
 };
 
 /* Runs the agent until SIGTERM or SIGINT (then releases every VIP with a priority-0 advert).

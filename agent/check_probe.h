@@ -53,14 +53,11 @@ int probe_http_start(struct http_multi *m, const char *url, bool verify_tls, lon
 		     int timeout_ms, probe_done_fn done, void *arg, struct probe **out,
 		     struct probe_result *now);
 
-/* Runs script checks: resolves user (script_user) once; NULL user: scripts disabled (every run
- * refused). NULL on allocation failure. */
-struct script_runner *script_runner_new(struct loop *l, const char *dir, const char *user);
-/* Kills every script still running (SIGKILL to its process group), reaps them and frees r. */
-void script_runner_free(struct script_runner *r);
+struct script_runner; /* script.h */
 
-/* Vets argv[0] (checks_script_vet) and runs argv as the script user with a clean environment;
- * up when it exits 0. On timeout its process group is killed and the result is down. */
+/* A run of argv on the shared script runner (script.h): up when it exits 0; down when it exits
+ * otherwise, is killed, or times out (its process group killed; the result comes once reaped);
+ * refused (unknown) when the runner would not run it. */
 int probe_script_start(struct script_runner *r, char *const argv[], int timeout_ms,
 		       probe_done_fn done, void *arg, struct probe **out, struct probe_result *now);
 

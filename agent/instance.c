@@ -101,9 +101,8 @@ set_addr(struct instance *in, bool add)
 
 /*
  * Parses the VIP entry's "addresses" (every one carried in the advertisement, one family) into
- * the prefix list of in. Returns 0, or -1 with the reason in err. The other VRRP fields of issue
- * 10 (excluded_addresses, unicast, sync group, track_interfaces, notify, garp_*, vmac) are not
- * acted on yet.
+ * the prefix list of in. Returns 0, or -1 with the reason in err. track_interfaces is track.c's,
+ * notify notify.c's (through env->transitioned).
  */
 static int
 parse_addresses(json_t *list, struct addr_prefix out[], unsigned *n, int *family, char *err,
@@ -144,8 +143,14 @@ transition(struct instance *in, const struct vrrp_action *a)
 	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	/* A fault says which input caused it: the link, or the failing node checks. */
 	char reason[300];
+	int track_adjust;
+	bool track_fault;
+	char track_why[80];
+	track_eval(&in->track, &track_adjust, &track_fault, track_why, sizeof(track_why));
 	if (a->reason == VRRP_REASON_FAULT && in->link_down)
 		snprintf(reason, sizeof(reason), "interface %s down", in->ifname);
+	else if (a->reason == VRRP_REASON_FAULT && track_fault)
+		snprintf(reason, sizeof(reason), "%s", track_why);
 	else if (a->reason == VRRP_REASON_FAULT && env->check_fault)
 		snprintf(reason, sizeof(reason), "%s", env->fault_reason);
 	else
@@ -156,6 +161,9 @@ transition(struct instance *in, const struct vrrp_action *a)
 		      "to", vrrp_state_str(a->to), "reason", reason, "at", ts);
 	fprintf(stderr, "vigil-agent: %s: %s -> %s (%s)\n", in->name, vrrp_state_str(a->from),
 		vrrp_state_str(a->to), reason);
+	if (env->transitioned)
+		env->transitioned(env->transitioned_arg, in->name, a->to,
+				  vrrp_effective_priority(&in->vr));
 }
 
 /* Carries out the actions in order, then re-arms the instance's timer and reports. */
@@ -233,6 +241,29 @@ make_config(struct instance *in, json_t *v, struct vrrp_config *c, char *err, si
 		memcpy(c->auth_data, pass, strnlen(pass, VRRP_AUTH_LEN)); /* NUL padded */
 	}
 	return 0;
+}
+
+/* Feeds the instance what moves its priority or faults it: the node checks (env), its link and
+ * its tracked interfaces. */
+static void
+apply_inputs(struct instance *in)
+{
+	struct inst_env *env = in->env;
+	struct vrrp_actions acts;
+	int adjust;
+	bool fault;
+
+	track_eval(&in->track, &adjust, &fault, NULL, 0);
+	adjust += env->check_adjust;
+	fault = fault || in->link_down || env->check_fault;
+	if (in->vr.priority_adjust != adjust) {
+		vrrp_set_priority_adjust(&in->vr, adjust, now(), &acts);
+		run(in, &acts);
+	}
+	if (in->vr.fault != fault) {
+		vrrp_set_fault(&in->vr, fault, now(), &acts);
+		run(in, &acts);
+	}
 }
 
 /* The priority a move target advertises: above every other member's, at most 254. */
@@ -317,14 +348,9 @@ create(struct inst_env *env, json_t *v)
 		goto fail;
 	}
 	in->link_down = !in->ifc.oper_up;
-	if (env->check_adjust != 0) {
-		vrrp_set_priority_adjust(&in->vr, env->check_adjust, now(), &acts);
-		run(in, &acts);
-	}
-	if (in->link_down || env->check_fault) {
-		vrrp_set_fault(&in->vr, true, now(), &acts);
-		run(in, &acts);
-	}
+	track_configure(&in->track, json_object_get(v, "track_interfaces"));
+	track_resolve(&in->track, env->nl, true);
+	apply_inputs(in);
 	vrrp_start(&in->vr, now(), &acts);
 	run(in, &acts);
 	return in;
@@ -393,6 +419,9 @@ inst_apply(struct inst_env *env, struct instance *tab[], int *n, json_t *config)
 			tab[(*n)++] = in;
 		if (in != NULL) {
 			in->seen = true;
+			track_configure(&in->track, json_object_get(v, "track_interfaces"));
+			track_resolve(&in->track, env->nl, false);
+			apply_inputs(in);
 			apply_move(in, v);
 		}
 	}
@@ -512,7 +541,6 @@ inst_link(struct inst_env *env, struct instance *tab[], int n, int ifindex, bool
 {
 	for (int k = 0; k < n; k++) {
 		struct instance *in = tab[k];
-		struct vrrp_actions acts;
 		if (in->ifc.ifindex != ifindex || in->link_down == !up)
 			continue;
 		in->link_down = !up;
@@ -522,27 +550,26 @@ inst_link(struct inst_env *env, struct instance *tab[], int n, int ifindex, bool
 			if (nl_if_resolve(env->nl, in->ifname, &ifc, err, sizeof(err)) == 0)
 				in->ifc = ifc;
 		}
-		vrrp_set_fault(&in->vr, !up || env->check_fault, now(), &acts);
-		run(in, &acts);
+		apply_inputs(in);
 	}
+}
+
+void
+inst_track_link(struct inst_env *env, struct instance *tab[], int n, const char *name, int ifindex,
+		bool up, bool gone)
+{
+	(void)env;
+	for (int k = 0; k < n; k++)
+		if (track_link_event(&tab[k]->track, name, ifindex, up, gone))
+			apply_inputs(tab[k]);
 }
 
 void
 inst_checks(struct inst_env *env, struct instance *tab[], int n)
 {
-	for (int k = 0; k < n; k++) {
-		struct instance *in = tab[k];
-		struct vrrp_actions acts;
-		bool fault = in->link_down || env->check_fault;
-		if (in->vr.priority_adjust != env->check_adjust) {
-			vrrp_set_priority_adjust(&in->vr, env->check_adjust, now(), &acts);
-			run(in, &acts);
-		}
-		if (in->vr.fault != fault) {
-			vrrp_set_fault(&in->vr, fault, now(), &acts);
-			run(in, &acts);
-		}
-	}
+	(void)env;
+	for (int k = 0; k < n; k++)
+		apply_inputs(tab[k]);
 }
 
 void
@@ -550,9 +577,11 @@ inst_report(struct instance *tab[], int n, json_t *vrrp, json_t *held)
 {
 	for (int k = 0; k < n; k++) {
 		struct instance *in = tab[k];
-		json_object_set_new(vrrp, in->name,
-				    json_pack("{s:s, s:i}", "state", vrrp_state_str(in->vr.state),
-					      "priority", vrrp_effective_priority(&in->vr)));
+		json_t *e = json_pack("{s:s, s:i}", "state", vrrp_state_str(in->vr.state),
+				      "priority", vrrp_effective_priority(&in->vr));
+		if (in->track.n > 0)
+			json_object_set_new(e, "track", track_report(&in->track));
+		json_object_set_new(vrrp, in->name, e);
 		if (in->vr.state == VRRP_STATE_MASTER)
 			json_array_append_new(held, json_string(in->name));
 	}

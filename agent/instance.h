@@ -10,6 +10,7 @@
 #include "addr.h"
 #include "loop.h"
 #include "netlink.h"
+#include "track.h"
 #include "vrrp.h"
 #include "vrrp_drops.h"
 
@@ -31,6 +32,9 @@ struct inst_env {
 	char fault_reason[256];	    /* why check_fault holds */
 	void (*changed)(void *arg); /* state, move or transition changed: report and persist */
 	void *changed_arg;
+	/* every state change, for notify scripts (may be NULL) */
+	void (*transitioned)(void *arg, const char *vip, enum vrrp_state to, int priority);
+	void *transitioned_arg;
 };
 
 struct instance {
@@ -44,8 +48,9 @@ struct instance {
 	struct vrrp_instance vr;
 	struct loop_timer timer;
 	struct inst_env *env;
-	bool seen;	/* present in the config being applied */
-	bool link_down; /* the interface is down (netlink) */
+	bool seen;	    /* present in the config being applied */
+	bool link_down;	    /* the interface is down (netlink) */
+	struct track track; /* track_interfaces: FAULT or a priority change while one is down */
 };
 
 /* Applies config (the node's config document, borrowed) to the instance table: creates, updates,
@@ -61,10 +66,13 @@ void inst_receive(struct inst_env *env, struct instance *tab[], int n, int fd, i
 void inst_drops_flush(struct inst_env *env);
 /* A link changed state (netlink event). */
 void inst_link(struct inst_env *env, struct instance *tab[], int n, int ifindex, bool up);
+/* A link event (netlink) for the instances' tracked interfaces (track.h). */
+void inst_track_link(struct inst_env *env, struct instance *tab[], int n, const char *name,
+		     int ifindex, bool up, bool gone);
 /* Node checks changed: the priority adjustment and the check fault (env->check_*) apply to every
  * instance (keepalived's track_script). */
 void inst_checks(struct inst_env *env, struct instance *tab[], int n);
-/* Adds {vip: {state, priority}} to vrrp and held VIP names to held. */
+/* Adds {vip: {state, priority, track}} to vrrp and held VIP names to held. */
 void inst_report(struct instance *tab[], int n, json_t *vrrp, json_t *held);
 
 #endif

@@ -26,8 +26,10 @@ usage(FILE *f)
 	       "                       /etc/vigil/scripts)\n"
 	       "  --script-user USER   run script checks as USER with a clean environment\n"
 	       "                       (default nobody)\n"
-	       "  --no-script-checks   refuse script checks; the agent then keeps only\n"
-	       "                       CAP_NET_ADMIN and CAP_NET_RAW and sets no_new_privs\n"
+	       "  --no-script-checks   refuse script checks (and notify scripts); the agent then\n"
+	       "                       keeps only CAP_NET_ADMIN and CAP_NET_RAW and sets\n"
+	       "                       no_new_privs\n"
+	       "  --notify-timeout-ms N  kill a VIP's notify script after N ms (default 10000)\n"
 	       "  --help               this text\n"
 	       "  --version            print the version\n");
 }
@@ -64,6 +66,7 @@ main(int argc, char **argv)
 	    {"script-dir", required_argument, NULL, 'S'},
 	    {"script-user", required_argument, NULL, 'U'},
 	    {"no-script-checks", no_argument, NULL, 'N'},
+	    {"notify-timeout-ms", required_argument, NULL, 'T'},
 	    {"help", no_argument, NULL, 'h'},
 	    {"version", no_argument, NULL, 'V'},
 	    {NULL, 0, NULL, 0},
@@ -72,7 +75,8 @@ main(int argc, char **argv)
 				    .heartbeat_ms = 2000,
 				    .poll_wait_s = 60,
 				    .script_dir = "/etc/vigil/scripts",
-				    .script_user = "nobody"};
+				    .script_user = "nobody",
+				    .notify_timeout_ms = 10000};
 	const char *token_file = NULL;
 	char token[600];
 	bool no_scripts = false;
@@ -107,6 +111,9 @@ main(int argc, char **argv)
 		case 'N':
 			no_scripts = true;
 			break;
+		case 'T':
+			opt.notify_timeout_ms = atoi(optarg);
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -119,7 +126,8 @@ main(int argc, char **argv)
 		}
 	}
 	if (optind != argc || !opt.server || !opt.node || !token_file || opt.heartbeat_ms < 100 ||
-	    opt.poll_wait_s < 1 || opt.poll_wait_s > 300) {
+	    opt.notify_timeout_ms < 100 || opt.notify_timeout_ms > 3600000 || opt.poll_wait_s < 1 ||
+	    opt.poll_wait_s > 300) {
 		usage(stderr);
 		return 2;
 	}

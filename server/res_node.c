@@ -1,5 +1,6 @@
 /* Nodes: the load balancers. Their spec is what operators write; their status is what the node's
  * agent reports (PUT /nodes/{name}/status) plus the server's view of its liveness. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -172,12 +173,15 @@ refresh_vips_of(struct store_tx *tx, const char *node)
 	return rc;
 }
 
-static const char *const report_fields[] = {"agent_version", "ip_nonlocal_bind", "vrrp",
-					    "vips_held",     "last_transition",	 "moves_done",
-					    "checks",	     "counters",	 "capabilities",
-					    NULL};
+static const char *const report_fields[] = {
+    "agent_version",   "ip_nonlocal_bind", "vrrp",   "vips_held",
+    "last_transition", "moves_done",	   "checks", "counters",
+    "capabilities",    "notify",	   NULL};
 static const char *const vrrp_states[] = {"INIT", "BACKUP", "MASTER", "FAULT", NULL};
 static const char *const check_states[] = {"up", "down", "unknown", NULL};
+static const char *const track_states[] = {"up", "down", "missing", NULL};
+static const char *const notify_states[] = {"MASTER", "BACKUP", "FAULT", "STOP", NULL};
+static const char *const notify_results[] = {"exit", "signal", "timeout", "refused", NULL};
 
 /* Validates each member of an object-of-objects report (vrrp, checks) with fields and fn. */
 static void
@@ -217,6 +221,46 @@ v_report_map(json_t *report, const char *key, const char *const fields[],
 	}
 }
 
+/* A VRRP entry's "track": [{interface, weight, state}] of its tracked interfaces (issue 10). */
+static void
+v_track_list(json_t *entry, struct verr *e)
+{
+	static const char *const fields[] = {"interface", "weight", "state", NULL};
+	json_t *list = json_object_get(entry, "track"), *t;
+	size_t i;
+
+	if (list == NULL)
+		return;
+	if (!json_is_array(list) || json_array_size(list) > 16) {
+		verr_add(e, "/track", "must be an array of at most 16 tracked interfaces");
+		return;
+	}
+	json_array_foreach(list, i, t)
+	{
+		const char *s;
+		json_int_t n;
+		struct verr sub = {0};
+		json_t *one;
+		size_t j;
+		if (!json_is_object(t)) {
+			verr_add(e, "/track", "must be an array of {interface, weight, state}");
+			continue;
+		}
+		v_only_fields(t, fields, &sub);
+		v_string(t, "interface", true, 1, 15, &s, &sub);
+		v_int(t, "weight", false, -254, 254, 0, false, &n, &sub);
+		v_enum(t, "state", true, track_states, NULL, &s, &sub);
+		json_array_foreach(sub.list, j, one)
+		{
+			char ptr[96];
+			snprintf(ptr, sizeof(ptr), "/track/%zu%s", i,
+				 json_string_value(json_object_get(one, "pointer")));
+			verr_add(e, ptr, "%s", json_string_value(json_object_get(one, "detail")));
+		}
+		verr_clear(&sub);
+	}
+}
+
 static void
 v_vrrp_entry(json_t *entry, const char *ptr, struct verr *e)
 {
@@ -227,6 +271,29 @@ v_vrrp_entry(json_t *entry, const char *ptr, struct verr *e)
 	v_enum(entry, "state", true, vrrp_states, NULL, &s, e);
 	v_int(entry, "priority", false, 0, 255, 0, false, &n, e);
 	json_object_del(entry, "since");
+	v_track_list(entry, e);
+}
+
+/* A notify entry: the last notify script run of a VIP on this node (issue 10). */
+static void
+v_notify_entry(json_t *entry, const char *ptr, struct verr *e)
+{
+	static const char *const nullable[] = {"exit_status", "signal", NULL};
+	const char *s;
+	json_int_t n;
+
+	(void)ptr;
+	v_enum(entry, "state", true, notify_states, NULL, &s, e);
+	v_enum(entry, "result", true, notify_results, NULL, &s, e);
+	v_int(entry, "priority", false, 0, 255, 0, false, &n, e);
+	for (int i = 0; nullable[i]; i++)
+		if (!json_is_null(json_object_get(entry, nullable[i])))
+			v_int(entry, nullable[i], false, 0, 255, 0, false, &n, e);
+	v_string(entry, "output", false, 0, 4096, &s, e);
+	v_string(entry, "transition_at", false, 0, 64, &s, e);
+	v_string(entry, "at", false, 0, 64, &s, e);
+	v_int(entry, "duration_ms", false, 0, INT64_MAX, 0, false, &n, e);
+	v_int(entry, "coalesced", false, 0, INT64_MAX, 0, false, &n, e);
 }
 
 static void
@@ -253,8 +320,11 @@ valid_cap_name(const char *s)
 static void
 validate_report(json_t *r, struct verr *e)
 {
-	static const char *const vrrp_fields[] = {"state", "priority", "since", NULL};
+	static const char *const vrrp_fields[] = {"state", "priority", "since", "track", NULL};
 	static const char *const check_fields[] = {"state", "output", "at", NULL};
+	static const char *const notify_fields[] = {
+	    "state", "priority",      "result",	     "exit_status", "signal", "output",
+	    "at",    "transition_at", "duration_ms", "coalesced",   NULL};
 	const char *s;
 	bool b;
 	json_t *v, *x;
@@ -266,6 +336,7 @@ validate_report(json_t *r, struct verr *e)
 	v_bool(r, "ip_nonlocal_bind", false, false, false, &b, e);
 	v_report_map(r, "vrrp", vrrp_fields, v_vrrp_entry, e);
 	v_report_map(r, "checks", check_fields, v_check_entry, e);
+	v_report_map(r, "notify", notify_fields, v_notify_entry, e);
 	if ((v = json_object_get(r, "vips_held")) != NULL) {
 		if (!json_is_array(v) || json_array_size(v) > 256)
 			verr_add(e, "/vips_held", "must be an array of VIP names");
@@ -282,7 +353,8 @@ validate_report(json_t *r, struct verr *e)
 			verr_add(e, "/counters", "must be an object of counter name to integer");
 		else
 			json_object_foreach(v, k, x) if (!json_is_integer(x) ||
-							 json_integer_value(x) < 0 || strlen(k) > 63)
+							 json_integer_value(x) < 0 ||
+							 strlen(k) > 63)
 			    verr_add(e, "/counters", "must map names to integers");
 	}
 	if ((v = json_object_get(r, "capabilities")) != NULL) {
@@ -326,9 +398,9 @@ merge_report(json_t *report, const json_t *old, int64_t now)
 		else
 			json_object_set_new(entry, "since", json_string(ts));
 	}
-	static const char *const keep[] = {"agent_version",   "ip_nonlocal_bind", "vips_held",
-					   "last_transition", "counters",	  "capabilities",
-					   NULL};
+	static const char *const keep[] = {
+	    "agent_version", "ip_nonlocal_bind", "vips_held", "last_transition",
+	    "counters",	     "capabilities",	 "notify",    NULL};
 	for (int i = 0; keep[i]; i++)
 		if (json_object_get(st, keep[i]) == NULL)
 			json_object_set(st, keep[i],

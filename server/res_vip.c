@@ -312,6 +312,32 @@ vip_redact(json_t *repr)
 }
 
 /*
+ * Issue 10: copies the member's last notify run (node_status.notify[vip]) and its tracked
+ * interfaces (vrrp.track) into mst (the member's entry), and keeps in *last (owned, a copy with
+ * "node") the newest notify run across members, by its "at".
+ */
+static void
+member_notify_track(json_t *mst, json_t *node_status, json_t *vrrp, const char *vip_name,
+		    const char *node, json_t **last)
+{
+	json_t *n = json_object_get(json_object_get(node_status, "notify"), vip_name);
+	json_t *track = json_object_get(vrrp, "track");
+	const char *at = json_string_value(json_object_get(n, "at"));
+	const char *best = json_string_value(json_object_get(*last, "at"));
+
+	if (json_is_array(track))
+		json_object_set(mst, "track", track);
+	if (!json_is_object(n))
+		return;
+	json_object_set(mst, "notify", n);
+	if (at != NULL && (best == NULL || strcmp(at, best) > 0)) {
+		json_decref(*last);
+		*last = json_deep_copy(n);
+		json_object_set_new(*last, "node", json_string(node));
+	}
+}
+
+/*
  * The derived status of a VIP from its spec, its previous status (NULL on create; the move
  * request members and since are carried over) and node_status[i], the status of member i (NULL
  * when unknown). Returns a new object (caller owns).
@@ -320,7 +346,7 @@ static json_t *
 vip_derive_status(const json_t *spec, const json_t *old, json_t *const node_status[],
 		  const char *vip_name, int64_t now_ms)
 {
-	json_t *st = json_object(), *members = json_object(), *m;
+	json_t *st = json_object(), *members = json_object(), *m, *last_notify = NULL;
 	const char *holder = NULL, *preferred = NULL, *old_holder, *requested;
 	json_int_t holder_prio = -1, pref_prio = -1, move_id, move_done;
 	char ts[40];
@@ -344,9 +370,10 @@ vip_derive_status(const json_t *spec, const json_t *old, json_t *const node_stat
 			agent = "unknown";
 		if (strcmp(state, "unknown") == 0 || !json_is_integer(rprio))
 			rprio = NULL;
-		json_object_set_new(members, node,
-				    json_pack("{s:s, s:s, s:O}", "state", state, "agent", agent,
-					      "priority", rprio ? rprio : json_null()));
+		json_t *mst = json_pack("{s:s, s:s, s:O}", "state", state, "agent", agent,
+					"priority", rprio ? rprio : json_null());
+		member_notify_track(mst, node_status[i], vrrp, vip_name, node, &last_notify);
+		json_object_set_new(members, node, mst);
 		if (strcmp(state, "MASTER") == 0) {
 			json_int_t rp = json_integer_value(rprio);
 			if (holder == NULL || rp > holder_prio ||
@@ -387,6 +414,7 @@ vip_derive_status(const json_t *spec, const json_t *old, json_t *const node_stat
 	json_object_set_new(st, "move_id", json_integer(move_id));
 	json_object_set_new(st, "move_done", json_integer(move_done));
 	json_object_set_new(st, "members", members);
+	json_object_set_new(st, "last_notify", last_notify ? last_notify : json_null());
 	return st;
 }
 

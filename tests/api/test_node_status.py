@@ -100,6 +100,14 @@ BAD = [
     ({"moves_done": {"V": "one"}}, ["/moves_done/V", "/moves_done"]),
     ({"checks": {"C": {"state": "maybe", "output": "", "at": NOW}}}, "/checks/C/state"),
     ({"checks": []}, "/checks"),
+    ({"notify": {"V": {"state": "UP", "result": "exit"}}}, "/notify/V/state"),
+    ({"notify": {"V": {"state": "STOP", "result": "fine"}}}, "/notify/V/result"),
+    ({"notify": {"V": {"state": "STOP", "result": "exit", "exit_status": 300}}},
+     "/notify/V/exit_status"),
+    ({"notify": {"V": {"state": "STOP", "result": "exit", "pid": 1}}}, "/notify/V/pid"),
+    ({"vrrp": {"V": {"state": "FAULT", "track": [{"interface": "eth1", "state": "sideways"}]}}},
+     "/vrrp/V/track/0/state"),
+    ({"vrrp": {"V": {"state": "FAULT", "track": "eth1"}}}, "/vrrp/V/track"),
 ]
 
 
@@ -148,6 +156,32 @@ def test_vip_status_derived_from_reports(admin, trio):
     assert st["members"][b] == {"state": "MASTER", "agent": "up", "priority": 100}
     assert RFC3339.match(st["since"])
     assert admin.get(f"/vips/{v}/holder").json()["node"] == b
+
+
+def test_notify_runs_and_tracked_links_appear_on_node_and_vip(admin, trio):
+    """Issue 10: each member's last notify run and tracked links reach the VIP's status; the
+    newest run across members is its last_notify."""
+    (a, b, _), agents, v = trio
+    track = [{"interface": "eth1", "weight": 0, "state": "down"}]
+    run_a = {"state": "FAULT", "priority": 200, "result": "refused", "exit_status": None,
+             "signal": None, "output": "refused: \"x/y\" is not a bare file name",
+             "transition_at": "2024-01-02T03:04:05.000Z", "at": "2024-01-02T03:04:05.010Z",
+             "duration_ms": 0, "coalesced": 0}
+    run_b = dict(run_a, state="MASTER", priority=100, result="timeout", signal=9, output="",
+                 at="2024-01-02T03:04:07.000Z", duration_ms=2000, coalesced=3)
+    doc = report(agents[a], vrrp={v: {"state": "FAULT", "priority": 200, "track": track}},
+                 notify={v: run_a})
+    assert doc["notify"] == {v: run_a}
+    assert doc["vrrp"][v]["track"] == track
+    report(agents[b], vrrp={v: {"state": "MASTER", "priority": 100}}, notify={v: run_b})
+    st = admin.get(f"/vips/{v}").json()["status"]
+    assert st["members"][a]["notify"] == run_a
+    assert st["members"][a]["track"] == track
+    assert st["members"][b]["notify"] == run_b
+    assert "track" not in st["members"][b]
+    assert st["last_notify"] == dict(run_b, node=b)
+    # a report without notify keeps the last one (an agent that has nothing new to say)
+    assert report(agents[a])["notify"] == {v: run_a}
 
 
 def test_failback_link_when_held_by_non_preferred_and_preferred_up(admin, trio):

@@ -46,6 +46,7 @@ from netlab import (CLIENT_INTERVAL, CLIENT_TIMEOUT, KA2, KA3, NODES, VIPS, WEB,
 SERVER_PORT = 8080
 AGENT_TIMEOUT_S = 3  # vigild --agent-timeout
 HEARTBEAT_MS = 1000
+NOTIFY_TIMEOUT_MS = 1500  # vigil-agent --notify-timeout-ms (test_cluster_7_notify_track.py)
 
 
 def _binary(env, default):
@@ -393,7 +394,7 @@ class Cluster:
                 f"agent-{node}", node,
                 [self.agent_bin, "--server", self.base, "--node", node, "--token-file", tok,
                  "--state-dir", self.dir / f"state-{node}", "--heartbeat-ms", HEARTBEAT_MS,
-                 *self.script_args],
+                 "--notify-timeout-ms", NOTIFY_TIMEOUT_MS, *self.script_args],
                 env={"ASAN_OPTIONS": "detect_leaks=1:abort_on_error=0",
                      "UBSAN_OPTIONS": "print_stacktrace=1"}, cwd=self.dir)
 

@@ -1,0 +1,113 @@
+/* Notify transitions in order, bounded (notify_queue.h). */
+#include <stdio.h>
+
+#include "notify_queue.h"
+
+enum notify_state
+notify_state_of(enum vrrp_state s)
+{
+	switch (s) {
+	case VRRP_STATE_MASTER:
+		return NOTIFY_MASTER;
+	case VRRP_STATE_BACKUP:
+		return NOTIFY_BACKUP;
+	case VRRP_STATE_FAULT:
+		return NOTIFY_FAULT;
+	default:
+		return NOTIFY_STOP;
+	}
+}
+
+const char *
+notify_state_str(enum notify_state s)
+{
+	static const char *const names[] = {"MASTER", "BACKUP", "FAULT", "STOP"};
+
+	return (unsigned)s < 4 ? names[s] : "unknown";
+}
+
+static struct notify_event *
+at(struct notify_queue *q, unsigned i)
+{
+	return &q->ev[(q->head + i) % NOTIFY_QUEUE_MAX];
+}
+
+static void
+drop_front(struct notify_queue *q)
+{
+	q->head = (q->head + 1) % NOTIFY_QUEUE_MAX;
+	q->n--;
+	q->coalesced++;
+}
+
+/* Drops front entries that repeat the state before them (the last taken). */
+static void
+drop_repeats_at_front(struct notify_queue *q)
+{
+	while (q->n > 0 && q->have_taken && at(q, 0)->state == q->taken)
+		drop_front(q);
+}
+
+void
+notify_queue_push(struct notify_queue *q, const struct notify_event *ev)
+{
+	if (q->have_last && ev->state == q->last) {
+		if (q->n > 0)
+			at(q, q->n - 1)->priority = ev->priority;
+		else
+			q->coalesced++;
+		return;
+	}
+	if (q->n == NOTIFY_QUEUE_MAX) {
+		drop_front(q);
+		drop_repeats_at_front(q);
+	}
+	*at(q, q->n) = *ev;
+	q->n++;
+	q->last = ev->state;
+	q->have_last = true;
+}
+
+bool
+notify_queue_pop(struct notify_queue *q, struct notify_event *ev)
+{
+	if (q->n == 0)
+		return false;
+	*ev = *at(q, 0);
+	q->head = (q->head + 1) % NOTIFY_QUEUE_MAX;
+	q->n--;
+	q->taken = ev->state;
+	q->have_taken = true;
+	return true;
+}
+
+void
+notify_queue_keep_last(struct notify_queue *q)
+{
+	while (q->n > 1)
+		drop_front(q);
+	drop_repeats_at_front(q);
+}
+
+int
+notify_build_argv(char *const base[], const char *name, const struct notify_event *ev,
+		  char *prio_buf, char *out[])
+{
+	int n = 0;
+
+	if (base == NULL || base[0] == NULL)
+		return -1;
+	while (base[n] != NULL) {
+		if (n >= NOTIFY_ARGV_MAX - 5)
+			return -1;
+		out[n] = base[n];
+		n++;
+	}
+	snprintf(prio_buf, 12, "%d", ev->priority);
+	out[n++] = (char *)"INSTANCE";
+	out[n++] = (char *)name;
+	out[n++] = (char *)notify_state_str(ev->state);
+	out[n++] = prio_buf;
+	out[n] = NULL;
+	return n;
+}
