@@ -46,51 +46,99 @@ sock_of(const struct instance *in)
 	return in->family == AF_INET ? in->env->sock4 : in->env->sock6;
 }
 
+/* Encodes the advert for destination dst (the group or a unicast peer: the v3 checksum covers
+ * it, RFC 5798 5.2.8, as keepalived computes it for unicast) and sends it there. */
+static void
+send_to(struct instance *in, const struct vrrp_advert *adv, const struct addr *dst)
+{
+	uint8_t buf[VRRP_PKT_MAX];
+	ssize_t len = vrrp_packet_encode(adv, &in->vr.cfg.primary, dst, buf, sizeof(buf));
+	char to[ADDR_STRLEN];
+
+	if (len < 0 || vrrp_io_send_to(sock_of(in), in->ifc.ifindex, &in->vr.cfg.primary, dst, buf,
+				       (size_t)len) != 0)
+		fprintf(stderr, "vigil-agent: %s: cannot send advertisement to %s\n", in->name,
+			addr_format(dst, to, sizeof(to)));
+}
+
+/* Multicast: one advert to the group. Unicast: one to each peer. */
 static void
 send_advert(struct instance *in, uint8_t priority)
 {
 	struct vrrp_advert adv;
 	struct addr group;
-	uint8_t buf[VRRP_PKT_MAX];
-	ssize_t len;
 
 	vrrp_advert_fill(&in->vr, priority, &adv);
-	vrrp_io_group(in->family, &group);
-	len = vrrp_packet_encode(&adv, &in->vr.cfg.primary, &group, buf, sizeof(buf));
-	if (len < 0 ||
-	    vrrp_io_send(sock_of(in), in->ifc.ifindex, &in->vr.cfg.primary, buf, (size_t)len) != 0)
-		fprintf(stderr, "vigil-agent: %s: cannot send advertisement\n", in->name);
+	if (!in->uc.on) {
+		vrrp_io_group(in->family, &group);
+		send_to(in, &adv, &group);
+		return;
+	}
+	for (unsigned i = 0; i < in->uc.npeers; i++)
+		send_to(in, &adv, &in->uc.peers[i]);
 }
 
-/* A gratuitous ARP (IPv4) or unsolicited NA (IPv6) for every address. */
+/* One gratuitous ARP (IPv4: request and reply form) or unsolicited NA (IPv6) for a. */
+static int
+announce_one(struct instance *in, const struct addr *a, char *err, size_t errlen)
+{
+	if (a->family == AF_INET)
+		return arp_send_garp(in->env->arp_fd, in->ifc.ifindex, in->ifc.mac, a->u.v4, err,
+				     errlen);
+	return arp_send_na(in->env->arp_fd, in->ifc.ifindex, in->ifc.mac,
+			   in->ifc.has_ipv6_ll ? &in->ifc.ipv6_ll : &a->u.v6, &a->u.v6, false, err,
+			   errlen);
+}
+
+/* A burst: count announcements of every address, advertised and excluded (each of its own
+ * family), back to back as keepalived's garp_interval 0. Logs the first failure only. */
 static void
-announce(struct instance *in)
+announce(struct instance *in, unsigned count)
 {
 	char err[160];
-	int rc;
+	bool logged = false;
 
-	for (unsigned i = 0; i < in->naddr; i++) {
-		const struct addr *a = &in->prefix[i].addr;
-		if (in->family == AF_INET)
-			rc = arp_send_garp(in->env->arp_fd, in->ifc.ifindex, in->ifc.mac, a->u.v4,
-					   err, sizeof(err));
-		else
-			rc = arp_send_na(in->env->arp_fd, in->ifc.ifindex, in->ifc.mac,
-					 in->ifc.has_ipv6_ll ? &in->ifc.ipv6_ll : &a->u.v6,
-					 &a->u.v6, false, err, sizeof(err));
-		if (rc != 0)
-			fprintf(stderr, "vigil-agent: %s: announce: %s\n", in->name, err);
-	}
+	for (unsigned r = 0; r < count; r++)
+		for (unsigned i = 0; i < in->naddr + in->nexcl; i++) {
+			const struct addr *a =
+			    i < in->naddr ? &in->prefix[i].addr : &in->excl[i - in->naddr].addr;
+			if (announce_one(in, a, err, sizeof(err)) != 0 && !logged) {
+				fprintf(stderr, "vigil-agent: %s: announce: %s\n", in->name, err);
+				logged = true;
+			}
+		}
 }
 
-/* Adds or removes every address of the instance: they move together. */
+static void
+rearm_garp(struct instance *in)
+{
+	int64_t at = garp_sched_next(&in->garp);
+
+	if (at == GARP_NEVER)
+		loop_timer_off(in->env->loop, &in->garp_timer);
+	else
+		loop_timer_at(in->env->loop, &in->garp_timer, at);
+}
+
+/* The second burst or a refresh (garp_delay_s, garp_refresh_s) is due. */
+static void
+on_garp_timer(void *arg)
+{
+	struct instance *in = arg;
+
+	announce(in, garp_sched_due(&in->garp, now()));
+	rearm_garp(in);
+}
+
+/* Adds or removes every address of the instance, excluded ones too: they move together. */
 static void
 set_addr(struct instance *in, bool add)
 {
 	char err[160];
 
-	for (unsigned i = 0; i < in->naddr; i++) {
-		const struct addr_prefix *p = &in->prefix[i];
+	for (unsigned i = 0; i < in->naddr + in->nexcl; i++) {
+		const struct addr_prefix *p =
+		    i < in->naddr ? &in->prefix[i] : &in->excl[i - in->naddr];
 		int rc = add ? nl_ifaddr_add(in->env->nl, in->ifc.ifindex, p, err, sizeof(err))
 			     : nl_ifaddr_del(in->env->nl, in->ifc.ifindex, p, err, sizeof(err));
 		if (rc != 0)
@@ -100,33 +148,36 @@ set_addr(struct instance *in, bool add)
 }
 
 /*
- * Parses the VIP entry's "addresses" (every one carried in the advertisement, one family) into
- * the prefix list of in. Returns 0, or -1 with the reason in err. track_interfaces is track.c's,
- * notify notify.c's (through env->transitioned).
+ * Parses a VIP entry's "addresses" (excluded false: 1 to VRRP_MAX_ADDRS of one family, every
+ * one carried in the advertisement) or "excluded_addresses" (true: none to VRRP_MAX_ADDRS of
+ * either family, keepalived's virtual_ipaddress_excluded; absent is none) into out. Returns 0,
+ * or -1 with the reason in err. track_interfaces is track.c's, notify notify.c's (through
+ * env->transitioned); sync groups and vmac are not acted on yet.
  */
 static int
-parse_addresses(json_t *list, struct addr_prefix out[], unsigned *n, int *family, char *err,
-		size_t errlen)
+parse_prefixes(json_t *list, bool excluded, struct addr_prefix out[], unsigned *n, char *err,
+	       size_t errlen)
 {
 	json_t *a;
 	size_t i;
 
 	*n = 0;
-	if (json_array_size(list) < 1 || json_array_size(list) > VRRP_MAX_ADDRS) {
-		snprintf(err, errlen, "needs 1 to %d addresses", VRRP_MAX_ADDRS);
+	if (json_array_size(list) < (excluded ? 0 : 1) || json_array_size(list) > VRRP_MAX_ADDRS) {
+		snprintf(err, errlen, "needs %d to %d %saddresses", excluded ? 0 : 1,
+			 VRRP_MAX_ADDRS, excluded ? "excluded " : "");
 		return -1;
 	}
 	json_array_foreach(list, i, a)
 	{
 		const char *s = json_string_value(a);
 		if (s == NULL || addr_parse_prefix(s, &out[i]) != 0 ||
-		    (i > 0 && out[i].addr.family != out[0].addr.family)) {
-			snprintf(err, errlen, "bad address %s", s ? s : "(not a string)");
+		    (!excluded && i > 0 && out[i].addr.family != out[0].addr.family)) {
+			snprintf(err, errlen, "bad %saddress %s", excluded ? "excluded " : "",
+				 s ? s : "(not a string)");
 			return -1;
 		}
 	}
 	*n = (unsigned)i;
-	*family = out[0].addr.family;
 	return 0;
 }
 
@@ -181,13 +232,18 @@ run(struct instance *in, struct vrrp_actions *acts)
 		case VRRP_ACT_DEL_VIP:
 			set_addr(in, false);
 			break;
-		case VRRP_ACT_SEND_GARP:
-			announce(in);
+		case VRRP_ACT_SEND_GARP: /* becoming Master: the first burst */
+			announce(in, garp_sched_start(&in->garp, now()));
+			rearm_garp(in);
 			break;
 		case VRRP_ACT_SEND_ADVERT:
 			send_advert(in, a->priority);
 			break;
 		case VRRP_ACT_STATE_CHANGED:
+			if (a->from == VRRP_STATE_MASTER) {
+				garp_sched_stop(&in->garp);
+				rearm_garp(in);
+			}
 			transition(in, a);
 			report = true;
 			break;
@@ -218,7 +274,10 @@ make_config(struct instance *in, json_t *v, struct vrrp_config *c, char *err, si
 	c->preempt = json_is_true(json_object_get(v, "preempt"));
 	c->preempt_delay_ms = (uint32_t)json_integer_value(json_object_get(v, "preempt_delay_ms"));
 	c->family = in->family;
-	if (c->family == AF_INET) {
+	c->garp_repeat = 0; /* the bursts after the first are garp.c's */
+	if (in->uc.on) {
+		c->primary = in->uc.src; /* keepalived's unicast_src_ip: source and tie-break */
+	} else if (c->family == AF_INET) {
 		if (!in->ifc.has_ipv4) {
 			snprintf(err, errlen, "%s has no IPv4 address", in->ifname);
 			return -1;
@@ -308,6 +367,7 @@ destroy(struct instance *in)
 	vrrp_shutdown(&in->vr, now(), &acts);
 	run(in, &acts);
 	loop_timer_off(in->env->loop, &in->timer);
+	loop_timer_off(in->env->loop, &in->garp_timer);
 	free(in);
 }
 
@@ -321,7 +381,8 @@ create(struct inst_env *env, json_t *v)
 	struct vrrp_config cfg;
 	struct vrrp_actions acts;
 	char err[200];
-	bool present[VRRP_MAX_ADDRS] = {false};
+	bool present[VRRP_MAX_ADDRS] = {false}, excl_present[VRRP_MAX_ADDRS] = {false};
+	struct garp_params gp;
 
 	if (in == NULL || !name || !ifname)
 		goto fail_quiet;
@@ -330,8 +391,17 @@ create(struct inst_env *env, json_t *v)
 	snprintf(in->ifname, sizeof(in->ifname), "%s", ifname);
 	in->timer.fn = on_timer;
 	in->timer.arg = in;
-	if (parse_addresses(json_object_get(v, "addresses"), in->prefix, &in->naddr, &in->family,
-			    err, sizeof(err)) != 0)
+	in->garp_timer.fn = on_garp_timer;
+	in->garp_timer.arg = in;
+	garp_params_parse(v, &gp);
+	garp_sched_init(&in->garp, &gp);
+	if (parse_prefixes(json_object_get(v, "addresses"), false, in->prefix, &in->naddr, err,
+			   sizeof(err)) != 0 ||
+	    parse_prefixes(json_object_get(v, "excluded_addresses"), true, in->excl, &in->nexcl,
+			   err, sizeof(err)) != 0)
+		goto fail;
+	in->family = in->prefix[0].addr.family;
+	if (vrrp_unicast_parse(v, in->family, &in->uc, err, sizeof(err)) != 0)
 		goto fail;
 	if (nl_if_resolve(env->nl, ifname, &in->ifc, err, sizeof(err)) != 0 ||
 	    make_config(in, v, &cfg, err, sizeof(err)) != 0 ||
@@ -339,11 +409,17 @@ create(struct inst_env *env, json_t *v)
 		goto fail;
 	in->vr.move_done_id = json_integer_value(json_object_get(env->moves_done, name));
 	/* On start we hold nothing: an address left behind (a crash, a reboot) goes. */
-	if (nl_ifaddr_present(env->nl, in->ifc.ifindex, in->prefix, in->naddr, present, err,
-			      sizeof(err)) == 0 &&
-	    memchr(present, true, in->naddr) != NULL)
+	if ((nl_ifaddr_present(env->nl, in->ifc.ifindex, in->prefix, in->naddr, present, err,
+			       sizeof(err)) == 0 &&
+	     memchr(present, true, in->naddr) != NULL) ||
+	    (in->nexcl > 0 &&
+	     nl_ifaddr_present(env->nl, in->ifc.ifindex, in->excl, in->nexcl, excl_present, err,
+			       sizeof(err)) == 0 &&
+	     memchr(excl_present, true, in->nexcl) != NULL))
 		set_addr(in, false);
-	if (sock_of(in) < 0 || vrrp_io_join(sock_of(in), in->family, in->ifc.ifindex) != 0) {
+	/* A unicast instance hears its peers without the group (RFC 5798 allows unicast). */
+	if (sock_of(in) < 0 ||
+	    (!in->uc.on && vrrp_io_join(sock_of(in), in->family, in->ifc.ifindex) != 0)) {
 		snprintf(err, sizeof(err), "cannot join the VRRP group on %s", ifname);
 		goto fail;
 	}
@@ -361,23 +437,37 @@ fail_quiet:
 	return NULL;
 }
 
-/* Does the VIP entry's addresses list equal the instance's, in order, prefix lengths included?
+/* Does the address list (excluded or not) equal have[nhave], in order, prefix lengths included?
  * (A changed list recreates the instance: the old addresses go, the new ones come.) */
 static bool
-same_addresses(const struct instance *in, json_t *list)
+same_prefixes(const struct addr_prefix *have, unsigned nhave, json_t *list, bool excluded)
 {
 	static struct addr_prefix p[VRRP_MAX_ADDRS]; /* one thread: the agent's loop */
 	unsigned n;
-	int family;
 	char err[80];
 
-	if (parse_addresses(list, p, &n, &family, err, sizeof(err)) != 0 || n != in->naddr)
+	if (parse_prefixes(list, excluded, p, &n, err, sizeof(err)) != 0 || n != nhave)
 		return false;
 	for (unsigned i = 0; i < n; i++)
-		if (!addr_equal(&p[i].addr, &in->prefix[i].addr) ||
-		    p[i].prefix_len != in->prefix[i].prefix_len)
+		if (!addr_equal(&p[i].addr, &have[i].addr) || p[i].prefix_len != have[i].prefix_len)
 			return false;
 	return true;
+}
+
+/* Can the instance take VIP entry v as an update? Same interface and addresses, excluded ones
+ * too, and the same unicast settings (a change recreates it: release, then start afresh). */
+static bool
+same_instance(const struct instance *in, json_t *v)
+{
+	static struct vrrp_unicast uc; /* one thread: the agent's loop */
+	const char *ifname = json_string_value(json_object_get(v, "interface"));
+	char err[80];
+
+	return ifname && strcmp(ifname, in->ifname) == 0 &&
+	       same_prefixes(in->prefix, in->naddr, json_object_get(v, "addresses"), false) &&
+	       same_prefixes(in->excl, in->nexcl, json_object_get(v, "excluded_addresses"), true) &&
+	       vrrp_unicast_parse(v, in->family, &uc, err, sizeof(err)) == 0 &&
+	       vrrp_unicast_equal(&uc, &in->uc);
 }
 
 void
@@ -402,12 +492,14 @@ inst_apply(struct inst_env *env, struct instance *tab[], int *n, json_t *config)
 			struct vrrp_config cfg;
 			struct vrrp_actions acts;
 			char err[200];
-			const char *ifname = json_string_value(json_object_get(v, "interface"));
-			bool same = ifname && strcmp(ifname, in->ifname) == 0 &&
-				    same_addresses(in, json_object_get(v, "addresses"));
-			if (same && make_config(in, v, &cfg, err, sizeof(err)) == 0 &&
+			struct garp_params gp;
+			if (same_instance(in, v) &&
+			    make_config(in, v, &cfg, err, sizeof(err)) == 0 &&
 			    vrrp_update_config(&in->vr, &cfg, now(), &acts, err, sizeof(err)) ==
 				0) {
+				garp_params_parse(v, &gp);
+				garp_sched_set(&in->garp, &gp, now());
+				rearm_garp(in);
 				run(in, &acts);
 			} else {
 				destroy(in);
@@ -495,6 +587,10 @@ receive_one(struct inst_env *env, struct instance *tab[], int n, const struct vr
 	snprintf(detail, sizeof(detail), "from %s, vrid %u", src, rx->payload[1]);
 	if ((in = find(tab, n, rx, family)) == NULL) {
 		note(env, VRRP_DROP_UNKNOWN_VRID, 1, detail);
+		return;
+	}
+	if (!vrrp_unicast_accepts(&in->uc, &rx->meta.src)) {
+		note(env, VRRP_DROP_NOT_UNICAST_PEER, 1, detail);
 		return;
 	}
 	vrrp_rx_expect_fill(&in->vr, &expect);

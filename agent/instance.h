@@ -8,11 +8,13 @@
 #include <stdbool.h>
 
 #include "addr.h"
+#include "garp.h"
 #include "loop.h"
 #include "netlink.h"
 #include "track.h"
 #include "vrrp.h"
 #include "vrrp_drops.h"
+#include "vrrp_unicast.h"
 
 #define INST_MAX 64
 
@@ -45,6 +47,11 @@ struct instance {
 	unsigned naddr; /* 1..VRRP_MAX_ADDRS */
 	struct addr_prefix
 	    prefix[VRRP_MAX_ADDRS]; /* the VIP's addresses, added and removed together */
+	unsigned nexcl;		    /* 0..VRRP_MAX_ADDRS */
+	struct addr_prefix excl[VRRP_MAX_ADDRS]; /* excluded_addresses: moved, not advertised */
+	struct vrrp_unicast uc;			 /* unicast peers, or multicast */
+	struct garp_sched garp;			 /* announcement bursts while Master */
+	struct loop_timer garp_timer;
 	struct vrrp_instance vr;
 	struct loop_timer timer;
 	struct inst_env *env;

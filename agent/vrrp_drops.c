@@ -9,6 +9,7 @@ static const char *const extra_names[] = {
     [VRRP_DROP_ADDR_DIFFERS - VRRP_PKT_ERROR_MAX] = "addr_list_differs",
     [VRRP_DROP_INTERVAL_DIFFERS - VRRP_PKT_ERROR_MAX] = "interval_differs",
     [VRRP_DROP_RXQ_OVERFLOW - VRRP_PKT_ERROR_MAX] = "rx_queue_overflow",
+    [VRRP_DROP_NOT_UNICAST_PEER - VRRP_PKT_ERROR_MAX] = "not_unicast_peer",
 };
 
 const char *

@@ -19,6 +19,7 @@ enum vrrp_drop_extra {
 	VRRP_DROP_ADDR_DIFFERS,	    /* v3 advert used, its address list is not ours (7.1 log) */
 	VRRP_DROP_INTERVAL_DIFFERS, /* v3 advert used, another Max Adver Int (learned, 6.4.2) */
 	VRRP_DROP_RXQ_OVERFLOW,	    /* the kernel dropped packets: the socket's queue was full */
+	VRRP_DROP_NOT_UNICAST_PEER, /* a unicast instance's advert from none of its peers */
 	VRRP_DROP_MAX
 };
 
@@ -30,7 +31,8 @@ struct vrrp_drops {
 };
 
 /* The counter name of reason: vrrp_pkt_error_str() for packet errors, else "unknown_vrid",
- * "addr_list_differs", "interval_differs", "rx_queue_overflow"; "unknown" when out of range. */
+ * "addr_list_differs", "interval_differs", "rx_queue_overflow", "not_unicast_peer"; "unknown"
+ * when out of range. */
 const char *vrrp_drops_name(int reason);
 
 /* Counts n occurrences of reason at now_ms (> 0); detail (may be NULL) says where the latest came

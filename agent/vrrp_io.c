@@ -1,7 +1,8 @@
 /* Raw sockets for VRRP. IPv4 raw sockets deliver the IP header (we read TTL, source and
  * destination from it); IPv6 ones do not, so hop limit and destination come from ancillary data.
  * Sending sets the interface and source per packet with IP_PKTINFO / IPV6_PKTINFO, so that the
- * source is the interface's primary address (RFC 5798 5.1.1.1) and matches the checksum.
+ * source is the interface's primary address (RFC 5798 5.1.1.1), or a unicast instance's source,
+ * and matches the checksum. The TTL / hop limit of 255 holds for unicast too (socket options).
  * Receiving takes a bounded batch per call (recvmmsg), so a flood cannot hold the loop. */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -98,6 +99,16 @@ vrrp_io_leave(int fd, int family, int ifindex)
 int
 vrrp_io_send(int fd, int ifindex, const struct addr *src, const uint8_t *msg, size_t len)
 {
+	struct addr g;
+
+	vrrp_io_group(src->family, &g);
+	return vrrp_io_send_to(fd, ifindex, src, &g, msg, len);
+}
+
+int
+vrrp_io_send_to(int fd, int ifindex, const struct addr *src, const struct addr *dst,
+		const uint8_t *msg, size_t len)
+{
 	union {
 		struct cmsghdr align;
 		char buf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
@@ -107,16 +118,14 @@ vrrp_io_send(int fd, int ifindex, const struct addr *src, const uint8_t *msg, si
 	struct msghdr mh = {
 	    .msg_name = &to, .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf};
 	struct cmsghdr *cm;
-	struct addr g;
 
 	memset(&ctl, 0, sizeof(ctl));
-	vrrp_io_group(src->family, &g);
 	cm = (struct cmsghdr *)ctl.buf;
 	if (src->family == AF_INET) {
 		struct sockaddr_in *sin = (struct sockaddr_in *)&to;
 		struct in_pktinfo pi = {.ipi_ifindex = ifindex, .ipi_spec_dst = src->u.v4};
 		sin->sin_family = AF_INET;
-		sin->sin_addr = g.u.v4;
+		sin->sin_addr = dst->u.v4;
 		mh.msg_namelen = sizeof(*sin);
 		mh.msg_controllen = CMSG_SPACE(sizeof(pi));
 		cm->cmsg_level = IPPROTO_IP;
@@ -127,7 +136,7 @@ vrrp_io_send(int fd, int ifindex, const struct addr *src, const uint8_t *msg, si
 		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&to;
 		struct in6_pktinfo pi = {.ipi6_addr = src->u.v6, .ipi6_ifindex = (unsigned)ifindex};
 		sin6->sin6_family = AF_INET6;
-		sin6->sin6_addr = g.u.v6;
+		sin6->sin6_addr = dst->u.v6;
 		sin6->sin6_scope_id = (uint32_t)ifindex;
 		mh.msg_namelen = sizeof(*sin6);
 		mh.msg_controllen = CMSG_SPACE(sizeof(pi));

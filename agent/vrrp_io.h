@@ -27,6 +27,10 @@ int vrrp_io_join(int fd, int family, int ifindex);
 int vrrp_io_leave(int fd, int family, int ifindex);
 /* Sends len bytes of VRRP message to the group out of ifindex with source address src. */
 int vrrp_io_send(int fd, int ifindex, const struct addr *src, const uint8_t *msg, size_t len);
+/* The same to dst: the group, or a unicast peer (the message's v3 checksum must be computed for
+ * that destination). Returns 0 or -errno. */
+int vrrp_io_send_to(int fd, int ifindex, const struct addr *src, const struct addr *dst,
+		    const uint8_t *msg, size_t len);
 #define VRRP_IO_BATCH 64    /* datagrams per vrrp_io_recv_batch(): the receive budget per wake-up */
 #define VRRP_IO_BUF 2048    /* bytes kept per datagram: a VRRP advert is at most 552 + IP header */
 #define VRRP_IO_CTL 256

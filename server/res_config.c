@@ -296,8 +296,9 @@ render_vrrp_extras(FILE *f, json_t *v)
 	fprintf(f, "\tgarp_master_delay %lld\n\tgarp_master_repeat %lld\n",
 		json_integer_value(json_object_get(v, "garp_delay_s")),
 		json_integer_value(json_object_get(v, "garp_repeat")));
-	if (refresh > 0)
-		fprintf(f, "\tgarp_master_refresh %lld\n", refresh);
+	if (refresh > 0) /* keepalived refreshes with one GARP unless told; vigil-agent a burst */
+		fprintf(f, "\tgarp_master_refresh %lld\n\tgarp_master_refresh_repeat %lld\n",
+			refresh, json_integer_value(json_object_get(v, "garp_repeat")));
 }
 
 /* Counts the VIPs of vips (up to index end, or all with end -1) whose group equals g. */

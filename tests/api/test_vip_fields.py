@@ -327,6 +327,7 @@ def test_rendered_keepalived_conf_passes_config_test(admin, tmp_path):
               "notify \"/etc/vigil/scripts/vip-notify.sh --to 'ops team'\\''s'\"",
               "track_interface {", f"\t\t{ifc2} weight -20\n", f"\t\t{ifc}\n", "use_vmac",
               "garp_master_delay 2", "garp_master_repeat 3", "garp_master_refresh 600",
+              "garp_master_refresh_repeat 3",
               "advert_int 0.05", "\t\t2001:db8:213::2/64 dev " + ifc2):
         assert s in text, f"{s!r} not in\n{text}"
     assert text.count("vrrp_sync_group") == 1

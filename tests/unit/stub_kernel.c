@@ -1,6 +1,7 @@
 /* The kernel edge of the agent for tests (tests/unit/test_instance.c, fuzz_node_config): netlink,
  * VRRP sockets and ARP replaced by fakes that never touch the host. Interfaces eth0..eth3 exist
  * (eth3 down, eth2 without IPv6), as does lo; addresses are "added" and "removed" without effect.
+ * What was sent is counted, and a test can hand packets to the next receive (stub_kernel.h).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -9,7 +10,10 @@
 
 #include "arp.h"
 #include "netlink.h"
+#include "stub_kernel.h"
 #include "vrrp_io.h"
+
+struct stub_kernel stub_kernel;
 
 int
 nl_if_resolve(struct nl_ctx *ctx, const char *name, struct nl_iface *out, char *err, size_t errlen)
@@ -39,6 +43,7 @@ nl_ifaddr_add(struct nl_ctx *ctx, int ifindex, const struct addr_prefix *p, char
 	      size_t errlen)
 {
 	(void)ctx, (void)ifindex, (void)p, (void)err, (void)errlen;
+	stub_kernel.addr_adds++;
 	return 0;
 }
 
@@ -75,10 +80,28 @@ vrrp_io_send(int fd, int ifindex, const struct addr *src, const uint8_t *msg, si
 }
 
 int
+vrrp_io_send_to(int fd, int ifindex, const struct addr *src, const struct addr *dst,
+		const uint8_t *msg, size_t len)
+{
+	(void)fd, (void)ifindex, (void)src, (void)msg, (void)len;
+	stub_kernel.adverts++;
+	stub_kernel.last_dst = *dst;
+	return 0;
+}
+
+int
 vrrp_io_recv_batch(int fd, int family, struct vrrp_io_batch *b)
 {
-	(void)fd, (void)family, (void)b;
-	return 0; /* nothing pending */
+	int n = stub_kernel.rx_n;
+
+	(void)fd, (void)family;
+	for (int i = 0; i < n && i < VRRP_IO_BATCH; i++) {
+		b->rx[i] = stub_kernel.rx[i];
+		b->usable[i] = true;
+	}
+	b->has_overflow = false;
+	stub_kernel.rx_n = 0; /* given once */
+	return n;
 }
 
 void
@@ -94,6 +117,7 @@ arp_send_garp(int fd, int ifindex, const uint8_t mac[6], struct in_addr ip, char
 	      size_t errlen)
 {
 	(void)fd, (void)ifindex, (void)mac, (void)ip, (void)err, (void)errlen;
+	stub_kernel.announcements++;
 	return 0;
 }
 
@@ -103,5 +127,6 @@ arp_send_na(int fd, int ifindex, const uint8_t mac[6], const struct in6_addr *sr
 {
 	(void)fd, (void)ifindex, (void)mac, (void)src, (void)target, (void)router, (void)err,
 	    (void)errlen;
+	stub_kernel.announcements++;
 	return 0;
 }

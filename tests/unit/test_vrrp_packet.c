@@ -15,7 +15,16 @@
  * 224.0.0.18; AF_INET6 with IPV6_RECVHOPLIMIT / IPV6_RECVPKTINFO after joining ff02::12)
  * printed each packet's source, destination, TTL / hop limit and the bytes after the IP header.
  * After a few adverts keepalived got SIGTERM to its process group, which produced the
- * priority-0 adverts below; then the namespaces were deleted. */
+ * priority-0 adverts below; then the namespaces were deleted.
+ *
+ * The unicast vectors (KA_UC_*) were captured the same way with 198.18.200.1/24 (keepalived) and
+ * 198.18.200.2/24 (a raw socket, no group joined):
+ *   v3:  vrrp_version 3, vrid 61, priority 150, advert_int 1, unicast_src_ip 198.18.200.1,
+ *        unicast_peer { 198.18.200.2 }, virtual_ipaddress { 198.18.200.10/24 198.18.200.11/24 };
+ *   v2:  vrid 62, priority 150, authentication { auth_type PASS auth_pass secret1 }, the same
+ *        unicast settings, virtual_ipaddress { 198.18.200.20/24 }.
+ * keepalived puts the unicast destination in the v3 pseudo-header (RFC 5798 5.2.8: the IP
+ * destination), not the group: with 224.0.0.18 the v3 checksum would be 0xad78. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -38,6 +47,9 @@
 /* keepalived v3 IPv6, from fe80::e8e8:e7ff:fe29:dfef to ff02::12, hop limit 255 */
 #define KA_V3_6 "3134960100325cbe20010db8000000000000000000000100"
 #define KA_V3_6_PRIO0 "313400010032f2be20010db8000000000000000000000100"
+/* keepalived unicast, from 198.18.200.1 to 198.18.200.2, TTL 255 */
+#define KA_UC_V3 "313d96020064ff75c612c80ac612c80b"
+#define KA_UC_V2 "213e960101014c4bc612c8147365637265743100"
 #define KA_V6_SRC "fe80::e8e8:e7ff:fe29:dfef"
 
 static size_t
@@ -417,6 +429,46 @@ test_error_names_and_lengths(void **state)
 	assert_int_equal(vrrp_packet_len(4, AF_INET, 1), 0);
 }
 
+/* keepalived's unicast v3 advert: the checksum covers the unicast destination. Decoded with
+ * that destination it is OK and re-encodes to the same bytes; with the group it is refused. */
+static void
+test_keepalived_unicast_v3_checksum(void **state)
+{
+	struct vrrp_rx_meta m = {
+	    .family = AF_INET, .src = ip("198.18.200.1"), .dst = ip("198.18.200.2"), .ttl = 255};
+	struct vrrp_advert adv;
+	uint8_t buf[VRRP_PKT_MAX];
+	size_t len = unhex(KA_UC_V3, buf);
+	struct addr group = ip("224.0.0.18");
+
+	(void)state;
+	check_capture(KA_UC_V3, &m, &EXPECT_V3, &adv);
+	assert_int_equal(adv.vrid, 61);
+	assert_int_equal(adv.priority, 150);
+	assert_int_equal(adv.naddr, 2);
+	assert_int_equal(adv.checksum, 0xff75);
+	assert_int_equal(vrrp_checksum(buf, len, 3, &m.src, &group), 0xad78);
+	m.dst = group;
+	assert_int_equal(vrrp_packet_decode(buf, len, &m, &EXPECT_V3, &adv), VRRP_PKT_BAD_CHECKSUM);
+}
+
+/* v2 has no pseudo-header: keepalived's unicast v2 advert is the same whatever the destination. */
+static void
+test_keepalived_unicast_v2(void **state)
+{
+	struct vrrp_rx_meta m = {
+	    .family = AF_INET, .src = ip("198.18.200.1"), .dst = ip("198.18.200.2"), .ttl = 255};
+	struct vrrp_rx_expect e = expect_v2_pass("secret1");
+	struct vrrp_advert adv;
+
+	(void)state;
+	check_capture(KA_UC_V2, &m, &e, &adv);
+	assert_int_equal(adv.vrid, 62);
+	assert_int_equal(adv.auth_type, VRRP_AUTH_PASS);
+	m.dst = ip("224.0.0.18");
+	check_capture(KA_UC_V2, &m, &e, &adv);
+}
+
 int
 main(void)
 {
@@ -424,6 +476,8 @@ main(void)
 	    cmocka_unit_test(test_keepalived_v2_pass),
 	    cmocka_unit_test(test_keepalived_v3_ipv4),
 	    cmocka_unit_test(test_keepalived_v3_ipv6),
+	    cmocka_unit_test(test_keepalived_unicast_v3_checksum),
+	    cmocka_unit_test(test_keepalived_unicast_v2),
 	    cmocka_unit_test(test_checksum_known_answers),
 	    cmocka_unit_test(test_round_trip_v2_none_and_v3_ipv6_multi),
 	    cmocka_unit_test(test_encode_errors),
