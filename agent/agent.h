@@ -3,6 +3,7 @@
 #ifndef VIGIL_AGENT_H
 #define VIGIL_AGENT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #define AGENT_VERSION "0.1.0"
@@ -16,6 +17,7 @@ struct agent_options {
 	int poll_wait_s;       /* long-poll wait */
 	const char *script_dir;  /* script checks run executables from here only */
 	const char *script_user; /* and as this user; NULL: script checks disabled */
+	bool no_realtime;        /* --no-realtime: no SCHED_RR, no locked memory */
 };
 
 /* Runs the agent until SIGTERM or SIGINT (then releases every VIP with a priority-0 advert).

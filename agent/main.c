@@ -28,6 +28,8 @@ usage(FILE *f)
 	       "                       (default nobody)\n"
 	       "  --no-script-checks   refuse script checks; the agent then keeps only\n"
 	       "                       CAP_NET_ADMIN and CAP_NET_RAW and sets no_new_privs\n"
+	       "  --no-realtime        run the VRRP loop as an ordinary process: no SCHED_RR\n"
+	       "                       scheduling, no locked memory\n"
 	       "  --help               this text\n"
 	       "  --version            print the version\n");
 }
@@ -64,6 +66,7 @@ main(int argc, char **argv)
 	    {"script-dir", required_argument, NULL, 'S'},
 	    {"script-user", required_argument, NULL, 'U'},
 	    {"no-script-checks", no_argument, NULL, 'N'},
+	    {"no-realtime", no_argument, NULL, 'R'},
 	    {"help", no_argument, NULL, 'h'},
 	    {"version", no_argument, NULL, 'V'},
 	    {NULL, 0, NULL, 0},
@@ -106,6 +109,9 @@ main(int argc, char **argv)
 			break;
 		case 'N':
 			no_scripts = true;
+			break;
+		case 'R':
+			opt.no_realtime = true;
 			break;
 		case 'h':
 			usage(stdout);

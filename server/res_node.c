@@ -172,10 +172,10 @@ refresh_vips_of(struct store_tx *tx, const char *node)
 	return rc;
 }
 
-static const char *const report_fields[] = {"agent_version", "ip_nonlocal_bind", "vrrp",
-					    "vips_held",     "last_transition",	 "moves_done",
-					    "checks",	     "counters",	 "capabilities",
-					    NULL};
+static const char *const report_fields[] = {
+    "agent_version",   "ip_nonlocal_bind", "vrrp",   "vips_held",
+    "last_transition", "moves_done",	   "checks", "counters",
+    "capabilities",    "realtime",	   NULL};
 static const char *const vrrp_states[] = {"INIT", "BACKUP", "MASTER", "FAULT", NULL};
 static const char *const check_states[] = {"up", "down", "unknown", NULL};
 
@@ -250,6 +250,43 @@ valid_cap_name(const char *s)
 	       strspn(s + 4, "abcdefghijklmnopqrstuvwxyz0123456789_") == n - 4;
 }
 
+/* The agent's "realtime" member: {policy, priority, memory_locked, reason?} (issue 10). */
+static void
+v_realtime(json_t *r, struct verr *e)
+{
+	static const char *const fields[] = {"policy", "priority", "memory_locked", "reason", NULL};
+	static const char *const policies[] = {"SCHED_OTHER", "SCHED_FIFO", "SCHED_RR",
+					       "SCHED_BATCH", "SCHED_IDLE", "SCHED_DEADLINE",
+					       "unknown",     NULL};
+	json_t *rt = json_object_get(r, "realtime");
+	struct verr sub = {0};
+	const char *s;
+	json_int_t n;
+	bool b;
+	size_t i;
+	json_t *one;
+
+	if (rt == NULL)
+		return;
+	if (!json_is_object(rt)) {
+		verr_add(e, "/realtime", "must be an object");
+		return;
+	}
+	v_only_fields(rt, fields, &sub);
+	v_enum(rt, "policy", true, policies, NULL, &s, &sub);
+	v_int(rt, "priority", true, 0, 99, 0, false, &n, &sub);
+	v_bool(rt, "memory_locked", true, false, false, &b, &sub);
+	v_string(rt, "reason", false, 0, 512, &s, &sub);
+	json_array_foreach(sub.list, i, one)
+	{
+		char full[200];
+		snprintf(full, sizeof(full), "/realtime%s",
+			 json_string_value(json_object_get(one, "pointer")));
+		verr_add(e, full, "%s", json_string_value(json_object_get(one, "detail")));
+	}
+	verr_clear(&sub);
+}
+
 static void
 validate_report(json_t *r, struct verr *e)
 {
@@ -282,7 +319,8 @@ validate_report(json_t *r, struct verr *e)
 			verr_add(e, "/counters", "must be an object of counter name to integer");
 		else
 			json_object_foreach(v, k, x) if (!json_is_integer(x) ||
-							 json_integer_value(x) < 0 || strlen(k) > 63)
+							 json_integer_value(x) < 0 ||
+							 strlen(k) > 63)
 			    verr_add(e, "/counters", "must map names to integers");
 	}
 	if ((v = json_object_get(r, "capabilities")) != NULL) {
@@ -292,6 +330,7 @@ validate_report(json_t *r, struct verr *e)
 			json_array_foreach(v, i, x) if (!valid_cap_name(json_string_value(x)))
 			    verr_add(e, "/capabilities", "must be an array of capability names");
 	}
+	v_realtime(r, e);
 	if ((v = json_object_get(r, "moves_done")) != NULL) {
 		if (!json_is_object(v))
 			verr_add(e, "/moves_done", "must be an object of VIP name to move id");
@@ -326,9 +365,9 @@ merge_report(json_t *report, const json_t *old, int64_t now)
 		else
 			json_object_set_new(entry, "since", json_string(ts));
 	}
-	static const char *const keep[] = {"agent_version",   "ip_nonlocal_bind", "vips_held",
-					   "last_transition", "counters",	  "capabilities",
-					   NULL};
+	static const char *const keep[] = {
+	    "agent_version", "ip_nonlocal_bind", "vips_held", "last_transition",
+	    "counters",	     "capabilities",	 "realtime",  NULL};
 	for (int i = 0; keep[i]; i++)
 		if (json_object_get(st, keep[i]) == NULL)
 			json_object_set(st, keep[i],
