@@ -38,7 +38,7 @@ UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
 .PHONY: all setup run test unit-test api-test asan-test ui-test cluster-test lint-spec bench \
-	bench-fleet clean format install install-test fuzz fuzz-build fuzz-smoke
+	bench-fleet bench-failover clean format install install-test fuzz fuzz-build fuzz-smoke
 
 all: $(BUILD)/vigild $(if $(wildcard agent/main.c),$(BUILD)/vigil-agent)
 
@@ -207,6 +207,11 @@ bench: setup all
 # N simulated agents against vigild per fleet size (FLEET_SIZES, FLEET_DURATION; see the script).
 bench-fleet: setup all
 	sh tests/bench/fleet.sh
+
+# Sub-second VRRP timers (issue 10): power-off failover and a five-minute CPU-hog soak, with
+# real-time on and off, and keepalived at the same timers; needs root (see the script).
+bench-failover: all
+	sh tests/bench/failover.sh
 
 format:
 	clang-format -i server/*.c server/*.h common/*.c common/*.h agent/*.c agent/*.h tests/unit/*.c \

@@ -21,6 +21,7 @@
 #include "client.h"
 #include "instance.h"
 #include "notify.h"
+#include "realtime.h"
 #include "sdnotify.h"
 #include "sysctl.h"
 #include "vrrp_io.h"
@@ -43,6 +44,7 @@ struct agent {
 	char status_href[512];
 	int backoff_ms;
 	struct loop_timer retry, heartbeat, give_up;
+	struct rt_state rt; /* scheduling and memory locking, set at start-up */
 	bool status_inflight, status_dirty, stopping;
 };
 
@@ -329,6 +331,7 @@ status_report(struct agent *a)
 	json_object_set_new(r, "checks", checks_report(a->checks));
 	json_object_set_new(r, "notify", notify_report(a->notify));
 	json_object_set_new(r, "capabilities", caps_report());
+	json_object_set_new(r, "realtime", rt_report(&a->rt));
 	return r;
 }
 
@@ -514,16 +517,17 @@ close_kernel(struct agent *a)
  * the running agent needs, and says what it holds. Script checks need their three capabilities
  * only when they can run (enabled, and the user exists); no_new_privs only without them, since
  * it would stop a script's set-user-ID or file-capability helpers (ping, sudo) from working.
+ * extra: what else must stay (realtime.h: CAP_IPC_LOCK for locked memory under a finite limit).
  * Returns 0, or -1 when the drop failed (logged): an agent that meant to shed privileges and
  * could not does not run. */
 static int
-drop_privileges(const struct agent_options *opt)
+drop_privileges(const struct agent_options *opt, caps_mask extra)
 {
 	bool scripts = opt->script_user != NULL && getpwnam(opt->script_user) != NULL;
 	char err[200], held[400];
 	caps_mask eff = 0;
 
-	if (caps_drop(caps_needed(scripts), !scripts, err, sizeof(err)) != 0) {
+	if (caps_drop(caps_needed(scripts) | extra, !scripts, err, sizeof(err)) != 0) {
 		fprintf(stderr, "vigil-agent: dropping capabilities: %s\n", err);
 		return -1;
 	}
@@ -538,7 +542,7 @@ int
 agent_run(const struct agent_options *opt)
 {
 	struct agent a = {.opt = opt, .sfd = -1};
-	char err[200];
+	char err[200], rtmsg[512];
 	json_t *cached;
 	int status = 1;
 
@@ -568,7 +572,12 @@ agent_run(const struct agent_options *opt)
 		fprintf(stderr, "vigil-agent: cannot set up the health checks\n");
 		goto out;
 	}
-	if (drop_privileges(opt) != 0)
+	/* Before the drop: it needs CAP_SYS_NICE, CAP_IPC_LOCK and CAP_SYS_RESOURCE, kept by none.
+	 */
+	rt_setup(!opt->no_realtime, &a.rt);
+	rt_describe(&a.rt, rtmsg, sizeof(rtmsg));
+	fprintf(stderr, "vigil-agent: %s\n", rtmsg);
+	if (drop_privileges(opt, rt_caps_needed(&a.rt)) != 0)
 		goto out;
 	if ((cached = load_file(opt->state_dir, "config.json")) != NULL) {
 		fprintf(stderr, "vigil-agent: starting from the cached config\n");

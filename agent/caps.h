@@ -32,10 +32,10 @@ const char *caps_name(int cap);
 int caps_get(caps_mask *effective, caps_mask *permitted);
 
 /* Drops every capability not in keep: from the bounding set (PR_CAPBSET_DROP, while CAP_SETPCAP
- * is still held; skipped without it), the ambient set, the inheritable set (emptied), then permitted and effective
- * (set to keep & what is permitted now). With no_new_privs, PR_SET_NO_NEW_PRIVS too (inherited by
- * children: set-user-ID and file capabilities stop working in what they execute). Returns 0 or
- * -errno with a message in err. Leaves uids alone. */
+ * is still held; skipped without it), the ambient set, the inheritable set (emptied), then
+ * permitted and effective (set to keep & what is permitted now). With no_new_privs,
+ * PR_SET_NO_NEW_PRIVS too (inherited by children: set-user-ID and file capabilities stop working in
+ * what they execute). Returns 0 or -errno with a message in err. Leaves uids alone. */
 int caps_drop(caps_mask keep, bool no_new_privs, char *err, size_t errlen);
 
 #endif

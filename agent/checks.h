@@ -23,9 +23,10 @@ enum check_state {
 /*
  * A new, empty check runner on loop l. script_dir is where script checks' executables live (bare
  * names only), script_user the account they run as (looked up here, once; if it does not exist,
- * or is NULL for script checks disabled, every script check is refused with that reason). on_change(arg) is called from the loop whenever
- * checks_report() would return something different (a state or an output changed); it is never
- * called from inside checks_apply(). Returns NULL on allocation failure. Free with checks_free().
+ * or is NULL for script checks disabled, every script check is refused with that reason).
+ * on_change(arg) is called from the loop whenever checks_report() would return something different
+ * (a state or an output changed); it is never called from inside checks_apply(). Returns NULL on
+ * allocation failure. Free with checks_free().
  */
 struct checks *checks_new(struct loop *l, const char *script_dir, const char *script_user,
 			  void (*on_change)(void *arg), void *arg);

@@ -9,6 +9,7 @@
 
 #include "arp.h"
 #include "instance.h"
+#include "realtime.h"
 #include "vrrp_io.h"
 
 static void run(struct instance *in, struct vrrp_actions *acts);
@@ -24,8 +25,11 @@ on_timer(void *arg)
 {
 	struct instance *in = arg;
 	struct vrrp_actions acts;
+	int64_t t = now(), due = vrrp_next_deadline(&in->vr);
 
-	vrrp_timer(&in->vr, now(), &acts);
+	if (due != VRRP_NEVER && t > due) /* the loop was busy: say so when it matters */
+		rt_timer_late(in->name, t - due, in->vr.master_adver_int_ms, t);
+	vrrp_timer(&in->vr, t, &acts);
 	run(in, &acts);
 }
 

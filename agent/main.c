@@ -30,6 +30,8 @@ usage(FILE *f)
 	       "                       keeps only CAP_NET_ADMIN and CAP_NET_RAW and sets\n"
 	       "                       no_new_privs\n"
 	       "  --notify-timeout-ms N  kill a VIP's notify script after N ms (default 10000)\n"
+	       "  --no-realtime        run the VRRP loop as an ordinary process: no SCHED_RR\n"
+	       "                       scheduling, no locked memory\n"
 	       "  --help               this text\n"
 	       "  --version            print the version\n");
 }
@@ -67,6 +69,7 @@ main(int argc, char **argv)
 	    {"script-user", required_argument, NULL, 'U'},
 	    {"no-script-checks", no_argument, NULL, 'N'},
 	    {"notify-timeout-ms", required_argument, NULL, 'T'},
+	    {"no-realtime", no_argument, NULL, 'R'},
 	    {"help", no_argument, NULL, 'h'},
 	    {"version", no_argument, NULL, 'V'},
 	    {NULL, 0, NULL, 0},
@@ -113,6 +116,9 @@ main(int argc, char **argv)
 			break;
 		case 'T':
 			opt.notify_timeout_ms = atoi(optarg);
+			break;
+		case 'R':
+			opt.no_realtime = true;
 			break;
 		case 'h':
 			usage(stdout);

@@ -19,6 +19,7 @@
 
 #include "script.h"
 #include "text.h"
+#include "realtime.h"
 
 #define RAW_MAX (SCRIPT_OUTPUT_MAX * 4) /* raw bytes kept before cleaning; the rest is drained */
 #define REAP_POLL_MS 20			/* without pidfd_open */
@@ -358,6 +359,7 @@ child(const struct script_runner *r, const char *path, char *const argv[], int d
 	syscall(SYS_close_range, 3U, ~0U, 0U);
 	if (chdir("/") != 0)
 		_exit(126);
+	rt_child_reset(); /* scripts run as ordinary processes with the default memory lock limit */
 	if (geteuid() == 0) {
 		if (setgroups(1, &r->gid) != 0)
 			what = "setgroups";

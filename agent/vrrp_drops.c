@@ -44,8 +44,8 @@ summary(struct vrrp_drops *d, int reason, int64_t now_ms, char *line, size_t len
 }
 
 bool
-vrrp_drops_note(struct vrrp_drops *d, int reason, uint64_t n, const char *detail,
-		int64_t now_ms, char *line, size_t len)
+vrrp_drops_note(struct vrrp_drops *d, int reason, uint64_t n, const char *detail, int64_t now_ms,
+		char *line, size_t len)
 {
 	if (reason <= VRRP_PKT_OK || reason >= VRRP_DROP_MAX || n == 0)
 		return false;
@@ -53,11 +53,11 @@ vrrp_drops_note(struct vrrp_drops *d, int reason, uint64_t n, const char *detail
 	d->pending[reason] += n;
 	snprintf(d->latest[reason], sizeof(d->latest[reason]), "%s", detail ? detail : "");
 	if (d->logged_at[reason] == 0) {
-		snprintf(line, len,
-			 "VRRP: %s %s%s%s; further ones are counted and logged at most every %d s",
-			 is_note(reason) ? "advert with" : "packet discarded:",
-			 vrrp_drops_name(reason), detail ? ", " : "", detail ? detail : "",
-			 VRRP_DROPS_LOG_MS / 1000);
+		snprintf(
+		    line, len,
+		    "VRRP: %s %s%s%s; further ones are counted and logged at most every %d s",
+		    is_note(reason) ? "advert with" : "packet discarded:", vrrp_drops_name(reason),
+		    detail ? ", " : "", detail ? detail : "", VRRP_DROPS_LOG_MS / 1000);
 		d->pending[reason] = 0;
 		d->logged_at[reason] = now_ms;
 		return true;

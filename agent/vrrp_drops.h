@@ -24,8 +24,8 @@ enum vrrp_drop_extra {
 };
 
 struct vrrp_drops {
-	uint64_t count[VRRP_DROP_MAX];	 /* since start */
-	uint64_t pending[VRRP_DROP_MAX]; /* counted since the last line of the reason */
+	uint64_t count[VRRP_DROP_MAX];	  /* since start */
+	uint64_t pending[VRRP_DROP_MAX];  /* counted since the last line of the reason */
 	int64_t logged_at[VRRP_DROP_MAX]; /* monotonic ms of that line; 0 = none yet */
 	char latest[VRRP_DROP_MAX][96];	  /* detail of the latest occurrence ("from 198.18.0.50") */
 };

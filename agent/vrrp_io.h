@@ -31,8 +31,8 @@ int vrrp_io_send(int fd, int ifindex, const struct addr *src, const uint8_t *msg
  * that destination). Returns 0 or -errno. */
 int vrrp_io_send_to(int fd, int ifindex, const struct addr *src, const struct addr *dst,
 		    const uint8_t *msg, size_t len);
-#define VRRP_IO_BATCH 64    /* datagrams per vrrp_io_recv_batch(): the receive budget per wake-up */
-#define VRRP_IO_BUF 2048    /* bytes kept per datagram: a VRRP advert is at most 552 + IP header */
+#define VRRP_IO_BATCH 64 /* datagrams per vrrp_io_recv_batch(): the receive budget per wake-up */
+#define VRRP_IO_BUF 2048 /* bytes kept per datagram: a VRRP advert is at most 552 + IP header */
 #define VRRP_IO_CTL 256
 
 /* The buffers of one recvmmsg(2) call and what it received. Large (about 150 KB): keep one. */

@@ -173,10 +173,10 @@ refresh_vips_of(struct store_tx *tx, const char *node)
 	return rc;
 }
 
-static const char *const report_fields[] = {
-    "agent_version",   "ip_nonlocal_bind", "vrrp",   "vips_held",
-    "last_transition", "moves_done",	   "checks", "counters",
-    "capabilities",    "notify",	   NULL};
+static const char *const report_fields[] = {"agent_version", "ip_nonlocal_bind", "vrrp",
+					    "vips_held",     "last_transition",	 "moves_done",
+					    "checks",	     "counters",	 "capabilities",
+					    "notify",	     "realtime",	 NULL};
 static const char *const vrrp_states[] = {"INIT", "BACKUP", "MASTER", "FAULT", NULL};
 static const char *const check_states[] = {"up", "down", "unknown", NULL};
 static const char *const track_states[] = {"up", "down", "missing", NULL};
@@ -317,6 +317,43 @@ valid_cap_name(const char *s)
 	       strspn(s + 4, "abcdefghijklmnopqrstuvwxyz0123456789_") == n - 4;
 }
 
+/* The agent's "realtime" member: {policy, priority, memory_locked, reason?} (issue 10). */
+static void
+v_realtime(json_t *r, struct verr *e)
+{
+	static const char *const fields[] = {"policy", "priority", "memory_locked", "reason", NULL};
+	static const char *const policies[] = {"SCHED_OTHER", "SCHED_FIFO", "SCHED_RR",
+					       "SCHED_BATCH", "SCHED_IDLE", "SCHED_DEADLINE",
+					       "unknown",     NULL};
+	json_t *rt = json_object_get(r, "realtime");
+	struct verr sub = {0};
+	const char *s;
+	json_int_t n;
+	bool b;
+	size_t i;
+	json_t *one;
+
+	if (rt == NULL)
+		return;
+	if (!json_is_object(rt)) {
+		verr_add(e, "/realtime", "must be an object");
+		return;
+	}
+	v_only_fields(rt, fields, &sub);
+	v_enum(rt, "policy", true, policies, NULL, &s, &sub);
+	v_int(rt, "priority", true, 0, 99, 0, false, &n, &sub);
+	v_bool(rt, "memory_locked", true, false, false, &b, &sub);
+	v_string(rt, "reason", false, 0, 512, &s, &sub);
+	json_array_foreach(sub.list, i, one)
+	{
+		char full[200];
+		snprintf(full, sizeof(full), "/realtime%s",
+			 json_string_value(json_object_get(one, "pointer")));
+		verr_add(e, full, "%s", json_string_value(json_object_get(one, "detail")));
+	}
+	verr_clear(&sub);
+}
+
 static void
 validate_report(json_t *r, struct verr *e)
 {
@@ -364,6 +401,7 @@ validate_report(json_t *r, struct verr *e)
 			json_array_foreach(v, i, x) if (!valid_cap_name(json_string_value(x)))
 			    verr_add(e, "/capabilities", "must be an array of capability names");
 	}
+	v_realtime(r, e);
 	if ((v = json_object_get(r, "moves_done")) != NULL) {
 		if (!json_is_object(v))
 			verr_add(e, "/moves_done", "must be an object of VIP name to move id");
@@ -398,9 +436,9 @@ merge_report(json_t *report, const json_t *old, int64_t now)
 		else
 			json_object_set_new(entry, "since", json_string(ts));
 	}
-	static const char *const keep[] = {
-	    "agent_version", "ip_nonlocal_bind", "vips_held", "last_transition",
-	    "counters",	     "capabilities",	 "notify",    NULL};
+	static const char *const keep[] = {"agent_version",   "ip_nonlocal_bind", "vips_held",
+					   "last_transition", "counters",	  "capabilities",
+					   "notify",	      "realtime",	  NULL};
 	for (int i = 0; keep[i]; i++)
 		if (json_object_get(st, keep[i]) == NULL)
 			json_object_set(st, keep[i],

@@ -54,6 +54,19 @@ def test_agent_put_own_status(admin, trio):
     assert node_status["agent"] == "up" and node_status["vips_held"] == [v]
 
 
+def test_realtime_is_kept_until_the_next_report_that_carries_it(admin, trio):
+    (a, _, _), agents, _ = trio
+    rt = {"policy": "SCHED_RR", "priority": 10, "memory_locked": False,
+          "reason": "mlockall: Cannot allocate memory"}
+    doc = report(agents[a], agent_version="0.1.0", realtime=rt)
+    assert doc["realtime"] == rt
+    assert report(agents[a], agent_version="0.1.0")["realtime"] == rt
+    off = {"policy": "SCHED_OTHER", "priority": 0, "memory_locked": False,
+           "reason": "--no-realtime"}
+    assert report(agents[a], realtime=off)["realtime"] == off
+    assert admin.get(f"/nodes/{a}").json()["status"]["realtime"] == off
+
+
 def test_empty_report_marks_agent_up(admin, trio):
     (a, _, _), agents, _ = trio
     assert admin.get(f"/nodes/{a}/status").json()["agent"] == "unknown"
@@ -108,6 +121,14 @@ BAD = [
     ({"vrrp": {"V": {"state": "FAULT", "track": [{"interface": "eth1", "state": "sideways"}]}}},
      "/vrrp/V/track/0/state"),
     ({"vrrp": {"V": {"state": "FAULT", "track": "eth1"}}}, "/vrrp/V/track"),
+    ({"realtime": "SCHED_RR"}, "/realtime"),
+    ({"realtime": {"policy": "SCHED_RT", "priority": 10, "memory_locked": True}},
+     "/realtime/policy"),
+    ({"realtime": {"policy": "SCHED_RR", "priority": 100, "memory_locked": True}},
+     "/realtime/priority"),
+    ({"realtime": {"policy": "SCHED_RR", "priority": 10}}, "/realtime/memory_locked"),
+    ({"realtime": {"policy": "SCHED_RR", "priority": 10, "memory_locked": True, "nice": 0}},
+     "/realtime/nice"),
 ]
 
 

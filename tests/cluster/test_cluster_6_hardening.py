@@ -31,7 +31,7 @@ VRID = 50
 ADVERT_S = 1.0
 FLOOD_RATE = 20000
 FLOOD_S = 10
-CAP_NET_ADMIN, CAP_NET_RAW, CAP_KILL, CAP_SETGID, CAP_SETUID = 12, 13, 5, 6, 7
+CAP_NET_ADMIN, CAP_NET_RAW, CAP_KILL, CAP_SETGID, CAP_SETUID, CAP_IPC_LOCK = 12, 13, 5, 6, 7, 14
 WITH_SCRIPTS = (1 << CAP_NET_ADMIN | 1 << CAP_NET_RAW | 1 << CAP_KILL | 1 << CAP_SETGID |
                 1 << CAP_SETUID)
 WITHOUT_SCRIPTS = 1 << CAP_NET_ADMIN | 1 << CAP_NET_RAW
@@ -69,16 +69,30 @@ def floodtool(tmp_path_factory):
     return str(out)
 
 
+def ipc_lock_kept(pid):
+    """Whether the agent pid must hold CAP_IPC_LOCK: its memory is locked (VmLck) under a finite
+    RLIMIT_MEMLOCK (realtime.h: a lab without CAP_SYS_RESOURCE cannot raise it)."""
+    status = Path(f"/proc/{pid}/status").read_text()
+    locked = int(next(x for x in status.splitlines() if x.startswith("VmLck:")).split()[1])
+    limits = Path(f"/proc/{pid}/limits").read_text()
+    soft = next(x for x in limits.splitlines() if x.startswith("Max locked memory")).split()[3]
+    return locked > 0 and soft != "unlimited"
+
+
 def test_agents_hold_only_the_capabilities_they_need(steady, net):
     c, lab = steady, net.lab
     for node in NODES:
-        got = assert_caps(c.agents[node].pid, WITH_SCRIPTS, 0, node)
+        pid = c.agents[node].pid
+        keep = ipc_lock_kept(pid)
+        want = WITH_SCRIPTS | (1 << CAP_IPC_LOCK if keep else 0)
+        names = NAMES_WITH_SCRIPTS + (["cap_ipc_lock"] if keep else [])
+        got = assert_caps(pid, want, 0, node)
         st = c.node_status(node)
-        assert st.get("capabilities") == NAMES_WITH_SCRIPTS, st
-        assert c.api.get(f"/nodes/{node}")["status"]["capabilities"] == NAMES_WITH_SCRIPTS
+        assert st.get("capabilities") == names, st
+        assert c.api.get(f"/nodes/{node}")["status"]["capabilities"] == names
         log = c.agents[node].err_path.read_text(errors="replace")
-        assert "capabilities kept: " + ",".join(NAMES_WITH_SCRIPTS) in log, log[-2000:]
-        print(f"\n{node}: {got}")
+        assert "capabilities kept: " + ",".join(names) in log, log[-2000:]
+        print(f"\n{node}: {got}{' (memory locked under a finite limit)' if keep else ''}")
 
     # Without script checks: two capabilities and no_new_privs. This agent's node does not
     # exist in vigild (it retries discovery): the drop happens at start whatever the server says.
@@ -91,8 +105,11 @@ def test_agents_hold_only_the_capabilities_they_need(steady, net):
     try:
         assert nl.wait_for(lambda: "capabilities kept" in p.err_path.read_text(), 5, 0.05), \
             p.log()
-        got = assert_caps(p.pid, WITHOUT_SCRIPTS, 1, "lb3 --no-script-checks")
-        assert "capabilities kept: cap_net_admin,cap_net_raw (no script checks" in \
+        keep = ipc_lock_kept(p.pid)
+        got = assert_caps(p.pid, WITHOUT_SCRIPTS | (1 << CAP_IPC_LOCK if keep else 0), 1,
+                          "lb3 --no-script-checks")
+        assert ("capabilities kept: cap_net_admin,cap_net_raw" +
+                (",cap_ipc_lock" if keep else "") + " (no script checks") in \
             p.err_path.read_text()
         print(f"lb3 (--no-script-checks): {got}, NoNewPrivs 1")
     finally:

@@ -600,6 +600,57 @@ test_keepalived_capture_drives_backup(void **state)
 		      VRRP_REASON_MASTER_RELEASED);
 }
 
+/* Issue 10's fast timers, exact to the microsecond: 50 and 20 ms at priority 100 (the backup)
+ * and 200, and a v3 Backup that learns 20 ms from a Master's adverts. The Master re-arms its
+ * Adver_Timer from the deadline: late wake-ups do not stretch the period, and one a whole period
+ * late sends one advert, not a burst. */
+static void
+test_subsecond_timers(void **state)
+{
+	struct vrrp_instance m, b;
+	struct vrrp_actions out;
+
+	(void)state;
+	mk(&b, 3, 100, "198.18.0.2", false);
+	b.cfg.advert_int_ms = b.master_adver_int_ms = 50;
+	/* 156 * 50 ms / 256 = 30.46875 ms; 3 * 50 ms + that = 180.46875 ms < 200 ms. */
+	assert_int_equal(vrrp_skew_time_us(&b), 30468); /* 30468.75, truncated */
+	assert_int_equal(vrrp_master_down_interval_us(&b), 180468);
+	b.cfg.advert_int_ms = b.master_adver_int_ms = 20;
+	/* 156 * 20 ms / 256 = 12.1875 ms; 72.1875 ms < 100 ms. */
+	assert_int_equal(vrrp_skew_time_us(&b), 12187);
+	assert_int_equal(vrrp_master_down_interval_us(&b), 72187);
+
+	mk(&m, 3, 200, "198.18.0.1", false);
+	m.cfg.advert_int_ms = m.master_adver_int_ms = 20;
+	mk(&b, 3, 100, "198.18.0.2", false); /* configured 1 s: learns 20 ms from the Master */
+	vrrp_start(&b, 0, &out);
+	assert_int_equal(deliver(&m, 200, &b, 100, &out), VRRP_PKT_OK);
+	assert_int_equal(b.master_adver_int_ms, 20);
+	/* Rounded up to the millisecond, never earlier than the RFC's 72.1875 ms. */
+	assert_int_equal(vrrp_next_deadline(&b), 100 + 73);
+	vrrp_timer(&b, 172, &out);
+	expect_types(&out, 0);
+	vrrp_timer(&b, 173, &out);
+	expect_change(last(&out), VRRP_STATE_BACKUP, VRRP_STATE_MASTER, VRRP_REASON_MASTER_DOWN);
+
+	/* A fresh Master at 20 ms: adverts at 20, 40, 60 ... whatever the wake-up latency. */
+	mk(&m, 3, 255, "198.18.0.1", false);
+	m.cfg.advert_int_ms = m.master_adver_int_ms = 20;
+	m.cfg.garp_repeat = 0;
+	vrrp_start(&m, 1000, &out);
+	assert_int_equal(m.state, VRRP_STATE_MASTER);
+	assert_int_equal(vrrp_next_deadline(&m), 1020);
+	vrrp_timer(&m, 1023, &out); /* 3 ms late */
+	expect_types(&out, 1, VRRP_ACT_SEND_ADVERT);
+	assert_int_equal(vrrp_next_deadline(&m), 1040);
+	vrrp_timer(&m, 1040, &out);
+	assert_int_equal(vrrp_next_deadline(&m), 1060);
+	vrrp_timer(&m, 1105, &out); /* 45 ms late: one advert, then back in phase */
+	expect_types(&out, 1, VRRP_ACT_SEND_ADVERT);
+	assert_int_equal(vrrp_next_deadline(&m), 1120);
+}
+
 int
 main(void)
 {
@@ -619,6 +670,7 @@ main(void)
 	    cmocka_unit_test(test_move_pending_and_stale_boost),
 	    cmocka_unit_test(test_config_checks_and_update),
 	    cmocka_unit_test(test_keepalived_capture_drives_backup),
+	    cmocka_unit_test(test_subsecond_timers),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
