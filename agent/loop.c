@@ -177,13 +177,19 @@ loop_run(struct loop *l)
 				continue;
 			return -errno;
 		}
+		/* Input first, then timers: when the loop wakes late (a busy host) with an advert
+		 * waiting and the Master_Down timer due, the advert must re-arm the timer before it
+		 * fires, or a delay becomes a false failover. */
+		bool timers_due = false;
 		for (int i = 0; i < n && !l->stop; i++) {
 			int fd = evs[i].data.fd;
 			if (fd == l->tfd)
-				fire_timers(l);
+				timers_due = true;
 			else if (fd >= 0 && fd < MAX_FDS && l->fds[fd].used)
 				l->fds[fd].fn(fd, evs[i].events, l->fds[fd].arg);
 		}
+		if (timers_due && !l->stop)
+			fire_timers(l);
 	}
 	return 0;
 }
