@@ -208,16 +208,7 @@ v_report_map(json_t *report, const char *key, const char *const fields[],
 		struct verr sub = {0};
 		v_only_fields(entry, fields, &sub);
 		fn(entry, ptr, &sub);
-		size_t i;
-		json_t *one;
-		json_array_foreach(sub.list, i, one)
-		{
-			char full[320];
-			snprintf(full, sizeof(full), "%s%s", ptr,
-				 json_string_value(json_object_get(one, "pointer")));
-			verr_add(e, full, "%s", json_string_value(json_object_get(one, "detail")));
-		}
-		verr_clear(&sub);
+		verr_nest(e, ptr, &sub);
 	}
 }
 
@@ -240,8 +231,6 @@ v_track_list(json_t *entry, struct verr *e)
 		const char *s;
 		json_int_t n;
 		struct verr sub = {0};
-		json_t *one;
-		size_t j;
 		if (!json_is_object(t)) {
 			verr_add(e, "/track", "must be an array of {interface, weight, state}");
 			continue;
@@ -250,14 +239,9 @@ v_track_list(json_t *entry, struct verr *e)
 		v_string(t, "interface", true, 1, 15, &s, &sub);
 		v_int(t, "weight", false, -254, 254, 0, false, &n, &sub);
 		v_enum(t, "state", true, track_states, NULL, &s, &sub);
-		json_array_foreach(sub.list, j, one)
-		{
-			char ptr[96];
-			snprintf(ptr, sizeof(ptr), "/track/%zu%s", i,
-				 json_string_value(json_object_get(one, "pointer")));
-			verr_add(e, ptr, "%s", json_string_value(json_object_get(one, "detail")));
-		}
-		verr_clear(&sub);
+		char ptr[32];
+		snprintf(ptr, sizeof(ptr), "/track/%zu", i);
+		verr_nest(e, ptr, &sub);
 	}
 }
 
@@ -330,8 +314,6 @@ v_realtime(json_t *r, struct verr *e)
 	const char *s;
 	json_int_t n;
 	bool b;
-	size_t i;
-	json_t *one;
 
 	if (rt == NULL)
 		return;
@@ -344,14 +326,7 @@ v_realtime(json_t *r, struct verr *e)
 	v_int(rt, "priority", true, 0, 99, 0, false, &n, &sub);
 	v_bool(rt, "memory_locked", true, false, false, &b, &sub);
 	v_string(rt, "reason", false, 0, 512, &s, &sub);
-	json_array_foreach(sub.list, i, one)
-	{
-		char full[200];
-		snprintf(full, sizeof(full), "/realtime%s",
-			 json_string_value(json_object_get(one, "pointer")));
-		verr_add(e, full, "%s", json_string_value(json_object_get(one, "detail")));
-	}
-	verr_clear(&sub);
+	verr_nest(e, "/realtime", &sub);
 }
 
 static void

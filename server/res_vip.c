@@ -28,25 +28,6 @@ static const char *const vip_fields[] = {
 };
 static const char *const vip_member_fields[] = {"node", "priority", NULL};
 
-/* Copies the errors of sub (consumed) into e, each pointer prefixed with prefix. */
-static void
-vip_verr_nest(struct verr *e, const char *prefix, struct verr *sub)
-{
-	char ptr[128];
-	size_t i;
-	json_t *item;
-
-	json_array_foreach(sub->list, i, item)
-	{
-		const char *p = json_string_value(json_object_get(item, "pointer"));
-		const char *detail = json_string_value(json_object_get(item, "detail"));
-
-		snprintf(ptr, sizeof(ptr), "%s%s", prefix, p ? p : "");
-		verr_add(e, ptr, "%s", detail ? detail : "is invalid");
-	}
-	verr_clear(sub);
-}
-
 /*
  * Validates members (the array at spec.members, default []), in place: each entry {node,
  * priority 1..254}, nodes unique and existing. Entries are rebuilt in canonical member order.
@@ -83,7 +64,7 @@ vip_validate_members(json_t *spec, struct verr *e)
 		v_only_fields(m, vip_member_fields, &sub);
 		v_name_ref(m, "node", true, &node, &sub);
 		v_int(m, "priority", true, 1, 254, 0, false, &prio, &sub);
-		vip_verr_nest(e, ptr, &sub);
+		verr_nest(e, ptr, &sub);
 		if (node == NULL)
 			continue;
 		snprintf(ptr, sizeof(ptr), "/members/%zu/node", i);

@@ -35,6 +35,24 @@ verr_clear(struct verr *e)
 	e->list = NULL;
 }
 
+void
+verr_nest(struct verr *e, const char *prefix, struct verr *sub)
+{
+	char ptr[320];
+	size_t i;
+	json_t *item;
+
+	json_array_foreach(sub->list, i, item)
+	{
+		const char *p = json_string_value(json_object_get(item, "pointer"));
+		const char *detail = json_string_value(json_object_get(item, "detail"));
+
+		snprintf(ptr, sizeof(ptr), "%s%s", prefix, p ? p : "");
+		verr_add(e, ptr, "%s", detail ? detail : "is invalid");
+	}
+	verr_clear(sub);
+}
+
 bool
 valid_name(const char *s)
 {

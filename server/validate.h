@@ -18,6 +18,9 @@ void verr_add(struct verr *e, const char *pointer, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 bool verr_any(const struct verr *e);
 void verr_clear(struct verr *e);
+/* Moves the errors of sub (cleared) into e, each pointer prefixed with prefix (e.g. "/members/2").
+ */
+void verr_nest(struct verr *e, const char *prefix, struct verr *sub);
 
 /* Names of resources: [a-z0-9][a-z0-9-]{0,62}. */
 bool valid_name(const char *s);
