@@ -402,9 +402,13 @@ agent_run(const struct agent_options *opt)
 		json_decref(a.env.moves_done);
 		a.env.moves_done = json_object();
 	}
-	if ((a.loop = a.env.loop = loop_new()) == NULL || open_kernel(&a) != 0 ||
-	    client_new(&a.client, a.loop, opt->server, opt->token, err, sizeof(err)) != 0)
+	if ((a.loop = a.env.loop = loop_new()) == NULL || open_kernel(&a) != 0)
 		goto out;
+	if (client_new(&a.client, a.loop, opt->server, opt->token, err, sizeof(err)) != 0) {
+		fprintf(stderr, "vigil-agent: %s\n", err);
+		status = 2;
+		goto out;
+	}
 	if ((a.session = session_new(a.loop, a.client, opt->node, opt->poll_wait_s, &hooks)) ==
 	    NULL)
 		goto out;
