@@ -16,7 +16,7 @@ BINDIR  ?= $(PREFIX)/bin
 MANDIR  ?= $(PREFIX)/share/man
 UNITDIR ?= $(PREFIX)/lib/systemd/system
 
-SERVER_PKGS := libmicrohttpd jansson sqlite3 gnutls
+SERVER_PKGS := libmicrohttpd jansson sqlite3 gnutls libcurl
 AGENT_PKGS  := jansson libnl-3.0 libnl-route-3.0 libcurl gnutls
 pc_cflags = $(shell pkg-config --cflags $(1) 2>/dev/null)
 pc_libs   = $(shell pkg-config --libs $(1) 2>/dev/null)
