@@ -169,21 +169,32 @@ etcd_next_endpoint(struct etcd_client *c)
 	c->cur = (c->cur + 1) % c->n_endpoints;
 }
 
+/* What a call is, which says whether it needs a leader and whether it may be repeated on another
+ * endpoint after it may have reached one. */
+enum call_kind {
+	CALL_READ,	 /* a read, a keepalive: any failure moves on to the next endpoint */
+	CALL_LOCAL_READ, /* a serializable read: as a read, and a member without a leader answers */
+	CALL_WRITE,	 /* only moves on when it certainly was not applied (not sent, no leader) */
+};
+
 /* The headers of every request (caller frees with curl_slist_free_all); NULL when out of memory.
  * Hasleader: a member that lost its leader answers 503 at once instead of waiting. Expect: none,
  * so a large body is not held back waiting for a 100 Continue. */
 struct curl_slist *
-etcd_request_headers(const struct etcd_client *c)
+etcd_request_headers(const struct etcd_client *c, bool need_leader)
 {
 	struct curl_slist *h = NULL, *next;
 	char auth[512];
-	const char *lines[4] = {"Content-Type: application/json", "Grpc-Metadata-Hasleader: true",
-				"Expect:", NULL};
+	const char *lines[4] = {"Content-Type: application/json",
+				"Expect:", "Grpc-Metadata-Hasleader: true", NULL};
 	int i;
+
+	if (!need_leader)
+		lines[2] = NULL; /* measured: a serializable range is refused too with it */
 
 	if (c->token != NULL) {
 		snprintf(auth, sizeof(auth), "Authorization: %s", c->token);
-		lines[3] = auth;
+		lines[lines[2] != NULL ? 3 : 2] = auth;
 	}
 	for (i = 0; i < 4 && lines[i] != NULL; i++) {
 		next = curl_slist_append(h, lines[i]);
@@ -238,10 +249,10 @@ not_sent(CURL *h, CURLcode res)
 /* One POST of body to path at endpoint ep. Fills *http and the answer into b (caller frees b->p).
  * Returns the curl result. */
 static CURLcode
-post_once(struct etcd_client *c, const char *ep, const char *path, const char *body, long *http,
-	  struct buf *b)
+post_once(struct etcd_client *c, const char *ep, const char *path, const char *body,
+	  enum call_kind kind, long *http, struct buf *b)
 {
-	struct curl_slist *headers = etcd_request_headers(c);
+	struct curl_slist *headers = etcd_request_headers(c, kind != CALL_LOCAL_READ);
 	CURLcode res;
 
 	*http = 0;
@@ -256,12 +267,6 @@ post_once(struct etcd_client *c, const char *ep, const char *path, const char *b
 	curl_slist_free_all(headers);
 	return res;
 }
-
-/* How a request may be repeated on another endpoint after it may have reached one. */
-enum retry {
-	RETRY_SAFE, /* a read, a keepalive: any failure moves on to the next endpoint */
-	RETRY_SENT, /* a write: only when it certainly was not applied (not sent, no leader) */
-};
 
 static int authenticate(struct etcd_client *c, char *err, size_t errlen);
 
@@ -286,12 +291,12 @@ auth_expired(const json_t *body)
 
 /*
  * POSTs req (borrowed) to path, trying each endpoint once from c->cur, moving on after a failure
- * that retry allows. Returns 0 with *resp (a new reference, caller decrefs), or an etcd_rc with a
+ * that kind allows. Returns 0 with *resp (a new reference, caller decrefs), or an etcd_rc with a
  * message: ETCD_UNAVAILABLE when every endpoint failed or a write's outcome is unknown.
  * Bounded: at most n_endpoints attempts of request_timeout_ms each.
  */
 static int
-call(struct etcd_client *c, const char *path, json_t *req, enum retry retry, json_t **resp,
+call(struct etcd_client *c, const char *path, json_t *req, enum call_kind kind, json_t **resp,
      char *err, size_t errlen)
 {
 	char *body = json_dumps(req, JSON_COMPACT);
@@ -309,7 +314,7 @@ call(struct etcd_client *c, const char *path, json_t *req, enum retry retry, jso
 		const char *ep = c->endpoints[c->cur];
 		struct buf b = {0};
 		long http;
-		CURLcode res = post_once(c, ep, path, body, &http, &b);
+		CURLcode res = post_once(c, ep, path, body, kind, &http, &b);
 		json_t *j;
 
 		if (res != CURLE_OK) {
@@ -318,7 +323,7 @@ call(struct etcd_client *c, const char *path, json_t *req, enum retry retry, jso
 			free(b.p);
 			snprintf(last, sizeof(last), "%s: %s", ep, curl_easy_strerror(res));
 			etcd_next_endpoint(c);
-			if (retry == RETRY_SAFE || unsent)
+			if (kind != CALL_WRITE || unsent)
 				continue;
 			rc = errmsg(err, errlen, ETCD_UNAVAILABLE, "%s (outcome unknown)", last);
 			goto out;
@@ -346,7 +351,7 @@ call(struct etcd_client *c, const char *path, json_t *req, enum retry retry, jso
 			attempt--; /* the same endpoint again, with the new token */
 			continue;
 		}
-		if (rc == ETCD_UNAVAILABLE && (retry == RETRY_SAFE || refused_unapplied(j))) {
+		if (rc == ETCD_UNAVAILABLE && (kind != CALL_WRITE || refused_unapplied(j))) {
 			json_decref(j);
 			etcd_next_endpoint(c);
 			continue;
@@ -379,7 +384,7 @@ authenticate(struct etcd_client *c, char *err, size_t errlen)
 	if (req == NULL)
 		return errmsg(err, errlen, ETCD_ERROR, "out of memory");
 	c->user = NULL; /* no recursion through call() */
-	rc = call(c, "/v3/auth/authenticate", req, RETRY_SAFE, &resp, err, errlen);
+	rc = call(c, "/v3/auth/authenticate", req, CALL_READ, &resp, err, errlen);
 	c->user = user;
 	json_decref(req);
 	if (rc < 0)
@@ -417,7 +422,8 @@ etcd_range(struct etcd_client *c, const char *key, const struct etcd_range_opts 
 	memset(out, 0, sizeof(*out));
 	if (req == NULL)
 		return oom(err, errlen);
-	rc = call(c, "/v3/kv/range", req, RETRY_SAFE, &resp, err, errlen);
+	rc = call(c, "/v3/kv/range", req,
+		  o != NULL && o->serializable ? CALL_LOCAL_READ : CALL_READ, &resp, err, errlen);
 	json_decref(req);
 	if (rc == 0 && etcd_json_kvs(resp, out) < 0) {
 		etcd_kvs_clear(out);
@@ -462,7 +468,7 @@ etcd_put(struct etcd_client *c, const char *key, const void *value, size_t value
 		json_decref(req);
 		return oom(err, errlen);
 	}
-	rc = call(c, "/v3/kv/put", req, RETRY_SENT, &resp, err, errlen);
+	rc = call(c, "/v3/kv/put", req, CALL_WRITE, &resp, err, errlen);
 	json_decref(req);
 	if (rc == 0 && rev != NULL)
 		*rev = header_rev(resp);
@@ -481,7 +487,7 @@ etcd_delete(struct etcd_client *c, const char *key, bool prefix, int64_t *delete
 
 	if (req == NULL)
 		return oom(err, errlen);
-	rc = call(c, "/v3/kv/deleterange", req, RETRY_SENT, &resp, err, errlen);
+	rc = call(c, "/v3/kv/deleterange", req, CALL_WRITE, &resp, err, errlen);
 	json_decref(req);
 	if (rc == 0) {
 		etcd_json_int64(resp, "deleted", &n);
@@ -499,7 +505,7 @@ etcd_txn(struct etcd_client *c, const struct etcd_txn *t, struct etcd_txn_result
 	 size_t errlen)
 {
 	json_t *req = etcd_json_txn_req(t), *resp = NULL;
-	enum retry retry = RETRY_SAFE;
+	enum call_kind kind = CALL_READ;
 	size_t i;
 	int rc;
 
@@ -508,11 +514,11 @@ etcd_txn(struct etcd_client *c, const struct etcd_txn *t, struct etcd_txn_result
 		return oom(err, errlen);
 	for (i = 0; i < t->n_success; i++)
 		if (t->success[i].type != ETCD_OP_RANGE)
-			retry = RETRY_SENT;
+			kind = CALL_WRITE;
 	for (i = 0; i < t->n_failure; i++)
 		if (t->failure[i].type != ETCD_OP_RANGE)
-			retry = RETRY_SENT;
-	rc = call(c, "/v3/kv/txn", req, retry, &resp, err, errlen);
+			kind = CALL_WRITE;
+	rc = call(c, "/v3/kv/txn", req, kind, &resp, err, errlen);
 	json_decref(req);
 	if (rc == 0 && etcd_json_txn_result(resp, out) < 0) {
 		etcd_txn_result_clear(out);
@@ -548,7 +554,7 @@ etcd_lease_grant(struct etcd_client *c, int64_t ttl_s, int64_t *id, int64_t *ttl
 	*id = 0;
 	if (req == NULL)
 		return oom(err, errlen);
-	rc = call(c, "/v3/lease/grant", req, RETRY_SAFE, &resp, err, errlen);
+	rc = call(c, "/v3/lease/grant", req, CALL_READ, &resp, err, errlen);
 	json_decref(req);
 	if (rc == 0 && (e = json_string_value(json_object_get(resp, "error"))) != NULL && *e)
 		rc = errmsg(err, errlen, ETCD_ERROR, "etcd lease grant: %s", e);
@@ -572,7 +578,7 @@ etcd_lease_keepalive(struct etcd_client *c, int64_t id, int64_t *ttl_s, char *er
 
 	if (req == NULL)
 		return oom(err, errlen);
-	rc = call(c, "/v3/lease/keepalive", req, RETRY_SAFE, &resp, err, errlen);
+	rc = call(c, "/v3/lease/keepalive", req, CALL_READ, &resp, err, errlen);
 	json_decref(req);
 	if (rc == 0) {
 		result = json_object_get(resp, "result");
@@ -596,7 +602,7 @@ etcd_lease_revoke(struct etcd_client *c, int64_t id, char *err, size_t errlen)
 
 	if (req == NULL)
 		return oom(err, errlen);
-	rc = call(c, "/v3/lease/revoke", req, RETRY_SAFE, &resp, err, errlen);
+	rc = call(c, "/v3/lease/revoke", req, CALL_READ, &resp, err, errlen);
 	json_decref(req);
 	json_decref(resp);
 	return rc;
@@ -612,7 +618,7 @@ etcd_compact(struct etcd_client *c, int64_t rev, bool physical, char *err, size_
 		json_decref(req);
 		return oom(err, errlen);
 	}
-	rc = call(c, "/v3/kv/compaction", req, RETRY_SAFE, &resp, err, errlen);
+	rc = call(c, "/v3/kv/compaction", req, CALL_READ, &resp, err, errlen);
 	json_decref(req);
 	json_decref(resp);
 	return rc;

@@ -193,8 +193,9 @@ struct etcd_event {
 typedef int (*etcd_watch_fn)(void *arg, const struct etcd_event *ev, size_t n, int64_t rev);
 
 /* What to watch, and where it got to: next_rev is the first revision not yet reported (in: where
- * to start, 0: from now; out: where to resume), compact_rev is set on ETCD_COMPACTED. stop (may be
- * NULL), when set by another thread, ends the watch within about a second. */
+ * to start, 0: from now; out: where to resume). compact_rev is set on ETCD_COMPACTED: the revision
+ * history was compacted at (a resync reads the current state, then watches from its revision + 1).
+ * stop (may be NULL), when set by another thread, ends the watch within about a second. */
 struct etcd_watch {
 	const char *key;
 	bool prefix;
@@ -205,9 +206,8 @@ struct etcd_watch {
 /* Watches w->key (or its prefix) from w->next_rev, calling fn for every response with events.
  * A broken stream (member down, leader lost) is resumed from w->next_rev on the next endpoint,
  * so fn sees every revision once, in order. Returns 0 when fn or w->stop ended it,
- * ETCD_COMPACTED when next_rev has been compacted (w->compact_rev: the oldest revision left
- * + 1 is where a resync starts), ETCD_UNAVAILABLE when no endpoint accepted the watch in a whole
- * round (call again with the same w to resume). */
+ * ETCD_COMPACTED when next_rev has been compacted, ETCD_UNAVAILABLE when no endpoint accepted the
+ * watch in a whole round (call again with the same w to resume). */
 int etcd_watch(struct etcd_client *c, struct etcd_watch *w, etcd_watch_fn fn, void *arg, char *err,
 	       size_t errlen);
 

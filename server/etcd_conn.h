@@ -4,6 +4,7 @@
 #define VIGIL_ETCD_CONN_H
 
 #include <curl/curl.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 struct etcd_client {
@@ -20,8 +21,9 @@ struct etcd_client {
 
 /* Moves c to its next endpoint (after a failure at the current one). */
 void etcd_next_endpoint(struct etcd_client *c);
-/* The headers of every request (caller frees with curl_slist_free_all); NULL when out of memory. */
-struct curl_slist *etcd_request_headers(const struct etcd_client *c);
+/* The headers of a request (caller frees with curl_slist_free_all); NULL when out of memory.
+ * need_leader: a member without a leader answers 503 at once (Grpc-Metadata-Hasleader). */
+struct curl_slist *etcd_request_headers(const struct etcd_client *c, bool need_leader);
 /* Sets the options every POST of body (borrowed, must outlive the transfer) to path at endpoint ep
  * shares on h: URL, headers (borrowed), TLS files, timeouts (timeout_ms 0: none, a stream). */
 void etcd_setup_handle(const struct etcd_client *c, CURL *h, const char *ep, const char *path,

@@ -174,7 +174,7 @@ create_body(const struct etcd_watch *w)
 static void
 watch_once(struct etcd_client *c, CURL *h, const char *ep, struct watch_ctx *x)
 {
-	struct curl_slist *headers = etcd_request_headers(c);
+	struct curl_slist *headers = etcd_request_headers(c, true);
 	char *body = create_body(x->w);
 	CURLcode res;
 
