@@ -82,6 +82,7 @@ struct etcd_range_opts {
 	bool keys_only;
 	bool count_only;
 	bool serializable; /* answer from the member's own copy (no leader needed; may be stale) */
+	bool descending;   /* by key, last first (a page before a name); else ascending */
 };
 
 /* Range. out filled (caller clears) on 0; an empty answer is 0 with n == 0. */

@@ -284,6 +284,8 @@ etcd_json_range_req(const char *key, const struct etcd_range_opts *o)
 		rc = json_object_set_new(req, "count_only", json_true());
 	if (rc == 0 && o->serializable)
 		rc = json_object_set_new(req, "serializable", json_true());
+	if (rc == 0 && o->descending)
+		rc = json_object_set_new(req, "sort_order", json_string("DESCEND"));
 	if (rc < 0) {
 		json_decref(req);
 		return NULL;

@@ -10,6 +10,7 @@
  *   one_down   (the leader was killed) writes succeed again after the election; time printed
  *   no_quorum  (two of three killed) every call is ETCD_UNAVAILABLE within the bound; printed
  *   recovered  (members restarted) writes succeed again
+ *   auth       (etcd auth enabled, ETCD_USER / ETCD_PASSWORD) token, renewal, refusals
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -129,6 +130,13 @@ test_put_get_range(void **state)
 	assert_int_equal(r.count, 3);
 	assert_true(r.more);
 	assert_string_equal(r.kvs[0].key, K("kv/a"));
+	assert_string_equal(r.kvs[1].key, K("kv/b"));
+	etcd_kvs_clear(&r);
+
+	o = (struct etcd_range_opts){.prefix = true, .limit = 2, .descending = true};
+	assert_int_equal(etcd_range(c, K("kv/"), &o, &r, err, sizeof(err)), 0);
+	assert_int_equal(r.n, 2);
+	assert_string_equal(r.kvs[0].key, K("kv/c"));
 	assert_string_equal(r.kvs[1].key, K("kv/b"));
 	etcd_kvs_clear(&r);
 
@@ -611,6 +619,40 @@ test_no_quorum_unavailable(void **state)
 	etcd_client_free(c);
 }
 
+/* etcd auth on (ETCD_USER / ETCD_PASSWORD, simple tokens with a TTL of 1 s): the client gets a
+ * token, and a new one when it has expired; without credentials it is refused. */
+static void
+test_auth(void **state)
+{
+	struct etcd_opts o = {.endpoints = getenv("ETCD_ENDPOINTS"),
+			      .user = getenv("ETCD_USER"),
+			      .password = getenv("ETCD_PASSWORD")};
+	struct etcd_client *c = NULL, *anon = client();
+	struct etcd_kv kv;
+	int rc;
+
+	(void)state;
+	assert_non_null(o.user);
+	assert_int_equal(etcd_client_new(&o, &c, err, sizeof(err)), 0);
+	put(c, K("auth/a"), "1");
+	sleep_ms(2500); /* the token expires */
+	put(c, K("auth/a"), "2");
+	assert_int_equal(etcd_get(c, K("auth/a"), &kv, NULL, err, sizeof(err)), 0);
+	assert_string_equal(kv.value, "2");
+	etcd_kv_clear(&kv);
+	rc = etcd_get(anon, K("auth/a"), &kv, NULL, err, sizeof(err));
+	print_message("without credentials: %d %s\n", rc, err);
+	assert_int_equal(rc, ETCD_ERROR);
+	o.password = "wrong";
+	etcd_client_free(c);
+	assert_int_equal(etcd_client_new(&o, &c, err, sizeof(err)), 0);
+	rc = etcd_get(c, K("auth/a"), &kv, NULL, err, sizeof(err));
+	print_message("wrong password: %d %s\n", rc, err);
+	assert_int_equal(rc, ETCD_ERROR);
+	etcd_client_free(c);
+	etcd_client_free(anon);
+}
+
 static int
 setup_prefix(void **state)
 {
@@ -637,6 +679,7 @@ main(int argc, char **argv)
 	const struct CMUnitTest failover[] = {cmocka_unit_test(test_failover_member_killed)};
 	const struct CMUnitTest resume[] = {cmocka_unit_test(test_writes_resume)};
 	const struct CMUnitTest no_quorum[] = {cmocka_unit_test(test_no_quorum_unavailable)};
+	const struct CMUnitTest auth[] = {cmocka_unit_test(test_auth)};
 	const char *phase = argc > 1 ? argv[1] : "ops";
 
 	if (strcmp(phase, "ops") == 0)
@@ -647,6 +690,8 @@ main(int argc, char **argv)
 		return cmocka_run_group_tests_name(phase, resume, setup_prefix, NULL);
 	if (strcmp(phase, "no_quorum") == 0)
 		return cmocka_run_group_tests_name("no_quorum", no_quorum, setup_prefix, NULL);
-	fprintf(stderr, "usage: %s ops|failover|one_down|no_quorum|recovered\n", argv[0]);
+	if (strcmp(phase, "auth") == 0)
+		return cmocka_run_group_tests_name("auth", auth, setup_prefix, NULL);
+	fprintf(stderr, "usage: %s ops|failover|one_down|no_quorum|recovered|auth\n", argv[0]);
 	return 2;
 }

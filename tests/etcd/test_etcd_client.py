@@ -3,7 +3,7 @@
 One cluster for the whole sequence; the C program (tests/etcd/test_etcd_client.c, built by
 `make etcd-test`, env ETCD_TEST_BIN) runs one phase at a time while this side changes the cluster:
 healthy -> member 0 killed by the C side under a watch -> restarted, then the leader killed ->
-a second member killed (no quorum) -> both restarted. Its measurements go to stdout (-s).
+a second member killed (no quorum) -> both restarted -> etcd auth enabled. Its measurements go to stdout (-s).
 """
 
 import os
@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from etcdlab import EtcdLab
+from etcdlab import ETCDCTL, EtcdLab
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -21,7 +21,8 @@ BIN = os.path.join(ROOT, os.environ.get("ETCD_TEST_BIN", "build/tests/etcd/test_
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
-    lab = EtcdLab(tmp_path_factory.mktemp("etcd"))
+    # simple auth tokens live 1 s, so that the auth phase sees one expire
+    lab = EtcdLab(tmp_path_factory.mktemp("etcd"), extra_args=["--auth-token-ttl", "1"])
     t0 = time.monotonic()
     lab.start()
     print(f"\netcd: 3 members up in {time.monotonic() - t0:.2f} s, leader m{lab.leader()}")
@@ -29,8 +30,8 @@ def lab(tmp_path_factory):
     lab.stop()
 
 
-def run_phase(lab, phase):
-    env = dict(os.environ, ETCD_ENDPOINTS=lab.endpoints(),
+def run_phase(lab, phase, **extra_env):
+    env = dict(os.environ, ETCD_ENDPOINTS=lab.endpoints(), **extra_env,
                ETCD_PIDS=",".join(str(p.pid if p else 0) for p in lab.procs))
     t0 = time.monotonic()
     out = subprocess.run([BIN, phase], env=env, capture_output=True, text=True, timeout=120)
@@ -70,3 +71,12 @@ def test_two_of_three_down_is_unavailable_then_recovers(lab):
         lab.restart(i, wait=False)
     lab.wait_healthy()
     run_phase(lab, "recovered")
+
+
+def test_auth_token_and_its_renewal(lab):
+    ctl = [ETCDCTL, "--endpoints", lab.endpoints()]
+    env = dict(os.environ, ETCDCTL_API="3")
+    subprocess.run(ctl + ["user", "add", "root:secret", "--interactive=false"], env=env,
+                   check=True, capture_output=True)
+    subprocess.run(ctl + ["auth", "enable"], env=env, check=True, capture_output=True)
+    run_phase(lab, "auth", ETCD_USER="root", ETCD_PASSWORD="secret")

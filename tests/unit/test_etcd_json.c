@@ -150,6 +150,10 @@ test_range_request(void **state)
 	assert_json(req, "{'key': 'L3Yv', 'range_end': 'L3Yw', 'limit': '10', 'revision': '5',"
 			 " 'keys_only': true}");
 	json_decref(req);
+	o = (struct etcd_range_opts){.range_end = "l", .descending = true};
+	req = etcd_json_range_req("k", &o);
+	assert_json(req, "{'key': 'aw==', 'range_end': 'bA==', 'sort_order': 'DESCEND'}");
+	json_decref(req);
 	req = etcd_json_range_req("k", NULL);
 	assert_json(req, "{'key': 'aw=='}");
 	json_decref(req);
