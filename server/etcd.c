@@ -246,6 +246,15 @@ not_sent(CURL *h, CURLcode res)
 	return sent == 0;
 }
 
+/* Did TLS fail on what we were configured with (CA, certificate, key), rather than on the network?
+ */
+static bool
+tls_config_error(CURLcode res)
+{
+	return res == CURLE_PEER_FAILED_VERIFICATION || res == CURLE_SSL_CERTPROBLEM ||
+	       res == CURLE_SSL_CACERT_BADFILE || res == CURLE_SSL_CIPHER;
+}
+
 /* One POST of body to path at endpoint ep. Fills *http and the answer into b (caller frees b->p).
  * Returns the curl result. */
 static CURLcode
@@ -302,7 +311,7 @@ call(struct etcd_client *c, const char *path, json_t *req, enum call_kind kind, 
 	char *body = json_dumps(req, JSON_COMPACT);
 	char last[256] = "no attempt";
 	bool reauthed = false;
-	size_t attempt;
+	size_t attempt, bad_tls = 0;
 	int rc = ETCD_UNAVAILABLE;
 
 	*resp = NULL;
@@ -322,6 +331,7 @@ call(struct etcd_client *c, const char *path, json_t *req, enum call_kind kind, 
 
 			free(b.p);
 			snprintf(last, sizeof(last), "%s: %s", ep, curl_easy_strerror(res));
+			bad_tls += tls_config_error(res);
 			etcd_next_endpoint(c);
 			if (kind != CALL_WRITE || unsent)
 				continue;
@@ -363,8 +373,9 @@ call(struct etcd_client *c, const char *path, json_t *req, enum call_kind kind, 
 		errmsg(err, errlen, rc, "%s", last);
 		goto out;
 	}
-	rc = errmsg(err, errlen, ETCD_UNAVAILABLE, "all %zu etcd endpoints failed; last: %s",
-		    c->n_endpoints, last);
+	/* every member refusing our certificates is a configuration error, not an outage */
+	rc = errmsg(err, errlen, bad_tls == c->n_endpoints ? ETCD_ERROR : ETCD_UNAVAILABLE,
+		    "all %zu etcd endpoints failed; last: %s", c->n_endpoints, last);
 out:
 	free(body);
 	return rc;

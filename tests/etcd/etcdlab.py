@@ -13,12 +13,15 @@ replaced within about a second. Usable from pytest fixtures:
     lab.restart(1)                  # start member 1 again on its data dir
     lab.stop()                      # SIGTERM (then SIGKILL) every member
 
-ETCD_LAB_BASE_PORT moves the ports (several labs on one machine).
+ETCD_LAB_BASE_PORT moves the ports (several labs on one machine). EtcdLab(..., tls=True) serves
+clients over HTTPS and requires a client certificate: make_certs() writes a CA, a server
+certificate for 127.0.0.1 and a client certificate into the lab's directory (lab.certs names them).
 """
 
 import json
 import os
 import signal
+import ssl
 import subprocess
 import time
 import urllib.request
@@ -27,9 +30,38 @@ ETCD = "/usr/bin/etcd"
 ETCDCTL = "/usr/bin/etcdctl"
 
 
+def make_certs(d):
+    """A CA, a server certificate for 127.0.0.1 and a client certificate in d (openssl).
+    Returns their paths: ca, server_cert, server_key, client_cert, client_key. The server
+    certificate allows clientAuth too: with --client-cert-auth, 3.4's JSON gateway dials its own
+    member with it (without: the gateway's connection is closed, "incompatible key usage")."""
+    os.makedirs(d, exist_ok=True)
+    p = {k: os.path.join(d, f) for k, f in (
+        ("ca", "ca.pem"), ("ca_key", "ca-key.pem"), ("server_cert", "server.pem"),
+        ("server_key", "server-key.pem"), ("client_cert", "client.pem"),
+        ("client_key", "client-key.pem"))}
+
+    def ossl(*args):
+        subprocess.run(["openssl"] + list(args), check=True, capture_output=True)
+
+    ossl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+         "-days", "2", "-subj", "/CN=vigil-lab-ca", "-keyout", p["ca_key"], "-out", p["ca"])
+    for who, ext in (("server", "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth,clientAuth"),
+                     ("client", "extendedKeyUsage=clientAuth")):
+        csr = os.path.join(d, f"{who}.csr")
+        extfile = os.path.join(d, f"{who}.ext")
+        with open(extfile, "w") as f:
+            f.write(ext + "\n")
+        ossl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+             "-subj", f"/CN=vigil-lab-{who}", "-keyout", p[f"{who}_key"], "-out", csr)
+        ossl("x509", "-req", "-in", csr, "-CA", p["ca"], "-CAkey", p["ca_key"],
+             "-CAcreateserial", "-days", "2", "-extfile", extfile, "-out", p[f"{who}_cert"])
+    return p
+
+
 class EtcdLab:
     def __init__(self, workdir, members=3, base_port=None, heartbeat_ms=50, election_ms=500,
-                 extra_args=()):
+                 extra_args=(), tls=False):
         self.workdir = str(workdir)
         self.n = members
         self.base_port = int(base_port or os.environ.get("ETCD_LAB_BASE_PORT", "23790"))
@@ -38,12 +70,14 @@ class EtcdLab:
         self.extra_args = list(extra_args)
         self.procs = [None] * members
         self.logs = [None] * members
+        self.certs = make_certs(os.path.join(self.workdir, "certs")) if tls else None
 
     def name(self, i):
         return f"m{i}"
 
     def client_url(self, i):
-        return f"http://127.0.0.1:{self.base_port + 2 * i}"
+        scheme = "https" if self.certs else "http"
+        return f"{scheme}://127.0.0.1:{self.base_port + 2 * i}"
 
     def peer_url(self, i):
         return f"http://127.0.0.1:{self.base_port + 2 * i + 1}"
@@ -66,7 +100,19 @@ class EtcdLab:
                 "--initial-cluster-token", f"vigil-lab-{self.base_port}",
                 "--heartbeat-interval", str(self.heartbeat_ms),
                 "--election-timeout", str(self.election_ms),
-                "--logger", "zap", "--log-outputs", "stderr"] + self.extra_args
+                "--logger", "zap", "--log-outputs", "stderr"] + self._tls_args() + self.extra_args
+
+    def _tls_args(self):
+        if not self.certs:
+            return []
+        return ["--cert-file", self.certs["server_cert"], "--key-file", self.certs["server_key"],
+                "--trusted-ca-file", self.certs["ca"], "--client-cert-auth"]
+
+    def _ctl_tls(self):
+        if not self.certs:
+            return []
+        return ["--cacert", self.certs["ca"], "--cert", self.certs["client_cert"],
+                "--key", self.certs["client_key"]]
 
     def _spawn(self, i, state):
         log = open(os.path.join(self.workdir, f"{self.name(i)}.log"), "ab")
@@ -86,8 +132,13 @@ class EtcdLab:
 
     def health(self, i, timeout=1.0):
         """True when member i answers /health with a leader."""
+        ctx = None
+        if self.certs:
+            ctx = ssl.create_default_context(cafile=self.certs["ca"])
+            ctx.load_cert_chain(self.certs["client_cert"], self.certs["client_key"])
         try:
-            with urllib.request.urlopen(self.client_url(i) + "/health", timeout=timeout) as r:
+            with urllib.request.urlopen(self.client_url(i) + "/health", timeout=timeout,
+                                        context=ctx) as r:
                 return json.loads(r.read()).get("health") == "true"
         except (OSError, ValueError):
             return False
@@ -107,8 +158,8 @@ class EtcdLab:
     def status(self):
         """etcdctl endpoint status of the live members: a list of dicts (Endpoint, Status)."""
         live = [i for i in range(self.n) if self.alive(i)]
-        out = subprocess.run([ETCDCTL, "--endpoints", self.endpoints(live), "endpoint", "status",
-                              "-w", "json", "--command-timeout=2s"],
+        out = subprocess.run([ETCDCTL, "--endpoints", self.endpoints(live)] + self._ctl_tls() +
+                             ["endpoint", "status", "-w", "json", "--command-timeout=2s"],
                              capture_output=True, text=True, env=dict(os.environ, ETCDCTL_API="3"))
         try:
             return json.loads(out.stdout)

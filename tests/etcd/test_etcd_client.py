@@ -80,3 +80,14 @@ def test_auth_token_and_its_renewal(lab):
                    check=True, capture_output=True)
     subprocess.run(ctl + ["auth", "enable"], env=env, check=True, capture_output=True)
     run_phase(lab, "auth", ETCD_USER="root", ETCD_PASSWORD="secret")
+
+
+def test_tls_client_certificates(tmp_path):
+    tls = EtcdLab(tmp_path, members=1, tls=True,
+                  base_port=int(os.environ.get("ETCD_LAB_BASE_PORT", "23790")) + 10)
+    tls.start()
+    try:
+        run_phase(tls, "tls", ETCD_CACERT=tls.certs["ca"], ETCD_CERT=tls.certs["client_cert"],
+                  ETCD_KEY=tls.certs["client_key"])
+    finally:
+        tls.stop()
