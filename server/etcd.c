@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "errmsg.h"
 #include "etcd.h"
@@ -169,14 +168,6 @@ etcd_next_endpoint(struct etcd_client *c)
 	c->cur = (c->cur + 1) % c->n_endpoints;
 }
 
-/* What a call is, which says whether it needs a leader and whether it may be repeated on another
- * endpoint after it may have reached one. */
-enum call_kind {
-	CALL_READ,	 /* a read, a keepalive: any failure moves on to the next endpoint */
-	CALL_LOCAL_READ, /* a serializable read: as a read, and a member without a leader answers */
-	CALL_WRITE,	 /* only moves on when it certainly was not applied (not sent, no leader) */
-};
-
 /* The headers of every request (caller frees with curl_slist_free_all); NULL when out of memory.
  * Hasleader: a member that lost its leader answers 503 at once instead of waiting. Expect: none,
  * so a large body is not held back waiting for a 100 Continue. */
@@ -259,9 +250,9 @@ tls_config_error(CURLcode res)
  * Returns the curl result. */
 static CURLcode
 post_once(struct etcd_client *c, const char *ep, const char *path, const char *body,
-	  enum call_kind kind, long *http, struct buf *b)
+	  enum etcd_call_kind kind, long *http, struct buf *b)
 {
-	struct curl_slist *headers = etcd_request_headers(c, kind != CALL_LOCAL_READ);
+	struct curl_slist *headers = etcd_request_headers(c, kind != ETCD_CALL_LOCAL_READ);
 	CURLcode res;
 
 	*http = 0;
@@ -298,84 +289,115 @@ auth_expired(const json_t *body)
 	return code == 16; /* gRPC Unauthenticated: "invalid auth token" */
 }
 
-/*
- * POSTs req (borrowed) to path, trying each endpoint once from c->cur, moving on after a failure
- * that kind allows. Returns 0 with *resp (a new reference, caller decrefs), or an etcd_rc with a
- * message: ETCD_UNAVAILABLE when every endpoint failed or a write's outcome is unknown.
- * Bounded: at most n_endpoints attempts of request_timeout_ms each.
- */
-static int
-call(struct etcd_client *c, const char *path, json_t *req, enum call_kind kind, json_t **resp,
-     char *err, size_t errlen)
+/* One call in progress: what it sends, and what its attempts so far found. */
+struct call_state {
+	const char *path;
+	const char *body;
+	enum etcd_call_kind kind;
+	bool reauthed;	/* the token was renewed once already */
+	size_t bad_tls; /* attempts refused on our TLS configuration */
+	char last[256]; /* why the latest attempt failed */
+};
+
+/* What to do after an attempt. */
+enum attempt_next {
+	ATTEMPT_DONE,  /* the call's answer is in *rc (and *resp on 0) */
+	ATTEMPT_NEXT,  /* try the next endpoint (c->cur has moved on) */
+	ATTEMPT_AGAIN, /* the same endpoint again, with a renewed token */
+};
+
+/* A transport failure of an attempt at ep: move on, unless a write may have been applied. */
+static enum attempt_next
+attempt_failed(struct etcd_client *c, struct call_state *st, const char *ep, CURLcode res, int *rc,
+	       char *err, size_t errlen)
 {
+	bool unsent = not_sent(c->curl, res);
+
+	snprintf(st->last, sizeof(st->last), "%s: %s", ep, curl_easy_strerror(res));
+	st->bad_tls += tls_config_error(res);
+	etcd_next_endpoint(c);
+	if (st->kind != ETCD_CALL_WRITE || unsent)
+		return ATTEMPT_NEXT;
+	*rc = errmsg(err, errlen, ETCD_UNAVAILABLE, "%s (outcome unknown)", st->last);
+	return ATTEMPT_DONE;
+}
+
+/* One POST at the current endpoint, and what follows from its answer. */
+static enum attempt_next
+attempt(struct etcd_client *c, struct call_state *st, json_t **resp, int *rc, char *err,
+	size_t errlen)
+{
+	const char *ep = c->endpoints[c->cur];
+	struct buf b = {0};
+	long http;
+	CURLcode res = post_once(c, ep, st->path, st->body, st->kind, &http, &b);
+	json_t *j;
+
+	if (res != CURLE_OK) {
+		free(b.p);
+		return attempt_failed(c, st, ep, res, rc, err, errlen);
+	}
+	j = json_loadb(b.p != NULL ? b.p : "", b.n, 0, NULL);
+	free(b.p);
+	if (j == NULL) {
+		*rc =
+		    errmsg(err, errlen, ETCD_ERROR, "%s%s: http %ld, not JSON", ep, st->path, http);
+		return ATTEMPT_DONE;
+	}
+	if (http == 200) {
+		*resp = j; /* the caller's now */
+		*rc = 0;
+		return ATTEMPT_DONE;
+	}
+	*rc = etcd_json_error(http, j, st->last, sizeof(st->last));
+	if (c->user != NULL && auth_expired(j) && !st->reauthed) {
+		json_decref(j);
+		st->reauthed = true;
+		free(c->token);
+		c->token = NULL;
+		*rc = authenticate(c, err, errlen);
+		return *rc < 0 ? ATTEMPT_DONE : ATTEMPT_AGAIN;
+	}
+	if (*rc == ETCD_UNAVAILABLE && (st->kind != ETCD_CALL_WRITE || refused_unapplied(j))) {
+		json_decref(j);
+		etcd_next_endpoint(c);
+		return ATTEMPT_NEXT;
+	}
+	json_decref(j);
+	if (*rc == ETCD_UNAVAILABLE)
+		etcd_next_endpoint(c); /* a timed-out write: the next request goes elsewhere */
+	errmsg(err, errlen, *rc, "%s", st->last);
+	return ATTEMPT_DONE;
+}
+
+/* See etcd_conn.h. Bounded: at most n_endpoints attempts of request_timeout_ms each (one more
+ * after a renewed token). */
+int
+etcd_call(struct etcd_client *c, const char *path, json_t *req, enum etcd_call_kind kind,
+	  json_t **resp, char *err, size_t errlen)
+{
+	struct call_state st = {.path = path, .kind = kind, .last = "no attempt"};
 	char *body = json_dumps(req, JSON_COMPACT);
-	char last[256] = "no attempt";
-	bool reauthed = false;
-	size_t attempt, bad_tls = 0;
-	int rc = ETCD_UNAVAILABLE;
+	size_t tried = 0;
+	int rc = 0;
 
 	*resp = NULL;
 	if (body == NULL)
 		return errmsg(err, errlen, ETCD_ERROR, "out of memory");
+	st.body = body;
 	if (c->user != NULL && c->token == NULL && (rc = authenticate(c, err, errlen)) < 0)
 		goto out;
-	for (attempt = 0; attempt < c->n_endpoints; attempt++) {
-		const char *ep = c->endpoints[c->cur];
-		struct buf b = {0};
-		long http;
-		CURLcode res = post_once(c, ep, path, body, kind, &http, &b);
-		json_t *j;
+	while (tried < c->n_endpoints) {
+		enum attempt_next next = attempt(c, &st, resp, &rc, err, errlen);
 
-		if (res != CURLE_OK) {
-			bool unsent = not_sent(c->curl, res);
-
-			free(b.p);
-			snprintf(last, sizeof(last), "%s: %s", ep, curl_easy_strerror(res));
-			bad_tls += tls_config_error(res);
-			etcd_next_endpoint(c);
-			if (kind != CALL_WRITE || unsent)
-				continue;
-			rc = errmsg(err, errlen, ETCD_UNAVAILABLE, "%s (outcome unknown)", last);
+		if (next == ATTEMPT_DONE)
 			goto out;
-		}
-		j = json_loadb(b.p != NULL ? b.p : "", b.n, 0, NULL);
-		free(b.p);
-		if (j == NULL) {
-			rc = errmsg(err, errlen, ETCD_ERROR, "%s%s: http %ld, not JSON", ep, path,
-				    http);
-			goto out;
-		}
-		if (http == 200) {
-			*resp = j;
-			rc = 0;
-			goto out;
-		}
-		rc = etcd_json_error(http, j, last, sizeof(last));
-		if (c->user != NULL && auth_expired(j) && !reauthed) {
-			json_decref(j);
-			reauthed = true;
-			free(c->token);
-			c->token = NULL;
-			if ((rc = authenticate(c, err, errlen)) < 0)
-				goto out;
-			attempt--; /* the same endpoint again, with the new token */
-			continue;
-		}
-		if (rc == ETCD_UNAVAILABLE && (kind != CALL_WRITE || refused_unapplied(j))) {
-			json_decref(j);
-			etcd_next_endpoint(c);
-			continue;
-		}
-		json_decref(j);
-		if (rc == ETCD_UNAVAILABLE)
-			etcd_next_endpoint(
-			    c); /* a timed-out write: the next request goes elsewhere */
-		errmsg(err, errlen, rc, "%s", last);
-		goto out;
+		if (next == ATTEMPT_NEXT)
+			tried++;
 	}
 	/* every member refusing our certificates is a configuration error, not an outage */
-	rc = errmsg(err, errlen, bad_tls == c->n_endpoints ? ETCD_ERROR : ETCD_UNAVAILABLE,
-		    "all %zu etcd endpoints failed; last: %s", c->n_endpoints, last);
+	rc = errmsg(err, errlen, st.bad_tls == c->n_endpoints ? ETCD_ERROR : ETCD_UNAVAILABLE,
+		    "all %zu etcd endpoints failed; last: %s", c->n_endpoints, st.last);
 out:
 	free(body);
 	return rc;
@@ -395,7 +417,7 @@ authenticate(struct etcd_client *c, char *err, size_t errlen)
 	if (req == NULL)
 		return errmsg(err, errlen, ETCD_ERROR, "out of memory");
 	c->user = NULL; /* no recursion through call() */
-	rc = call(c, "/v3/auth/authenticate", req, CALL_READ, &resp, err, errlen);
+	rc = etcd_call(c, "/v3/auth/authenticate", req, ETCD_CALL_READ, &resp, err, errlen);
 	c->user = user;
 	json_decref(req);
 	if (rc < 0)
@@ -413,9 +435,8 @@ oom(char *err, size_t errlen)
 	return errmsg(err, errlen, ETCD_ERROR, "out of memory");
 }
 
-/* The store revision in an answer's header. */
-static int64_t
-header_rev(const json_t *resp)
+int64_t
+etcd_header_rev(const json_t *resp)
 {
 	int64_t rev = 0;
 
@@ -433,8 +454,9 @@ etcd_range(struct etcd_client *c, const char *key, const struct etcd_range_opts 
 	memset(out, 0, sizeof(*out));
 	if (req == NULL)
 		return oom(err, errlen);
-	rc = call(c, "/v3/kv/range", req,
-		  o != NULL && o->serializable ? CALL_LOCAL_READ : CALL_READ, &resp, err, errlen);
+	rc = etcd_call(c, "/v3/kv/range", req,
+		       o != NULL && o->serializable ? ETCD_CALL_LOCAL_READ : ETCD_CALL_READ, &resp,
+		       err, errlen);
 	json_decref(req);
 	if (rc == 0 && etcd_json_kvs(resp, out) < 0) {
 		etcd_kvs_clear(out);
@@ -479,10 +501,10 @@ etcd_put(struct etcd_client *c, const char *key, const void *value, size_t value
 		json_decref(req);
 		return oom(err, errlen);
 	}
-	rc = call(c, "/v3/kv/put", req, CALL_WRITE, &resp, err, errlen);
+	rc = etcd_call(c, "/v3/kv/put", req, ETCD_CALL_WRITE, &resp, err, errlen);
 	json_decref(req);
 	if (rc == 0 && rev != NULL)
-		*rev = header_rev(resp);
+		*rev = etcd_header_rev(resp);
 	json_decref(resp);
 	return rc;
 }
@@ -498,12 +520,12 @@ etcd_delete(struct etcd_client *c, const char *key, bool prefix, int64_t *delete
 
 	if (req == NULL)
 		return oom(err, errlen);
-	rc = call(c, "/v3/kv/deleterange", req, CALL_WRITE, &resp, err, errlen);
+	rc = etcd_call(c, "/v3/kv/deleterange", req, ETCD_CALL_WRITE, &resp, err, errlen);
 	json_decref(req);
 	if (rc == 0) {
 		etcd_json_int64(resp, "deleted", &n);
 		if (rev != NULL)
-			*rev = header_rev(resp);
+			*rev = etcd_header_rev(resp);
 	}
 	if (deleted != NULL)
 		*deleted = n;
@@ -516,7 +538,7 @@ etcd_txn(struct etcd_client *c, const struct etcd_txn *t, struct etcd_txn_result
 	 size_t errlen)
 {
 	json_t *req = etcd_json_txn_req(t), *resp = NULL;
-	enum call_kind kind = CALL_READ;
+	enum etcd_call_kind kind = ETCD_CALL_READ;
 	size_t i;
 	int rc;
 
@@ -525,11 +547,11 @@ etcd_txn(struct etcd_client *c, const struct etcd_txn *t, struct etcd_txn_result
 		return oom(err, errlen);
 	for (i = 0; i < t->n_success; i++)
 		if (t->success[i].type != ETCD_OP_RANGE)
-			kind = CALL_WRITE;
+			kind = ETCD_CALL_WRITE;
 	for (i = 0; i < t->n_failure; i++)
 		if (t->failure[i].type != ETCD_OP_RANGE)
-			kind = CALL_WRITE;
-	rc = call(c, "/v3/kv/txn", req, kind, &resp, err, errlen);
+			kind = ETCD_CALL_WRITE;
+	rc = etcd_call(c, "/v3/kv/txn", req, kind, &resp, err, errlen);
 	json_decref(req);
 	if (rc == 0 && etcd_json_txn_result(resp, out) < 0) {
 		etcd_txn_result_clear(out);
@@ -537,100 +559,6 @@ etcd_txn(struct etcd_client *c, const struct etcd_txn *t, struct etcd_txn_result
 	}
 	if (rc == 0 && !out->succeeded)
 		rc = errmsg(err, errlen, ETCD_COMPARE_FAILED, "etcd txn: compare failed");
-	json_decref(resp);
-	return rc;
-}
-
-/* A request of one int64 field: {"ID": id}, {"TTL": ttl}, {"revision": rev}. */
-static json_t *
-int64_req(const char *field, int64_t v)
-{
-	json_t *req = json_object();
-
-	if (req != NULL && etcd_json_set_int64(req, field, v) < 0) {
-		json_decref(req);
-		return NULL;
-	}
-	return req;
-}
-
-int
-etcd_lease_grant(struct etcd_client *c, int64_t ttl_s, int64_t *id, int64_t *ttl_out, char *err,
-		 size_t errlen)
-{
-	json_t *req = int64_req("TTL", ttl_s), *resp = NULL;
-	const char *e;
-	int rc;
-
-	*id = 0;
-	if (req == NULL)
-		return oom(err, errlen);
-	rc = call(c, "/v3/lease/grant", req, CALL_READ, &resp, err, errlen);
-	json_decref(req);
-	if (rc == 0 && (e = json_string_value(json_object_get(resp, "error"))) != NULL && *e)
-		rc = errmsg(err, errlen, ETCD_ERROR, "etcd lease grant: %s", e);
-	if (rc == 0 && (etcd_json_int64(resp, "ID", id) < 0 || *id == 0))
-		rc = errmsg(err, errlen, ETCD_ERROR, "etcd lease grant: no ID");
-	if (rc == 0 && ttl_out != NULL)
-		etcd_json_int64(resp, "TTL", ttl_out);
-	json_decref(resp);
-	return rc;
-}
-
-/* The gateway serves the KeepAlive stream as one request message in, one {"result": ...} line
- * out, then the end of the body (measured on 3.4.23: 1.5 ms): a unary call in effect. A lease that
- * is gone answers 200 with no TTL. */
-int
-etcd_lease_keepalive(struct etcd_client *c, int64_t id, int64_t *ttl_s, char *err, size_t errlen)
-{
-	json_t *req = int64_req("ID", id), *resp = NULL, *result;
-	int64_t ttl = 0;
-	int rc;
-
-	if (req == NULL)
-		return oom(err, errlen);
-	rc = call(c, "/v3/lease/keepalive", req, CALL_READ, &resp, err, errlen);
-	json_decref(req);
-	if (rc == 0) {
-		result = json_object_get(resp, "result");
-		if (result == NULL)
-			rc = etcd_json_error(200, resp, err, errlen);
-		else if (etcd_json_int64(result, "TTL", &ttl) < 0 || ttl <= 0)
-			rc = errmsg(err, errlen, ETCD_NOTFOUND, "lease %lld: not found",
-				    (long long)id);
-	}
-	if (ttl_s != NULL)
-		*ttl_s = ttl;
-	json_decref(resp);
-	return rc;
-}
-
-int
-etcd_lease_revoke(struct etcd_client *c, int64_t id, char *err, size_t errlen)
-{
-	json_t *req = int64_req("ID", id), *resp = NULL;
-	int rc;
-
-	if (req == NULL)
-		return oom(err, errlen);
-	rc = call(c, "/v3/lease/revoke", req, CALL_READ, &resp, err, errlen);
-	json_decref(req);
-	json_decref(resp);
-	return rc;
-}
-
-int
-etcd_compact(struct etcd_client *c, int64_t rev, bool physical, char *err, size_t errlen)
-{
-	json_t *req = int64_req("revision", rev), *resp = NULL;
-	int rc;
-
-	if (req == NULL || (physical && json_object_set_new(req, "physical", json_true()) < 0)) {
-		json_decref(req);
-		return oom(err, errlen);
-	}
-	rc = call(c, "/v3/kv/compaction", req, CALL_READ, &resp, err, errlen);
-	json_decref(req);
 	json_decref(resp);
 	return rc;
 }

@@ -1,4 +1,4 @@
-// links: server/etcd.c server/etcd_watch.c server/etcd_json.c common/errmsg.c
+// links: server/etcd.c server/etcd_watch.c server/etcd_lease.c server/etcd_json.c common/errmsg.c
 /* The etcd client (server/etcd*.c) against a real three-member cluster that
  * tests/etcd/test_etcd_client.py starts (ETCD_ENDPOINTS: its client URLs in member order,
  * ETCD_PIDS: the members' pids in the same order). argv[1] picks a phase, run by the Python side
