@@ -115,7 +115,7 @@ etcd_client_new(const struct etcd_opts *opts, struct etcd_client **out, char *er
 	if (c == NULL)
 		return errmsg(err, errlen, ETCD_ERROR, "out of memory");
 	c->request_timeout_ms = opts->request_timeout_ms > 0 ? opts->request_timeout_ms : 2000;
-	c->connect_timeout_ms = opts->connect_timeout_ms > 0 ? opts->connect_timeout_ms : 500;
+	c->connect_timeout_ms = opts->connect_timeout_ms > 0 ? opts->connect_timeout_ms : 1000;
 	c->cacert = dup_opt(opts->cacert, &oom);
 	c->cert = dup_opt(opts->cert, &oom);
 	c->key = dup_opt(opts->key, &oom);

@@ -30,7 +30,7 @@ enum etcd_rc {
 struct etcd_opts {
 	const char *endpoints;	 /* "http://h1:2379,https://h2:2379" */
 	long request_timeout_ms; /* per attempt at one endpoint (default 2000) */
-	long connect_timeout_ms; /* per attempt (default 500) */
+	long connect_timeout_ms; /* per attempt, TLS handshake included (default 1000) */
 	const char *cacert;	 /* --etcd-cacert: CA bundle to verify the members with */
 	const char *cert;	 /* --etcd-cert / --etcd-key: client certificate and its key */
 	const char *key;

@@ -13,14 +13,16 @@ replaced within about a second. Usable from pytest fixtures:
     lab.restart(1)                  # start member 1 again on its data dir
     lab.stop()                      # SIGTERM (then SIGKILL) every member
 
-ETCD_LAB_BASE_PORT moves the ports (several labs on one machine). EtcdLab(..., tls=True) serves
-clients over HTTPS and requires a client certificate: make_certs() writes a CA, a server
+The base port is the first of 23790, 23810, ... whose 2 * members ports are free on 127.0.0.1, so
+labs of several worktrees on one machine do not collide (ETCD_LAB_BASE_PORT fixes it).
+EtcdLab(..., tls=True) serves clients over HTTPS and requires a client certificate: make_certs() writes a CA, a server
 certificate for 127.0.0.1 and a client certificate into the lab's directory (lab.certs names them).
 """
 
 import json
 import os
 import signal
+import socket
 import ssl
 import subprocess
 import time
@@ -28,6 +30,26 @@ import urllib.request
 
 ETCD = "/usr/bin/etcd"
 ETCDCTL = "/usr/bin/etcdctl"
+
+
+def free_base_port(count, first=23790, step=20, last=24990):
+    """The first base port from first (in steps of step) whose count ports can be bound on
+    127.0.0.1 now. Another process may still take one before etcd does: start() then fails."""
+    for base in range(first, last, step):
+        socks = []
+        try:
+            for port in range(base, base + count):
+                s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+                socks.append(s)
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as etcd binds
+                s.bind(("127.0.0.1", port))
+            return base
+        except OSError:
+            continue
+        finally:
+            for s in socks:
+                s.close()
+    raise RuntimeError(f"no {count} free ports from {first} to {last}")
 
 
 def make_certs(d):
@@ -64,7 +86,8 @@ class EtcdLab:
                  extra_args=(), tls=False):
         self.workdir = str(workdir)
         self.n = members
-        self.base_port = int(base_port or os.environ.get("ETCD_LAB_BASE_PORT", "23790"))
+        self.base_port = int(base_port or os.environ.get("ETCD_LAB_BASE_PORT", 0)) or \
+            free_base_port(2 * members)
         self.heartbeat_ms = heartbeat_ms
         self.election_ms = election_ms
         self.extra_args = list(extra_args)

@@ -411,8 +411,15 @@ test_watch_sees_later_put(void **state)
 	struct watcher x;
 	int64_t rev;
 
+	struct etcd_range_opts count = {.count_only = true};
+	struct etcd_kvs now;
+
 	(void)state;
-	watcher_start(&x, K("w1/"), 0, 2, false); /* from now */
+	/* from the revision after now, rather than "from now" (0), so that a slow start of the
+	 * stream cannot miss the put */
+	assert_int_equal(etcd_range(c, K("w1/"), &count, &now, err, sizeof(err)), 0);
+	watcher_start(&x, K("w1/"), now.rev + 1, 2, false);
+	etcd_kvs_clear(&now);
 	sleep_ms(300);
 	rev = put(c, K("w1/a"), "hello");
 	assert_int_equal(etcd_delete(c, K("w1/a"), false, NULL, NULL, err, sizeof(err)), 0);

@@ -83,8 +83,7 @@ def test_auth_token_and_its_renewal(lab):
 
 
 def test_tls_client_certificates(tmp_path):
-    tls = EtcdLab(tmp_path, members=1, tls=True,
-                  base_port=int(os.environ.get("ETCD_LAB_BASE_PORT", "23790")) + 10)
+    tls = EtcdLab(tmp_path, members=1, tls=True)  # ports apart from the running lab's
     tls.start()
     try:
         run_phase(tls, "tls", ETCD_CACERT=tls.certs["ca"], ETCD_CERT=tls.certs["client_cert"],
