@@ -149,6 +149,13 @@ on_transitioned(void *arg, const char *vip, enum vrrp_state to, int priority)
 	notify_transition(((struct agent *)arg)->notify, vip, to, priority);
 }
 
+/* A sync group changed state: the group's notify run (GROUP <group> <state>, notify.h). */
+static void
+on_group_transitioned(void *arg, const char *group, enum vrrp_state to)
+{
+	notify_group(((struct agent *)arg)->notify, group, to);
+}
+
 /* A notify script finished: report it; while stopping, stop once the last one has. */
 static void
 on_notify(void *arg)
@@ -552,6 +559,10 @@ agent_run(const struct agent_options *opt)
 	a.env.changed_arg = &a;
 	a.env.transitioned = on_transitioned;
 	a.env.transitioned_arg = &a;
+	a.env.group_transitioned = on_group_transitioned;
+	a.env.group_transitioned_arg = &a;
+	a.env.tab = a.tab;
+	a.env.ntab = &a.n;
 	if (mkdir(opt->state_dir, 0700) != 0 && errno != EEXIST) {
 		fprintf(stderr, "vigil-agent: %s: %s\n", opt->state_dir, strerror(errno));
 		return 1;
