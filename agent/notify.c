@@ -139,9 +139,9 @@ record(struct notifier *n, const struct notify_event *ev, const struct script_re
 	    "duration_ms", (json_int_t)r->duration_ms, "coalesced", (json_int_t)n->q.coalesced);
 	if (ev->group[0])
 		json_object_set_new(n->last, "group", json_string(ev->group));
-	fprintf(stderr, "vigil-agent: %s: notify %s%s%s: %s\n", n->name,
-		ev->group[0] ? "GROUP " : "", ev->group, notify_state_str(ev->state),
-		script_end_str(r, end, sizeof(end)));
+	fprintf(stderr, "vigil-agent: %s: notify %s%s%s%s: %s\n", n->name,
+		ev->group[0] ? "GROUP " : "", ev->group, ev->group[0] ? " " : "",
+		notify_state_str(ev->state), script_end_str(r, end, sizeof(end)));
 }
 
 static void

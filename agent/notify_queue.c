@@ -96,9 +96,29 @@ notify_queue_pop(struct notify_queue *q, struct notify_event *ev)
 void
 notify_queue_keep_last(struct notify_queue *q)
 {
-	while (q->n > 1)
-		drop_front(q);
+	struct notify_event keep[2];
+	unsigned n = 0;
+
+	/* The newest of each kind, in their order: a VIP's STOP and its group's. */
+	for (unsigned i = 0; i < q->n; i++) {
+		const struct notify_event *e = at(q, i);
+		bool newest = true;
+		for (unsigned j = i + 1; j < q->n && newest; j++)
+			newest = kind(at(q, j)) != kind(e);
+		if (newest)
+			keep[n++] = *e;
+	}
+	q->coalesced += q->n - n;
+	q->head = 0;
+	q->n = n;
+	for (unsigned i = 0; i < n; i++)
+		q->ev[i] = keep[i];
 	drop_repeats_at_front(q);
+	if (q->n == 2 && q->have_taken[kind(at(q, 1))] &&
+	    at(q, 1)->state == q->taken[kind(at(q, 1))]) {
+		q->n = 1; /* the second repeats what its kind last ran */
+		q->coalesced++;
+	}
 }
 
 int

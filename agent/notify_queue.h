@@ -59,8 +59,8 @@ void notify_queue_push(struct notify_queue *q, const struct notify_event *ev);
 /* Takes the oldest pending event into *ev. Returns false when none is pending. */
 bool notify_queue_pop(struct notify_queue *q, struct notify_event *ev);
 
-/* Drops every pending event but the newest (agent shutdown: only the final state matters now),
- * counted in coalesced. */
+/* Drops every pending event but the newest of each kind, the instance's and the group's (agent
+ * shutdown: only the final states matter now), counted in coalesced. */
 void notify_queue_keep_last(struct notify_queue *q);
 
 /*

@@ -175,6 +175,30 @@ test_group_events_interleave_and_repeat_on_their_own(void **state)
 	assert_false(notify_queue_pop(&q, &ev));
 }
 
+/* Agent shutdown with a group: the VIP's STOP and its group's STOP both stay. */
+static void
+test_keep_last_keeps_the_newest_of_each_kind(void **state)
+{
+	struct notify_queue q = {0};
+	struct notify_event g = {NOTIFY_MASTER, 0, 0, "dbpair"}, ev;
+
+	(void)state;
+	push(&q, NOTIFY_MASTER, 100);
+	notify_queue_push(&q, &g);
+	push(&q, NOTIFY_STOP, 100);
+	g.state = NOTIFY_STOP;
+	notify_queue_push(&q, &g);
+	notify_queue_keep_last(&q);
+	assert_int_equal(q.n, 2);
+	assert_int_equal(q.coalesced, 2);
+	assert_true(notify_queue_pop(&q, &ev));
+	assert_int_equal(ev.state, NOTIFY_STOP);
+	assert_string_equal(ev.group, "");
+	assert_true(notify_queue_pop(&q, &ev));
+	assert_int_equal(ev.state, NOTIFY_STOP);
+	assert_string_equal(ev.group, "dbpair");
+}
+
 static void
 test_argv_refuses_empty_or_oversized_base(void **state)
 {
@@ -293,6 +317,7 @@ main(void)
 	    cmocka_unit_test(test_state_of_vrrp_states),
 	    cmocka_unit_test(test_argv_appends_keepalived_generic_arguments),
 	    cmocka_unit_test(test_group_events_interleave_and_repeat_on_their_own),
+	    cmocka_unit_test(test_keep_last_keeps_the_newest_of_each_kind),
 	    cmocka_unit_test(test_argv_refuses_empty_or_oversized_base),
 	    cmocka_unit_test(test_track_weights_add_while_down_and_zero_faults),
 	    cmocka_unit_test(test_track_link_events_by_name_index_and_deletion),
