@@ -137,6 +137,18 @@ test_argv_appends_keepalived_generic_arguments(void **state)
 	assert_null(out[6]);
 }
 
+/* Pops the next event and checks its state and group ("" for the instance's); returns it. */
+static struct notify_event
+pop_expect(struct notify_queue *q, enum notify_state st, const char *group)
+{
+	struct notify_event ev;
+
+	assert_true(notify_queue_pop(q, &ev));
+	assert_int_equal(ev.state, st);
+	assert_string_equal(ev.group, group);
+	return ev;
+}
+
 /* Sync groups: a GROUP event has its own repeats (GROUP MASTER after INSTANCE MASTER is a new
  * transition), keeps its place in the order, and gets "GROUP <group> <state>". */
 static void
@@ -155,23 +167,15 @@ test_group_events_interleave_and_repeat_on_their_own(void **state)
 	g.state = NOTIFY_BACKUP;
 	notify_queue_push(&q, &g);
 	assert_int_equal(q.n, 4);
-	assert_true(notify_queue_pop(&q, &ev));
-	assert_int_equal(ev.priority, 120);
-	assert_string_equal(ev.group, "");
-	assert_true(notify_queue_pop(&q, &ev));
-	assert_string_equal(ev.group, "dbpair");
-	assert_int_equal(ev.state, NOTIFY_MASTER);
+	assert_int_equal(pop_expect(&q, NOTIFY_MASTER, "").priority, 120);
+	ev = pop_expect(&q, NOTIFY_MASTER, "dbpair");
 	assert_int_equal(notify_build_argv(base, "web", &ev, prio, out), 4);
 	assert_string_equal(out[1], "GROUP");
 	assert_string_equal(out[2], "dbpair");
 	assert_string_equal(out[3], "MASTER");
 	assert_null(out[4]);
-	assert_true(notify_queue_pop(&q, &ev));
-	assert_int_equal(ev.state, NOTIFY_BACKUP);
-	assert_string_equal(ev.group, "");
-	assert_true(notify_queue_pop(&q, &ev));
-	assert_int_equal(ev.state, NOTIFY_BACKUP);
-	assert_string_equal(ev.group, "dbpair");
+	pop_expect(&q, NOTIFY_BACKUP, "");
+	pop_expect(&q, NOTIFY_BACKUP, "dbpair");
 	assert_false(notify_queue_pop(&q, &ev));
 }
 
@@ -180,7 +184,7 @@ static void
 test_keep_last_keeps_the_newest_of_each_kind(void **state)
 {
 	struct notify_queue q = {0};
-	struct notify_event g = {NOTIFY_MASTER, 0, 0, "dbpair"}, ev;
+	struct notify_event g = {NOTIFY_MASTER, 0, 0, "dbpair"};
 
 	(void)state;
 	push(&q, NOTIFY_MASTER, 100);
@@ -191,12 +195,8 @@ test_keep_last_keeps_the_newest_of_each_kind(void **state)
 	notify_queue_keep_last(&q);
 	assert_int_equal(q.n, 2);
 	assert_int_equal(q.coalesced, 2);
-	assert_true(notify_queue_pop(&q, &ev));
-	assert_int_equal(ev.state, NOTIFY_STOP);
-	assert_string_equal(ev.group, "");
-	assert_true(notify_queue_pop(&q, &ev));
-	assert_int_equal(ev.state, NOTIFY_STOP);
-	assert_string_equal(ev.group, "dbpair");
+	pop_expect(&q, NOTIFY_STOP, "");
+	pop_expect(&q, NOTIFY_STOP, "dbpair");
 }
 
 static void
