@@ -10,16 +10,29 @@
 #include "arp.h"
 #include "instance.h"
 #include "realtime.h"
-#include "sync_group.h"
+#include "instance_int.h"
 #include "vrrp_io.h"
-
-static void run(struct instance *in, struct vrrp_actions *acts);
-static void apply_inputs(struct instance *in);
 
 static int64_t
 now(void)
 {
 	return loop_now_ms();
+}
+
+/* Declared before use: the timers and the group wiring call back into these. */
+static void run(struct instance *in, struct vrrp_actions *acts);
+static void apply_inputs(struct instance *in);
+
+void
+inst_run(struct instance *in, struct vrrp_actions *acts)
+{
+	run(in, acts);
+}
+
+void
+inst_inputs(struct instance *in)
+{
+	apply_inputs(in);
 }
 
 static void
@@ -158,7 +171,7 @@ set_addr(struct instance *in, bool add)
  * one carried in the advertisement) or "excluded_addresses" (true: none to VRRP_MAX_ADDRS of
  * either family, keepalived's virtual_ipaddress_excluded; absent is none) into out. Returns 0,
  * or -1 with the reason in err. track_interfaces is track.c's, notify notify.c's (through
- * env->transitioned), sync groups sync_group.c's (below); vmac is not acted on yet.
+ * env->transitioned), sync groups inst_group.c's; vmac is not acted on yet.
  */
 static int
 parse_prefixes(json_t *list, bool excluded, struct addr_prefix out[], unsigned *n, char *err,
@@ -228,90 +241,6 @@ transition(struct instance *in, const struct vrrp_action *a)
 				  vrrp_effective_priority(&in->vr));
 }
 
-/*
- * Sync groups. The members of in's group on this node: in first (it may be leaving the table),
- * then the table's others, into out[] and m[] (INST_MAX entries). Returns how many (1 when in has
- * no group).
- */
-static unsigned
-members(struct instance *in, struct instance *out[], struct sync_member m[])
-{
-	struct inst_env *env = in->env;
-	unsigned n = 0;
-
-	out[n++] = in;
-	for (int k = 0; in->group[0] && env->tab && k < *env->ntab && n < INST_MAX; k++)
-		if (env->tab[k] != in && strcmp(env->tab[k]->group, in->group) == 0)
-			out[n++] = env->tab[k];
-	for (unsigned i = 0; i < n; i++)
-		m[i] = (struct sync_member){out[i]->vr.state, out[i]->own_fault,
-					    out[i]->vr.want_master};
-	return n;
-}
-
-/* Another member's own fault faults in too (sync_group_fault). */
-static bool
-group_fault(struct instance *in)
-{
-	struct instance *mi[INST_MAX];
-	struct sync_member m[INST_MAX];
-
-	return sync_group_fault(m, members(in, mi, m), 0);
-}
-
-/* in changed from -> to because of why: forces the members that must follow (sync_group_follow);
- * their forced changes do not spread further. */
-static void
-group_follow(struct instance *in, enum vrrp_state from, enum vrrp_reason why)
-{
-	struct instance *mi[INST_MAX];
-	struct sync_member m[INST_MAX];
-	enum vrrp_state force[INST_MAX];
-	struct vrrp_actions acts;
-	unsigned n = members(in, mi, m);
-
-	if (n < 2 || sync_group_follow(m, n, 0, from, why, force) == 0)
-		return;
-	for (unsigned i = 0; i < n; i++)
-		if (force[i] != VRRP_STATE_INIT) {
-			vrrp_sync_to(&mi[i]->vr, force[i], VRRP_REASON_SYNC, now(), &acts);
-			run(mi[i], &acts);
-		}
-}
-
-/* in's Master_Down_Timer ran out while gated: Master once the whole group wants it (the others
- * then follow as forced Masters). */
-static void
-group_want_master(struct instance *in)
-{
-	struct instance *mi[INST_MAX];
-	struct sync_member m[INST_MAX];
-	struct vrrp_actions acts;
-
-	if (!sync_group_can_master(m, members(in, mi, m), 0))
-		return;
-	vrrp_sync_to(&in->vr, VRRP_STATE_MASTER, in->vr.down_reason, now(), &acts);
-	run(in, &acts);
-}
-
-/* Notifies a change of the group's state (GROUP <group> <state>), once per change. */
-static void
-group_notify(struct instance *in)
-{
-	struct instance *mi[INST_MAX];
-	struct sync_member m[INST_MAX];
-	unsigned n = members(in, mi, m);
-	enum vrrp_state st = sync_group_state(m, n);
-
-	if (!in->group[0] || st == in->group_state)
-		return;
-	for (unsigned i = 0; i < n; i++)
-		mi[i]->group_state = st;
-	fprintf(stderr, "vigil-agent: sync group %s: %s\n", in->group, vrrp_state_str(st));
-	if (in->env->group_transitioned)
-		in->env->group_transitioned(in->env->group_transitioned_arg, in->group, st);
-}
-
 /* Carries out the actions in order, then re-arms the instance's timer and reports. */
 static void
 run(struct instance *in, struct vrrp_actions *acts)
@@ -361,11 +290,11 @@ run(struct instance *in, struct vrrp_actions *acts)
 	}
 	rearm(in);
 	if (in->group[0] && follow)
-		group_follow(in, from, why);
+		inst_group_follow(in, from, why);
 	if (in->group[0] && want_master)
-		group_want_master(in);
+		inst_group_want_master(in);
 	if (in->group[0])
-		group_notify(in);
+		inst_group_notify(in);
 	if (report && in->env->changed)
 		in->env->changed(in->env->changed_arg);
 }
@@ -428,7 +357,7 @@ apply_inputs(struct instance *in)
 	track_eval(&in->track, &adjust, &fault, NULL, 0);
 	adjust += env->check_adjust;
 	in->own_fault = fault || in->link_down || env->check_fault;
-	fault = in->own_fault || (in->group[0] && group_fault(in));
+	fault = in->own_fault || (in->group[0] && inst_group_fault(in));
 	if (in->vr.priority_adjust != adjust) {
 		vrrp_set_priority_adjust(&in->vr, adjust, now(), &acts);
 		run(in, &acts);
@@ -437,48 +366,8 @@ apply_inputs(struct instance *in)
 		vrrp_set_fault(&in->vr, fault, now(), &acts);
 		run(in, &acts);
 	}
-	if (in->group[0] && in->own_fault != was_own) { /* the others' group fault changed */
-		struct instance *mi[INST_MAX];
-		struct sync_member m[INST_MAX];
-		unsigned n = members(in, mi, m);
-		for (unsigned i = 1; i < n; i++)
-			apply_inputs(mi[i]);
-	}
-}
-
-/* The group of VIP entry v into in ("" none); gated when it has one (vrrp_set_sync_gate). */
-static void
-set_group(struct instance *in, json_t *v)
-{
-	const char *g = json_string_value(json_object_get(v, "group"));
-
-	snprintf(in->group, sizeof(in->group), "%s", g ? g : "");
-	vrrp_set_sync_gate(&in->vr, in->group[0] != '\0');
-}
-
-/* After a config: every grouped instance takes its group's fault, and a member that is Backup
- * while another is Master (new in the group) joins it. */
-static void
-group_reconcile(struct instance *tab[], int n)
-{
-	for (int k = 0; k < n; k++)
-		if (tab[k]->group[0])
-			apply_inputs(tab[k]);
-	for (int k = 0; k < n; k++) {
-		struct instance *mi[INST_MAX];
-		struct sync_member m[INST_MAX];
-		enum vrrp_state force[INST_MAX];
-		struct vrrp_actions acts;
-		unsigned cnt;
-		if (!tab[k]->group[0] || tab[k]->vr.state != VRRP_STATE_BACKUP)
-			continue;
-		cnt = members(tab[k], mi, m);
-		if (sync_group_follow(m, cnt, 0, VRRP_STATE_INIT, VRRP_REASON_STARTUP, force) > 0) {
-			vrrp_sync_to(&tab[k]->vr, VRRP_STATE_MASTER, VRRP_REASON_SYNC, now(),
-				     &acts);
-			run(tab[k], &acts);
-		}
-	}
+	if (in->group[0] && in->own_fault != was_own) /* the others' group fault changed */
+		inst_group_inputs_changed(in);
 }
 
 /* The priority a move target advertises: above every other member's, at most 254. */
@@ -580,7 +469,7 @@ create(struct inst_env *env, json_t *v)
 		goto fail;
 	}
 	in->link_down = !in->ifc.oper_up;
-	set_group(in, v);
+	inst_group_set(in, v);
 	track_configure(&in->track, json_object_get(v, "track_interfaces"));
 	track_resolve(&in->track, env->nl, true);
 	apply_inputs(in);
@@ -668,7 +557,7 @@ inst_apply(struct inst_env *env, struct instance *tab[], int *n, json_t *config)
 			tab[(*n)++] = in;
 		if (in != NULL) {
 			in->seen = true;
-			set_group(in, v);
+			inst_group_set(in, v);
 			track_configure(&in->track, json_object_get(v, "track_interfaces"));
 			track_resolve(&in->track, env->nl, false);
 			apply_inputs(in);
@@ -684,7 +573,7 @@ inst_apply(struct inst_env *env, struct instance *tab[], int *n, json_t *config)
 		destroy(tab[k]);
 		tab[k] = tab[--*n];
 	}
-	group_reconcile(tab, *n);
+	inst_group_reconcile(tab, *n);
 }
 
 void

@@ -1,4 +1,4 @@
-// links: agent/instance.c agent/sync_group.c agent/track.c agent/garp.c agent/vrrp_unicast.c agent/realtime.c agent/caps.c common/errmsg.c agent/vrrp.c agent/vrrp_packet.c agent/vrrp_drops.c agent/loop.c common/addr.c tests/unit/stub_kernel.c
+// links: agent/instance.c agent/sync_group.c agent/inst_group.c agent/track.c agent/garp.c agent/vrrp_unicast.c agent/realtime.c agent/caps.c common/errmsg.c agent/vrrp.c agent/vrrp_packet.c agent/vrrp_drops.c agent/loop.c common/addr.c tests/unit/stub_kernel.c
 /* Unit tests for the agent's VRRP instance table (agent/instance.c) fed node configs, with the
  * kernel replaced by tests/unit/stub_kernel.c: configs that are not what vigild renders (they may
  * come from the cache on disk) are refused entry by entry, never crash the agent. */
