@@ -9,8 +9,8 @@
 
 #include "arp.h"
 #include "instance.h"
-#include "realtime.h"
 #include "instance_int.h"
+#include "realtime.h"
 #include "vrrp_io.h"
 
 static int64_t
@@ -350,9 +350,7 @@ apply_inputs(struct instance *in)
 	struct inst_env *env = in->env;
 	struct vrrp_actions acts;
 	int adjust;
-	bool fault;
-
-	bool was_own = in->own_fault;
+	bool fault, was_own = in->own_fault;
 
 	track_eval(&in->track, &adjust, &fault, NULL, 0);
 	adjust += env->check_adjust;
