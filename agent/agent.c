@@ -116,6 +116,13 @@ on_transitioned(void *arg, const char *vip, enum vrrp_state to, int priority)
 	notify_transition(((struct agent *)arg)->notify, vip, to, priority);
 }
 
+/* A sync group changed state: the group's notify run (GROUP <group> <state>, notify.h). */
+static void
+on_group_transitioned(void *arg, const char *group, enum vrrp_state to)
+{
+	notify_group(((struct agent *)arg)->notify, group, to);
+}
+
 /* A notify script finished: report it; while stopping, stop once the last one has. */
 static void
 on_notify(void *arg)
@@ -390,6 +397,10 @@ agent_run(const struct agent_options *opt)
 	a.env.changed_arg = &a;
 	a.env.transitioned = on_transitioned;
 	a.env.transitioned_arg = &a;
+	a.env.group_transitioned = on_group_transitioned;
+	a.env.group_transitioned_arg = &a;
+	a.env.tab = a.tab;
+	a.env.ntab = &a.n;
 	const struct session_hooks hooks = {
 	    .config = on_config, .report = on_report, .drained = on_drained, .arg = &a};
 

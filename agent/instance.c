@@ -9,15 +9,30 @@
 
 #include "arp.h"
 #include "instance.h"
+#include "instance_int.h"
 #include "realtime.h"
 #include "vrrp_io.h"
-
-static void run(struct instance *in, struct vrrp_actions *acts);
 
 static int64_t
 now(void)
 {
 	return loop_now_ms();
+}
+
+/* Declared before use: the timers and the group wiring call back into these. */
+static void run(struct instance *in, struct vrrp_actions *acts);
+static void apply_inputs(struct instance *in);
+
+void
+inst_run(struct instance *in, struct vrrp_actions *acts)
+{
+	run(in, acts);
+}
+
+void
+inst_inputs(struct instance *in)
+{
+	apply_inputs(in);
 }
 
 static void
@@ -156,7 +171,7 @@ set_addr(struct instance *in, bool add)
  * one carried in the advertisement) or "excluded_addresses" (true: none to VRRP_MAX_ADDRS of
  * either family, keepalived's virtual_ipaddress_excluded; absent is none) into out. Returns 0,
  * or -1 with the reason in err. track_interfaces is track.c's, notify notify.c's (through
- * env->transitioned); sync groups and vmac are not acted on yet.
+ * env->transitioned), sync groups inst_group.c's; vmac is not acted on yet.
  */
 static int
 parse_prefixes(json_t *list, bool excluded, struct addr_prefix out[], unsigned *n, char *err,
@@ -208,6 +223,11 @@ transition(struct instance *in, const struct vrrp_action *a)
 		snprintf(reason, sizeof(reason), "%s", track_why);
 	else if (a->reason == VRRP_REASON_FAULT && env->check_fault)
 		snprintf(reason, sizeof(reason), "%s", env->fault_reason);
+	else if (a->reason == VRRP_REASON_FAULT && !in->own_fault)
+		snprintf(reason, sizeof(reason), "sync group %s: another member is at fault",
+			 in->group);
+	else if (a->reason == VRRP_REASON_SYNC)
+		snprintf(reason, sizeof(reason), "sync group %s", in->group);
 	else
 		snprintf(reason, sizeof(reason), "%s", vrrp_reason_str(a->reason));
 	json_decref(env->last_transition);
@@ -225,7 +245,9 @@ transition(struct instance *in, const struct vrrp_action *a)
 static void
 run(struct instance *in, struct vrrp_actions *acts)
 {
-	bool report = false;
+	bool report = false, want_master = false, follow = false;
+	enum vrrp_state from = VRRP_STATE_INIT;
+	enum vrrp_reason why = VRRP_REASON_NONE;
 
 	for (unsigned i = 0; i < acts->n; i++) {
 		const struct vrrp_action *a = &acts->list[i];
@@ -250,15 +272,29 @@ run(struct instance *in, struct vrrp_actions *acts)
 			}
 			transition(in, a);
 			report = true;
+			if (!follow) { /* the group follows the first change */
+				follow = true;
+				from = a->from;
+				why = a->reason;
+			}
 			break;
 		case VRRP_ACT_MOVE_DONE:
 			json_object_set_new(in->env->moves_done, in->name,
 					    json_integer(a->move_id));
 			report = true;
 			break;
+		case VRRP_ACT_WANT_MASTER:
+			want_master = true;
+			break;
 		}
 	}
 	rearm(in);
+	if (in->group[0] && follow)
+		inst_group_follow(in, from, why);
+	if (in->group[0] && want_master)
+		inst_group_want_master(in);
+	if (in->group[0])
+		inst_group_notify(in);
 	if (report && in->env->changed)
 		in->env->changed(in->env->changed_arg);
 }
@@ -314,11 +350,12 @@ apply_inputs(struct instance *in)
 	struct inst_env *env = in->env;
 	struct vrrp_actions acts;
 	int adjust;
-	bool fault;
+	bool fault, was_own = in->own_fault;
 
 	track_eval(&in->track, &adjust, &fault, NULL, 0);
 	adjust += env->check_adjust;
-	fault = fault || in->link_down || env->check_fault;
+	in->own_fault = fault || in->link_down || env->check_fault;
+	fault = in->own_fault || (in->group[0] && inst_group_fault(in));
 	if (in->vr.priority_adjust != adjust) {
 		vrrp_set_priority_adjust(&in->vr, adjust, now(), &acts);
 		run(in, &acts);
@@ -327,6 +364,8 @@ apply_inputs(struct instance *in)
 		vrrp_set_fault(&in->vr, fault, now(), &acts);
 		run(in, &acts);
 	}
+	if (in->group[0] && in->own_fault != was_own) /* the others' group fault changed */
+		inst_group_inputs_changed(in);
 }
 
 /* The priority a move target advertises: above every other member's, at most 254. */
@@ -428,6 +467,7 @@ create(struct inst_env *env, json_t *v)
 		goto fail;
 	}
 	in->link_down = !in->ifc.oper_up;
+	inst_group_set(in, v);
 	track_configure(&in->track, json_object_get(v, "track_interfaces"));
 	track_resolve(&in->track, env->nl, true);
 	apply_inputs(in);
@@ -515,6 +555,7 @@ inst_apply(struct inst_env *env, struct instance *tab[], int *n, json_t *config)
 			tab[(*n)++] = in;
 		if (in != NULL) {
 			in->seen = true;
+			inst_group_set(in, v);
 			track_configure(&in->track, json_object_get(v, "track_interfaces"));
 			track_resolve(&in->track, env->nl, false);
 			apply_inputs(in);
@@ -530,6 +571,7 @@ inst_apply(struct inst_env *env, struct instance *tab[], int *n, json_t *config)
 		destroy(tab[k]);
 		tab[k] = tab[--*n];
 	}
+	inst_group_reconcile(tab, *n);
 }
 
 void
@@ -681,6 +723,11 @@ inst_report(struct instance *tab[], int n, json_t *vrrp, json_t *held)
 				      "priority", vrrp_effective_priority(&in->vr));
 		if (in->track.n > 0)
 			json_object_set_new(e, "track", track_report(&in->track));
+		if (in->group[0]) {
+			json_object_set_new(e, "group", json_string(in->group));
+			json_object_set_new(e, "group_state",
+					    json_string(vrrp_state_str(in->group_state)));
+		}
 		json_object_set_new(vrrp, in->name, e);
 		if (in->vr.state == VRRP_STATE_MASTER)
 			json_array_append_new(held, json_string(in->name));

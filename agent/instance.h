@@ -37,6 +37,12 @@ struct inst_env {
 	/* every state change, for notify scripts (may be NULL) */
 	void (*transitioned)(void *arg, const char *vip, enum vrrp_state to, int priority);
 	void *transitioned_arg;
+	/* every state change of a sync group (sync_group_state), for notify scripts (may be NULL)
+	 */
+	void (*group_transitioned)(void *arg, const char *group, enum vrrp_state to);
+	void *group_transitioned_arg;
+	struct instance **tab; /* the instance table (sync groups find their members there) */
+	const int *ntab;
 };
 
 struct instance {
@@ -58,6 +64,9 @@ struct instance {
 	bool seen;	    /* present in the config being applied */
 	bool link_down;	    /* the interface is down (netlink) */
 	struct track track; /* track_interfaces: FAULT or a priority change while one is down */
+	char group[64];	    /* sync group ("" none): its members change state together */
+	bool own_fault;	    /* its own inputs fault it (link, tracked interface, node check) */
+	enum vrrp_state group_state; /* the group's state as last notified */
 };
 
 /* Applies config (the node's config document, borrowed) to the instance table: creates, updates,
@@ -79,7 +88,7 @@ void inst_track_link(struct inst_env *env, struct instance *tab[], int n, const 
 /* Node checks changed: the priority adjustment and the check fault (env->check_*) apply to every
  * instance (keepalived's track_script). */
 void inst_checks(struct inst_env *env, struct instance *tab[], int n);
-/* Adds {vip: {state, priority, track}} to vrrp and held VIP names to held. */
+/* Adds {vip: {state, priority, track, group, group_state}} to vrrp and held VIP names to held. */
 void inst_report(struct instance *tab[], int n, json_t *vrrp, json_t *held);
 
 #endif

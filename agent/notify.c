@@ -13,6 +13,7 @@
 struct notifier {
 	char name[64];
 	char **argv;	/* the VIP's notify argv, owned; NULL: none */
+	char group[64]; /* the VIP's sync group, "" none */
 	bool in_config; /* still in the node config */
 	struct notify_queue q;
 	struct script_run *run; /* running, or NULL */
@@ -136,8 +137,11 @@ record(struct notifier *n, const struct notify_event *ev, const struct script_re
 								    : json_null(),
 	    "output", r->output, "transition_at", timestamp(ev->at_ms), "at", timestamp(wall_ms()),
 	    "duration_ms", (json_int_t)r->duration_ms, "coalesced", (json_int_t)n->q.coalesced);
-	fprintf(stderr, "vigil-agent: %s: notify %s: %s\n", n->name, notify_state_str(ev->state),
-		script_end_str(r, end, sizeof(end)));
+	if (ev->group[0])
+		json_object_set_new(n->last, "group", json_string(ev->group));
+	fprintf(stderr, "vigil-agent: %s: notify %s%s%s%s: %s\n", n->name,
+		ev->group[0] ? "GROUP " : "", ev->group, ev->group[0] ? " " : "",
+		notify_state_str(ev->state), script_end_str(r, end, sizeof(end)));
 }
 
 static void
@@ -255,6 +259,10 @@ notify_apply(struct notify_set *s, json_t *config)
 		n->in_config = true;
 		free_argv(n->argv);
 		n->argv = copy_argv(json_object_get(v, "notify"));
+		snprintf(n->group, sizeof(n->group), "%s",
+			 json_is_string(json_object_get(v, "group"))
+			     ? json_string_value(json_object_get(v, "group"))
+			     : "");
 	}
 	arm(s); /* collects those that left, once idle */
 }
@@ -263,11 +271,28 @@ void
 notify_transition(struct notify_set *s, const char *name, enum vrrp_state to, int priority)
 {
 	struct notifier *n = find(s, name);
-	struct notify_event ev = {notify_state_of(to), priority, wall_ms()};
+	struct notify_event ev = {notify_state_of(to), priority, wall_ms(), ""};
 
 	if (n == NULL || n->argv == NULL)
 		return;
 	notify_queue_push(&n->q, &ev);
+	arm(s);
+}
+
+void
+notify_group(struct notify_set *s, const char *group, enum vrrp_state to)
+{
+	struct notifier *first = NULL;
+	struct notify_event ev = {notify_state_of(to), 0, wall_ms(), ""};
+
+	for (struct notifier *n = s->list; n != NULL; n = n->next)
+		if (n->in_config && n->argv != NULL && strcmp(n->group, group) == 0 &&
+		    (first == NULL || strcmp(n->name, first->name) < 0))
+			first = n;
+	if (first == NULL || group[0] == '\0')
+		return;
+	snprintf(ev.group, sizeof(ev.group), "%s", group);
+	notify_queue_push(&first->q, &ev);
 	arm(s);
 }
 

@@ -37,6 +37,12 @@ void notify_apply(struct notify_set *s, json_t *config);
  * if the VIP has a notify argv. */
 void notify_transition(struct notify_set *s, const char *name, enum vrrp_state to, int priority);
 
+/* The sync group group entered state to (sync_group_state; INIT: stopped): queues one run with
+ * "GROUP <group> <state>" on the queue of the group's first member in name order that has a
+ * notify argv, after that VIP's own transitions. One run per group change, as keepalived's notify
+ * on a vrrp_sync_group; a VIP without notify is passed over, a group without any runs nothing. */
+void notify_group(struct notify_set *s, const char *group, enum vrrp_state to);
+
 /* Agent shutdown: from now on only each VIP's newest transition (its STOP) is still run after
  * the one running. */
 void notify_stopping(struct notify_set *s);
@@ -44,8 +50,8 @@ void notify_stopping(struct notify_set *s);
 /* True while a script runs or a transition waits. */
 bool notify_busy(const struct notify_set *s);
 
-/* {vip: {state, priority, result, exit_status, signal, output, transition_at, at, duration_ms,
- * coalesced}} for each VIP with a finished (or refused) run; caller owns. */
+/* {vip: {state, priority, group (a GROUP run), result, exit_status, signal, output, transition_at,
+ * at, duration_ms, coalesced}} for each VIP with a finished (or refused) run; caller owns. */
 json_t *notify_report(const struct notify_set *s);
 
 #endif

@@ -245,6 +245,16 @@ v_track_list(json_t *entry, struct verr *e)
 	}
 }
 
+/* A report entry's "group": the VIP's sync group, a resource name (absent without one). */
+static void
+v_group(json_t *entry, struct verr *e)
+{
+	const char *s;
+
+	if (v_string(entry, "group", false, 1, 63, &s, e) && !valid_name(s))
+		verr_add(e, "/group", "must be a resource name");
+}
+
 static void
 v_vrrp_entry(json_t *entry, const char *ptr, struct verr *e)
 {
@@ -256,6 +266,8 @@ v_vrrp_entry(json_t *entry, const char *ptr, struct verr *e)
 	v_int(entry, "priority", false, 0, 255, 0, false, &n, e);
 	json_object_del(entry, "since");
 	v_track_list(entry, e);
+	v_group(entry, e);
+	v_enum(entry, "group_state", false, vrrp_states, NULL, &s, e);
 }
 
 /* A notify entry: the last notify script run of a VIP on this node (issue 10). */
@@ -274,6 +286,7 @@ v_notify_entry(json_t *entry, const char *ptr, struct verr *e)
 		if (!json_is_null(json_object_get(entry, nullable[i])))
 			v_int(entry, nullable[i], false, 0, 255, 0, false, &n, e);
 	v_string(entry, "output", false, 0, 4096, &s, e);
+	v_group(entry, e);
 	v_string(entry, "transition_at", false, 0, 64, &s, e);
 	v_string(entry, "at", false, 0, 64, &s, e);
 	v_int(entry, "duration_ms", false, 0, INT64_MAX, 0, false, &n, e);
@@ -332,11 +345,12 @@ v_realtime(json_t *r, struct verr *e)
 static void
 validate_report(json_t *r, struct verr *e)
 {
-	static const char *const vrrp_fields[] = {"state", "priority", "since", "track", NULL};
+	static const char *const vrrp_fields[] = {"state", "priority",	  "since", "track",
+						  "group", "group_state", NULL};
 	static const char *const check_fields[] = {"state", "output", "at", NULL};
 	static const char *const notify_fields[] = {
 	    "state", "priority",      "result",	     "exit_status", "signal", "output",
-	    "at",    "transition_at", "duration_ms", "coalesced",   NULL};
+	    "at",    "transition_at", "duration_ms", "coalesced",   "group",  NULL};
 	const char *s;
 	bool b;
 	json_t *v, *x;

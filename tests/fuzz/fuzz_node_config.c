@@ -1,4 +1,4 @@
-// links: tests/unit/stub_kernel.c agent/instance.c agent/track.c agent/garp.c agent/vrrp_unicast.c agent/realtime.c agent/caps.c agent/vrrp.c agent/vrrp_packet.c agent/vrrp_drops.c agent/checks.c agent/check_net.c agent/check_script.c agent/script.c agent/text.c agent/curl_loop.c agent/loop.c agent/haproxy.c common/addr.c common/errmsg.c
+// links: tests/unit/stub_kernel.c agent/instance.c agent/sync_group.c agent/inst_group.c agent/track.c agent/garp.c agent/vrrp_unicast.c agent/realtime.c agent/caps.c agent/vrrp.c agent/vrrp_packet.c agent/vrrp_drops.c agent/checks.c agent/check_net.c agent/check_script.c agent/script.c agent/text.c agent/curl_loop.c agent/loop.c agent/haproxy.c common/addr.c common/errmsg.c
 /* Fuzzes the agent's reading of its node config (GET /nodes/{name}/config, which it also reads
  * back from its cache on disk): the VRRP instances (agent/instance.c, with the state machine of
  * agent/vrrp.c), the checks (agent/checks.c) and the HAProxy servers (agent/haproxy.c, without a

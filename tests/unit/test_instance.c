@@ -1,4 +1,4 @@
-// links: agent/instance.c agent/track.c agent/garp.c agent/vrrp_unicast.c agent/realtime.c agent/caps.c common/errmsg.c agent/vrrp.c agent/vrrp_packet.c agent/vrrp_drops.c agent/loop.c common/addr.c tests/unit/stub_kernel.c
+// links: agent/instance.c agent/sync_group.c agent/inst_group.c agent/track.c agent/garp.c agent/vrrp_unicast.c agent/realtime.c agent/caps.c common/errmsg.c agent/vrrp.c agent/vrrp_packet.c agent/vrrp_drops.c agent/loop.c common/addr.c tests/unit/stub_kernel.c
 /* Unit tests for the agent's VRRP instance table (agent/instance.c) fed node configs, with the
  * kernel replaced by tests/unit/stub_kernel.c: configs that are not what vigild renders (they may
  * come from the cache on disk) are refused entry by entry, never crash the agent. */
@@ -31,6 +31,8 @@ table_init(struct table *t)
 	t->env.arp_fd = -1;
 	t->env.node = "lb1";
 	t->env.moves_done = json_object();
+	t->env.tab = t->tab;
+	t->env.ntab = &t->n;
 }
 
 static void
@@ -263,6 +265,68 @@ test_bad_unicast_entry_is_refused(void **state)
 	table_free(&t);
 }
 
+/* A sync group of two VIPs on eth0 and eth1 (sync_group.h): a move of one makes both Master,
+ * the report shows the group and its state, one link down faults both, and both leave FAULT
+ * only once it is back. */
+#define VIP_G(name, ifname, vrid, move)                                                            \
+	"{\"name\":\"" name "\",\"addresses\":[\"198.18." vrid                                     \
+	".100/24\"],\"interface\":\"" ifname "\",\"vrid\":" vrid                                   \
+	",\"version\":3,\"advert_int_ms\":1000,\"priority\":100,"                                  \
+	"\"group\":\"g\",\"move\":" move "}"
+
+static int group_runs;
+static enum vrrp_state group_last;
+
+static void
+on_group(void *arg, const char *group, enum vrrp_state to)
+{
+	(void)arg;
+	assert_string_equal(group, "g");
+	group_runs++;
+	group_last = to;
+}
+
+static void
+test_sync_group_moves_and_faults_together(void **state)
+{
+	struct table t;
+	json_t *vrrp = json_object(), *held = json_array();
+
+	(void)state;
+	table_init(&t);
+	memset(&stub_kernel, 0, sizeof(stub_kernel));
+	t.env.group_transitioned = on_group;
+	group_runs = 0;
+	apply(&t, "{\"vips\":[" VIP_G("a", "eth0", "1", "{\"id\":3,\"target\":\"lb1\"}") "," VIP_G(
+		      "b", "eth1", "2", "null") "]}");
+	assert_int_equal(t.n, 2);
+	for (int k = 0; k < 2; k++) {
+		assert_int_equal(t.tab[k]->vr.state, VRRP_STATE_MASTER);
+		assert_int_equal(t.tab[k]->group_state, VRRP_STATE_MASTER);
+	}
+	assert_int_equal(group_last, VRRP_STATE_MASTER);
+	inst_report(t.tab, t.n, vrrp, held);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(vrrp, "b"), "group")),
+			    "g");
+	assert_string_equal(
+	    json_string_value(json_object_get(json_object_get(vrrp, "b"), "group_state")),
+	    "MASTER");
+	assert_int_equal(json_array_size(held), 2);
+	group_runs = 0;
+	inst_link(&t.env, t.tab, t.n, 3, false); /* eth1 */
+	for (int k = 0; k < 2; k++)
+		assert_int_equal(t.tab[k]->vr.state, VRRP_STATE_FAULT);
+	assert_int_equal(group_runs, 1);
+	assert_int_equal(group_last, VRRP_STATE_FAULT);
+	inst_link(&t.env, t.tab, t.n, 3, true);
+	for (int k = 0; k < 2; k++)
+		assert_int_equal(t.tab[k]->vr.state, VRRP_STATE_BACKUP);
+	assert_int_equal(group_last, VRRP_STATE_BACKUP);
+	json_decref(vrrp);
+	json_decref(held);
+	table_free(&t);
+}
+
 int
 main(void)
 {
@@ -274,6 +338,7 @@ main(void)
 	    cmocka_unit_test(test_excluded_addresses_move_and_are_announced),
 	    cmocka_unit_test(test_unicast_change_recreates_garp_change_does_not),
 	    cmocka_unit_test(test_bad_unicast_entry_is_refused),
+	    cmocka_unit_test(test_sync_group_moves_and_faults_together),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
