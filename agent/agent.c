@@ -14,12 +14,13 @@
 #include <unistd.h>
 
 #include "agent.h"
-#include "arp.h"
 #include "caps.h"
 #include "checks.h"
 #include "haproxy.h"
 #include "client.h"
-#include "instance.h"
+#include "inst_table.h"
+#include "kernel.h"
+#include "node_config.h"
 #include "notify.h"
 #include "realtime.h"
 #include "sdnotify.h"
@@ -37,9 +38,8 @@ struct agent {
 	struct haproxy *haproxy;
 	struct notify_set *notify;
 	struct nl_watch *watch;
-	struct inst_env env;
-	struct instance *tab[INST_MAX];
-	int n;
+	struct inst_io io;	  /* the kernel handles of the instances */
+	struct inst_table *table; /* the VRRP instances */
 	int sfd;
 	json_t *config; /* last applied, owned */
 	struct loop_timer heartbeat, give_up;
@@ -52,8 +52,8 @@ persist_moves(struct agent *a)
 {
 	char err[300];
 
-	if (state_save_json(a->opt->state_dir, "moves.json", a->env.moves_done, err, sizeof(err)) !=
-	    0)
+	if (state_save_json(a->opt->state_dir, "moves.json", inst_table_moves_done(a->table), err,
+			    sizeof(err)) != 0)
 		fprintf(stderr, "vigil-agent: %s\n", err);
 }
 
@@ -70,13 +70,12 @@ on_changed(void *arg)
 /* ip_nonlocal_bind: true sets 1, false sets 0, absent leaves it; each status report reads the value
  * back. */
 static void
-apply_nonlocal(json_t *cfg)
+apply_nonlocal(const struct node_config *c)
 {
-	json_t *want = json_object_get(cfg, "ip_nonlocal_bind");
 	char err[160];
 
-	if (json_is_boolean(want) &&
-	    sysctl_nonlocal_bind_set(AF_INET, json_is_true(want), err, sizeof(err)) != 0)
+	if (c->ip_nonlocal_bind >= 0 &&
+	    sysctl_nonlocal_bind_set(AF_INET, c->ip_nonlocal_bind == 1, err, sizeof(err)) != 0)
 		fprintf(stderr, "vigil-agent: ip_nonlocal_bind: %s\n", err);
 }
 
@@ -87,13 +86,12 @@ apply_checks(struct agent *a)
 {
 	bool fault = false;
 	int adjust = checks_priority_adjust(a->checks, &fault);
+	char reason[256] = "";
 	json_t *health;
 
-	a->env.check_adjust = adjust;
-	a->env.check_fault = fault;
 	if (fault)
-		checks_node_failures(a->checks, a->env.fault_reason, sizeof(a->env.fault_reason));
-	inst_checks(&a->env, a->tab, a->n);
+		checks_node_failures(a->checks, reason, sizeof(reason));
+	inst_table_checks(a->table, adjust, fault, reason);
 	health = checks_backend_health(a->checks);
 	haproxy_apply(a->haproxy, json_string_value(json_object_get(a->config, "haproxy_socket")),
 		      json_object_get(a->config, "backends"), health);
@@ -134,19 +132,28 @@ on_notify(void *arg)
 		loop_stop(a->loop);
 }
 
+/* A config (from vigild or the cache, borrowed): the checks first, so that new instances
+ * start with their inputs, then the notify scripts (a VIP that goes keeps its script until its
+ * STOP has run), the instances, HAProxy. */
 static void
 apply_config(struct agent *a, json_t *cfg)
 {
-	apply_nonlocal(cfg);
+	struct node_config nc;
+	char err[200];
+
+	if (node_config_parse(cfg, a->opt->node, &nc, err, sizeof(err)) != 0) {
+		fprintf(stderr, "vigil-agent: config: %s: ignored\n", err);
+		node_config_free(&nc);
+		return;
+	}
+	apply_nonlocal(&nc);
 	json_decref(a->config);
 	a->config = json_incref(cfg);
 	checks_apply(a->checks, cfg, a->opt->node);
-	bool fault = false;
-	a->env.check_adjust = checks_priority_adjust(a->checks, &fault);
-	a->env.check_fault = fault;
-	notify_apply(a->notify, cfg);
-	inst_apply(&a->env, a->tab, &a->n, cfg);
 	apply_checks(a);
+	notify_apply(a->notify, &nc);
+	inst_table_apply(a->table, &nc);
+	node_config_free(&nc);
 	persist_moves(a);
 	session_report(a->session);
 }
@@ -173,18 +180,15 @@ caps_report(void)
 static json_t *
 status_report(struct agent *a)
 {
-	json_t *vrrp = json_object(), *held = json_array(), *counters = json_object();
+	json_t *vrrp = json_object(), *held = json_array(),
+	       *counters = inst_table_counters(a->table);
 
-	inst_report(a->tab, a->n, vrrp, held);
-	for (int e = VRRP_PKT_OK + 1; e < VRRP_DROP_MAX; e++)
-		if (a->env.drops.count[e])
-			json_object_set_new(counters, vrrp_drops_name(e),
-					    json_integer((json_int_t)a->env.drops.count[e]));
-	json_t *r =
-	    json_pack("{s:s, s:o, s:o, s:O, s:o}", "agent_version", AGENT_VERSION, "vrrp", vrrp,
-		      "vips_held", held, "moves_done", a->env.moves_done, "counters", counters);
-	if (a->env.last_transition)
-		json_object_set(r, "last_transition", a->env.last_transition);
+	inst_table_report(a->table, vrrp, held);
+	json_t *r = json_pack("{s:s, s:o, s:o, s:O, s:o}", "agent_version", AGENT_VERSION, "vrrp",
+			      vrrp, "vips_held", held, "moves_done",
+			      inst_table_moves_done(a->table), "counters", counters);
+	if (inst_table_last_transition(a->table))
+		json_object_set(r, "last_transition", inst_table_last_transition(a->table));
 	/* read back at every report: someone else may change it */
 	char err[160];
 	bool on;
@@ -230,7 +234,7 @@ on_heartbeat(void *arg)
 {
 	struct agent *a = arg;
 
-	inst_drops_flush(&a->env);
+	inst_table_drops_flush(a->table);
 	session_report(a->session);
 	loop_timer_at(a->loop, &a->heartbeat, loop_now_ms() + a->opt->heartbeat_ms);
 }
@@ -255,7 +259,7 @@ on_signal(int fd, uint32_t events, void *arg)
 		return;
 	fprintf(stderr, "vigil-agent: stopping (signal %u): releasing VIPs\n", si.ssi_signo);
 	sdnotify("STOPPING=1", NULL, 0);
-	inst_shutdown_all(&a->env, a->tab, &a->n);
+	inst_table_shutdown(a->table);
 	notify_stopping(a->notify);
 	a->stopping = true;
 	a->give_up.fn = on_give_up;
@@ -272,7 +276,7 @@ on_vrrp4(int fd, uint32_t events, void *arg)
 	struct agent *a = arg;
 
 	(void)events;
-	inst_receive(&a->env, a->tab, a->n, fd, AF_INET);
+	inst_table_receive(a->table, fd, AF_INET);
 }
 
 static void
@@ -281,7 +285,7 @@ on_vrrp6(int fd, uint32_t events, void *arg)
 	struct agent *a = arg;
 
 	(void)events;
-	inst_receive(&a->env, a->tab, a->n, fd, AF_INET6);
+	inst_table_receive(a->table, fd, AF_INET6);
 }
 
 static void
@@ -291,8 +295,7 @@ on_link_event(const struct nl_event *ev, void *arg)
 
 	if (ev->kind != NL_EV_LINK)
 		return;
-	inst_link(&a->env, a->tab, a->n, ev->ifindex, ev->up);
-	inst_track_link(&a->env, a->tab, a->n, ev->name, ev->ifindex, ev->up, ev->gone);
+	inst_table_link(a->table, ev->name, ev->ifindex, ev->up, ev->gone);
 }
 
 static void
@@ -325,19 +328,17 @@ open_kernel(struct agent *a)
 		return -1;
 	}
 	if (nl_watch_open(&a->watch, on_link_event, a, err, sizeof(err)) != 0 ||
-	    nl_ctx_open(&a->env.nl, err, sizeof(err)) != 0 ||
 	    loop_fd_add(a->loop, nl_watch_fd(a->watch), EPOLLIN, on_netlink, a) != 0) {
 		fprintf(stderr, "vigil-agent: netlink: %s\n", err);
 		return -1;
 	}
-	if ((a->env.sock4 = vrrp_io_open(AF_INET, err, sizeof(err))) < 0 ||
-	    (a->env.arp_fd = arp_open(err, sizeof(err))) < 0) {
-		fprintf(stderr, "vigil-agent: %s (the agent needs CAP_NET_RAW)\n", err);
+	if (kernel_open(&a->io, err, sizeof(err)) != 0) {
+		fprintf(stderr, "vigil-agent: %s\n", err);
 		return -1;
 	}
-	loop_fd_add(a->loop, a->env.sock4, EPOLLIN, on_vrrp4, a);
-	if ((a->env.sock6 = vrrp_io_open(AF_INET6, err, sizeof(err))) >= 0)
-		loop_fd_add(a->loop, a->env.sock6, EPOLLIN, on_vrrp6, a);
+	loop_fd_add(a->loop, a->io.sock4, EPOLLIN, on_vrrp4, a);
+	if (a->io.sock6 >= 0)
+		loop_fd_add(a->loop, a->io.sock6, EPOLLIN, on_vrrp6, a);
 	return 0;
 }
 
@@ -346,14 +347,7 @@ close_kernel(struct agent *a)
 {
 	if (a->watch)
 		nl_watch_close(a->watch);
-	if (a->env.nl)
-		nl_ctx_close(a->env.nl);
-	if (a->env.sock4 >= 0)
-		close(a->env.sock4);
-	if (a->env.sock6 >= 0)
-		close(a->env.sock6);
-	if (a->env.arp_fd >= 0)
-		close(a->env.arp_fd);
+	kernel_close(&a->io);
 	if (a->sfd >= 0)
 		close(a->sfd);
 }
@@ -388,32 +382,27 @@ agent_run(const struct agent_options *opt)
 {
 	struct agent a = {.opt = opt, .sfd = -1};
 	char err[200], rtmsg[512];
-	json_t *cached;
+	json_t *cached, *moves;
 	int status = 1;
-
-	a.env.sock4 = a.env.sock6 = a.env.arp_fd = -1;
-	a.env.node = opt->node;
-	a.env.changed = on_changed;
-	a.env.changed_arg = &a;
-	a.env.transitioned = on_transitioned;
-	a.env.transitioned_arg = &a;
-	a.env.group_transitioned = on_group_transitioned;
-	a.env.group_transitioned_arg = &a;
-	a.env.tab = a.tab;
-	a.env.ntab = &a.n;
 	const struct session_hooks hooks = {
 	    .config = on_config, .report = on_report, .drained = on_drained, .arg = &a};
+	const struct inst_table_hooks table_hooks = {.changed = on_changed,
+						     .transitioned = on_transitioned,
+						     .group_transitioned = on_group_transitioned,
+						     .arg = &a};
+
+	a.io.sock4 = a.io.sock6 = a.io.arp_fd = -1;
 
 	if (state_dir_open(opt->state_dir, err, sizeof(err)) != 0) {
 		fprintf(stderr, "vigil-agent: %s\n", err);
 		return 1;
 	}
-	a.env.moves_done = state_load(opt->state_dir, "moves.json");
-	if (!json_is_object(a.env.moves_done)) {
-		json_decref(a.env.moves_done);
-		a.env.moves_done = json_object();
-	}
-	if ((a.loop = a.env.loop = loop_new()) == NULL || open_kernel(&a) != 0)
+	if ((a.loop = a.io.loop = loop_new()) == NULL || open_kernel(&a) != 0)
+		goto out;
+	moves = state_load(opt->state_dir, "moves.json"); /* the moves done before a restart */
+	a.table = inst_table_new(&a.io, opt->node, moves, &table_hooks);
+	json_decref(moves);
+	if (a.table == NULL)
 		goto out;
 	if (client_new(&a.client, a.loop, opt->server, opt->token, err, sizeof(err)) != 0) {
 		fprintf(stderr, "vigil-agent: %s\n", err);
@@ -452,7 +441,7 @@ agent_run(const struct agent_options *opt)
 	if (sdnotify("READY=1", err, sizeof(err)) < 0)
 		fprintf(stderr, "vigil-agent: %s\n", err);
 	status = loop_run(a.loop) == 0 ? 0 : 1;
-	inst_shutdown_all(&a.env, a.tab, &a.n);
+	inst_table_shutdown(a.table);
 out:
 	notify_free(a.notify); /* kills what the shutdown bound cut short */
 	session_free(a.session);
@@ -461,10 +450,9 @@ out:
 		checks_free(a.checks);
 	if (a.haproxy)
 		haproxy_free(a.haproxy);
+	inst_table_free(a.table);
 	close_kernel(&a);
 	loop_free(a.loop);
 	json_decref(a.config);
-	json_decref(a.env.moves_done);
-	json_decref(a.env.last_transition);
 	return status;
 }

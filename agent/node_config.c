@@ -72,7 +72,7 @@ read_track(json_t *list, struct nc_vip *v)
 	v->ntrack = 0;
 	json_array_foreach(list, i, e)
 	{
-		struct nc_track *t = &v->track[v->ntrack];
+		struct track_spec *t = &v->track[v->ntrack];
 		json_t *w = json_object_get(e, "weight");
 		if (v->ntrack >= TRACK_MAX || !str_into(e, "interface", t->name, sizeof(t->name)) ||
 		    t->name[0] == '\0' || (w != NULL && !json_is_integer(w)))
@@ -146,6 +146,60 @@ read_move(json_t *e, const char *node, struct nc_vip *v)
 	v->move_priority = move_priority(e);
 }
 
+/* garp_repeat, garp_delay_s, garp_refresh_s: absent or out of range (an old cached config)
+ * gives the API's defaults: 5 per burst, a second burst after 5 s, no refresh. */
+static void
+read_garp(json_t *e, struct garp_params *out)
+{
+	out->repeat = (unsigned)int_in(e, "garp_repeat", 1, 100, 5);
+	out->delay_ms = (uint32_t)int_in(e, "garp_delay_s", 0, 3600, 5) * 1000;
+	out->refresh_ms = (uint32_t)int_in(e, "garp_refresh_s", 0, 86400, 0) * 1000;
+}
+
+/* The string j as an address of family into out. Returns 0 or -1. */
+static int
+read_addr(json_t *j, int family, struct addr *out)
+{
+	const char *s = json_string_value(j);
+
+	if (s == NULL || addr_parse(s, out) != 0 || out->family != family)
+		return -1;
+	return 0;
+}
+
+/* unicast, unicast_src, unicast_peers (of the VIP's family). Returns 0 or -1 (reason in err). */
+static int
+read_unicast(json_t *e, int family, struct vrrp_unicast *out, char *err, size_t errlen)
+{
+	json_t *peers = json_object_get(e, "unicast_peers"), *p;
+	size_t i;
+
+	memset(out, 0, sizeof(*out));
+	if (!json_is_true(json_object_get(e, "unicast")))
+		return 0;
+	out->on = true;
+	if (read_addr(json_object_get(e, "unicast_src"), family, &out->src) != 0) {
+		snprintf(err, errlen, "unicast: no usable unicast_src of the VIP's family");
+		return -1;
+	}
+	/* No peer is a member alone: it is Master, and sends to nobody. */
+	if (json_array_size(peers) > VRRP_UNICAST_MAX_PEERS) {
+		snprintf(err, errlen, "unicast: more than %d unicast_peers",
+			 VRRP_UNICAST_MAX_PEERS);
+		return -1;
+	}
+	json_array_foreach(peers, i, p)
+	{
+		if (read_addr(p, family, &out->peers[i]) != 0) {
+			snprintf(err, errlen, "unicast: bad peer %.64s",
+				 json_string_value(p) ? json_string_value(p) : "(not a string)");
+			return -1;
+		}
+	}
+	out->npeers = (unsigned)i;
+	return 0;
+}
+
 /* One VIP entry e into v. Returns 0, or -1 with v->err set (entry unusable). */
 static int
 read_vip(json_t *e, const char *node, struct nc_vip *v)
@@ -184,9 +238,9 @@ read_vip(json_t *e, const char *node, struct nc_vip *v)
 		snprintf(err, errlen, "bad auth_pass");
 		return -1;
 	}
-	if (vrrp_unicast_parse(e, v->family, &v->uc, err, errlen) != 0)
+	if (read_unicast(e, v->family, &v->uc, err, errlen) != 0)
 		return -1;
-	garp_params_parse(e, &v->garp);
+	read_garp(e, &v->garp);
 	read_track(json_object_get(e, "track_interfaces"), v);
 	if (read_notify(json_object_get(e, "notify"), v, err, errlen) != 0)
 		return -1;

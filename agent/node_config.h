@@ -24,11 +24,6 @@
 #define NC_NAME_MAX 64	  /* a resource name (the API's Name: at most 63 characters) */
 #define NC_NOTIFY_ARGS 16 /* the API's VipNotify: at most 16 elements */
 
-struct nc_track {
-	char name[NL_IFNAMSIZ];
-	int weight; /* -254..254; 0: FAULT while down */
-};
-
 /* One VIP entry: one VRRP instance as this node runs it. */
 struct nc_vip {
 	char name[NC_NAME_MAX];
@@ -49,7 +44,7 @@ struct nc_vip {
 	struct vrrp_unicast uc;		   /* unicast peers, or multicast */
 	struct garp_params garp;
 	unsigned ntrack;
-	struct nc_track track[TRACK_MAX];
+	struct track_spec track[TRACK_MAX];
 	unsigned nnotify;		  /* 0: no notify script */
 	char *notify[NC_NOTIFY_ARGS + 1]; /* owned, NULL-terminated argv */
 	char group[NC_NAME_MAX];	  /* sync group, or "" */

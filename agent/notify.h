@@ -11,6 +11,7 @@
 #include <stdbool.h>
 
 #include "loop.h"
+#include "node_config.h"
 #include "vrrp.h"
 
 #define NOTIFY_TIMEOUT_MS_DEFAULT 10000 /* a run longer than this is killed */
@@ -28,10 +29,10 @@ struct notify_set *notify_new(struct loop *l, const char *script_dir, const char
  * fine. */
 void notify_free(struct notify_set *s);
 
-/* Takes each VIP's notify argv from a node config document (borrowed). Call it before the
- * instances are applied: a VIP that left the config keeps its argv until its queue has run (its
- * STOP included). */
-void notify_apply(struct notify_set *s, json_t *config);
+/* Takes each VIP's notify argv from a node config (borrowed). Call it before the instances are
+ * applied: a VIP that left the config keeps its argv until its queue has run (its STOP
+ * included). */
+void notify_apply(struct notify_set *s, const struct node_config *c);
 
 /* The instance of VIP name entered state to (INIT: stopped) advertising priority: queues a run
  * if the VIP has a notify argv. */

@@ -126,7 +126,7 @@ node_overlay_last_seen(json_t *status, const char *node)
 
 	if (seen > 0 && json_is_object(status))
 		json_object_set_new(status, "last_seen",
-				    json_string(http_rfc3339(seen, ts, sizeof(ts))));
+				    json_string(clock_rfc3339(seen, ts, sizeof(ts))));
 }
 
 static void
@@ -409,7 +409,7 @@ merge_report(json_t *report, const json_t *old, int64_t now)
 	const char *k;
 	char ts[40];
 
-	http_rfc3339(now, ts, sizeof(ts));
+	clock_rfc3339(now, ts, sizeof(ts));
 	json_object_set_new(st, "agent", json_string("up"));
 	json_object_set_new(st, "last_seen", json_string(ts));
 	if (vrrp == NULL)
@@ -566,7 +566,7 @@ static int
 status_put(struct http_request *req, struct http_response *res, const char *name)
 {
 	struct verr e = {0};
-	struct report_write rw = {.name = name, .now_ms = http_now_ms()};
+	struct report_write rw = {.name = name, .now_ms = clock_wall_ms()};
 	int ret;
 
 	if ((rw.report = http_parse_body(req, res, false)) == NULL)
@@ -647,7 +647,7 @@ sweep_apply(struct store_tx *tx, void *arg)
 		char ts[40];
 		if (seen > 0) /* the stored last_seen is the last change; keep the last heartbeat */
 			json_object_set_new(st, "last_seen",
-					    json_string(http_rfc3339(seen, ts, sizeof(ts))));
+					    json_string(clock_rfc3339(seen, ts, sizeof(ts))));
 		rc = store_set_status(tx, "node", sw->names[i], st);
 		json_decref(st);
 		store_obj_clear(&node);

@@ -1,4 +1,4 @@
-// links: agent/node_config.c agent/vrrp_unicast.c agent/garp.c common/addr.c
+// links: agent/node_config.c agent/vrrp_unicast.c common/addr.c
 /* Unit tests for the typed node config (agent/node_config.c): what vigild renders reads into the
  * structs field by field; what it never renders (a hand-edited or old cache) is refused entry by
  * entry with a reason, and the other entries still read. */
@@ -175,6 +175,28 @@ test_oddities_fall_back_without_refusing(void **state)
 }
 
 static void
+test_garp_parameters_and_their_defaults(void **state)
+{
+	struct node_config c;
+
+	(void)state;
+	parse_vips(&c, vip("{'garp_repeat':3,'garp_delay_s':1,'garp_refresh_s':2}"),
+		   vip("{'name':'old','vrid':60,'garp_repeat':0,'garp_delay_s':-1,"
+		       "'garp_refresh_s':'x'}"));
+	assert_int_equal(c.vips[0].garp.repeat, 3);
+	assert_int_equal(c.vips[0].garp.delay_ms, 1000);
+	assert_int_equal(c.vips[0].garp.refresh_ms, 2000);
+	/* out of range: the API's defaults */
+	assert_int_equal(c.vips[1].garp.repeat, 5);
+	assert_int_equal(c.vips[1].garp.delay_ms, 5000);
+	assert_int_equal(c.vips[1].garp.refresh_ms, 0);
+	node_config_free(&c);
+	parse_vips(&c, vip("{'garp_delay_s':0}"), NULL);
+	assert_int_equal(c.vips[0].garp.delay_ms, 0);
+	node_config_free(&c);
+}
+
+static void
 test_not_a_config(void **state)
 {
 	struct node_config c;
@@ -231,6 +253,7 @@ main(void)
 	    cmocka_unit_test(test_move_priority_is_above_every_member),
 	    cmocka_unit_test(test_bad_entries_are_refused_alone),
 	    cmocka_unit_test(test_oddities_fall_back_without_refusing),
+	    cmocka_unit_test(test_garp_parameters_and_their_defaults),
 	    cmocka_unit_test(test_not_a_config),
 	    cmocka_unit_test(test_restart_needed_only_for_identity_changes),
 	};

@@ -1,4 +1,4 @@
-// links: agent/notify_queue.c agent/track.c agent/vrrp.c agent/vrrp_packet.c common/addr.c tests/unit/stub_kernel.c
+// links: agent/notify_queue.c agent/track.c agent/node_config.c agent/vrrp_unicast.c agent/vrrp.c agent/vrrp_packet.c common/addr.c tests/unit/stub_kernel.c
 /* Unit tests for the pure parts of issue 10's notify scripts and tracked interfaces: the notify
  * queue's order and coalescing (agent/notify_queue.c), the argv a run gets, and track_interfaces'
  * weight arithmetic and link events (agent/track.c; links resolved by tests/unit/stub_kernel.c:
@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "notify_queue.h"
+#include "node_config.h"
 #include "track.h"
 
 static void
@@ -214,13 +215,22 @@ test_argv_refuses_empty_or_oversized_base(void **state)
 	assert_int_equal(notify_build_argv(big, "web", &ev, prio, out), -1);
 }
 
+/* Follows the track_interfaces list in json, read as node_config.c reads it. */
 static void
 configure(struct track *t, const char *json)
 {
-	json_t *list = json_loads(json, JSON_DECODE_ANY, NULL);
+	json_t *doc =
+	    json_pack("{s:[{s:s, s:s, s:i, s:i, s:[s], s:o}]}", "vips", "name", "v", "interface",
+		      "eth0", "vrid", 7, "version", 3, "addresses", "198.18.1.1/24",
+		      "track_interfaces", json_loads(json, JSON_DECODE_ANY, NULL));
+	struct node_config c;
+	char err[80];
 
-	track_configure(t, list);
-	json_decref(list);
+	assert_int_equal(node_config_parse(doc, "lb1", &c, err, sizeof(err)), 0);
+	assert_string_equal(c.vips[0].err, "");
+	track_configure(t, c.vips[0].track, c.vips[0].ntrack);
+	node_config_free(&c);
+	json_decref(doc);
 }
 
 static void
