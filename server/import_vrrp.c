@@ -17,7 +17,7 @@ struct inst {
 	json_t *addresses, *excluded; /* borrowed from spec */
 	long priority, vrid, version;
 	double advert_s, preempt_delay_s;
-	const struct ka_stmt *advert, *auth, *version_st;
+	const struct ka_stmt *advert, *auth, *version_st, *unicast;
 	int family;
 	bool bad;
 };
@@ -144,6 +144,7 @@ kw_unicast_peer(struct inst *in, const struct ka_stmt *s)
 	bool cut;
 
 	json_object_set_new(in->spec, "unicast", json_true());
+	in->unicast = s;
 	imp_note(in->im, s, "applied", NULL);
 	for (const struct ka_stmt *p = s->sub; p != NULL; p = p->next) {
 		if (plain_address(p->argv[0], a, &cut) == 0) {
@@ -475,6 +476,17 @@ inst_finish(struct inst *in, const char *vname, json_t *tracked)
 		return;
 	}
 	inst_version(in);
+	if (in->unicast != NULL && im->node_address != NULL &&
+	    (strchr(im->node_address, ':') ? 6 : 4) != in->family) {
+		/* vigil sends unicast from the node's one address, of the other family here */
+		json_object_set_new(in->spec, "unicast", json_false());
+		json_array_clear(json_object_get(in->spec, "peers"));
+		imp_note_tree(im, in->unicast,
+			      "unicast from the node's address, which is not of this instance's "
+			      "family: imported as multicast");
+		imp_gap(im, in->unicast,
+			"a unicast source per address family: vigil has one address per node");
+	}
 	inst_garp_default(in, "garp_delay_s", im->garp_delay_s, 5);
 	inst_garp_default(in, "garp_repeat", im->garp_repeat, 5);
 	inst_garp_default(in, "garp_refresh_s", im->garp_refresh_s, 0);

@@ -33,8 +33,14 @@ problem_lines(struct http_response *res, const struct http_request *req, json_t 
 	size_t i;
 
 	json_array_foreach(lines, i, l)
-	    verr_add(&e, "", "line %lld: %s", json_integer_value(json_object_get(l, "line")),
-		     json_string_value(json_object_get(l, "detail")));
+	{
+		json_int_t n = json_integer_value(json_object_get(l, "line"));
+		const char *d = json_string_value(json_object_get(l, "detail"));
+		if (n > 0)
+			verr_add(&e, "", "line %lld: %s", (long long)n, d);
+		else
+			verr_add(&e, "", "%s", d);
+	}
 	json_array_foreach(e.list, i, item)
 	{
 		json_object_set(item, "line", json_object_get(json_array_get(lines, i), "line"));
@@ -120,6 +126,13 @@ same_set(const json_t *a, const json_t *b)
 		return false;
 	json_array_foreach(a, i, v) if (!has_string(b, json_string_value(v))) return false;
 	return true;
+}
+
+/* json_equal, with two absent values equal (json_equal calls them different). */
+static bool
+same_value(const json_t *a, const json_t *b)
+{
+	return a == NULL || b == NULL ? a == b : json_equal(a, b);
 }
 
 /* The stored VIP with vip's vrid, interface and family, or none (NOTFOUND). */
@@ -227,7 +240,7 @@ put_vip(struct write_ctx *w, struct import_run *r, json_t *entry)
 	if (rc == STORE_OK) {
 		if (!same_set(json_object_get(spec, "addresses"),
 			      json_object_get(twin.spec, "addresses")) ||
-		    !json_equal(json_object_get(spec, "auth_pass"),
+		    !same_value(json_object_get(spec, "auth_pass"),
 				json_object_get(twin.spec, "auth_pass"))) {
 			char other[STORE_NAME_MAX] = "", from[160] = "made by hand";
 			if (store_import_of_vip(twin.name, other, &line) == STORE_OK)
@@ -286,9 +299,14 @@ ensure_node(struct write_ctx *w, struct import_run *r)
 	if (rc != STORE_NOTFOUND)
 		return rc;
 	if (r->address == NULL) {
-		http_problem(w->res, w->req, 422, "validation",
-			     "no node named %s: give ?address= (and ?interface=) to create it",
-			     r->node);
+		char why[160];
+		snprintf(why, sizeof(why),
+			 "no node named %s: give ?address= (and ?interface=) to create it",
+			 r->node);
+		json_t *lines =
+		    json_pack("[{s:i, s:s, s:s}]", "line", 0, "keyword", "", "detail", why);
+		problem_lines(w->res, w->req, lines);
+		json_decref(lines);
 		return WRITE_ANSWERED;
 	}
 	if (ifname == NULL)
