@@ -44,7 +44,7 @@ entry_of(struct imp *im, const struct ka_stmt *st)
 	return json_object_get(im->seen, key);
 }
 
-static void
+static void __attribute__((format(printf, 4, 0)))
 vnote(struct imp *im, const struct ka_stmt *st, const char *result, const char *fmt, va_list ap)
 {
 	char key[32], why[512];
