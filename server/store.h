@@ -241,4 +241,13 @@ int store_token_list(const char *after, const char *before, int limit, struct st
 		     int *total);
 int store_token_count(void);
 
+/* keepalived.conf import reports (schema 5), immutable once added; not objects, so no change of
+ * their own: the objects an import writes carry its changes. add stores report (borrowed) and
+ * sets *id. get fills *node (STORE_NAME_MAX), *created_ms and *report (caller owns); NOTFOUND.
+ * of_vip: the node and file line of the latest import that wrote VIP name; NOTFOUND. */
+int store_import_add(struct store_tx *tx, const char *node, int64_t created_ms,
+		     const json_t *report, int64_t *id);
+int store_import_get(int64_t id, char *node, int64_t *created_ms, json_t **report);
+int store_import_of_vip(const char *name, char *node, int *line);
+
 #endif

@@ -61,6 +61,9 @@ enum stmt_id {
 	S_TOK_LIST_DESC,
 	S_TOK_COUNT,
 	S_TOK_OF_NODE,
+	S_IMP_ADD,
+	S_IMP_GET,
+	S_IMP_OF_VIP,
 	S_MAX
 };
 

@@ -1,0 +1,138 @@
+"""keepalived.conf imports (issue 11): every file of ../shared/keepalived-corpus (read from there,
+never copied) imported as a dry run and for real with a report that accounts for every statement,
+or refused with the right line; importing twice changes nothing; two nodes' files become one VIP
+with both members; a clash is a 409 naming both lines; malformed bodies are a 422 with a line."""
+
+import os
+
+import pytest
+
+from vigiltest import uniq
+
+CORPUS = os.path.join(os.path.dirname(__file__), "..", "..", "..", "shared", "keepalived-corpus")
+FILES = sorted(f for f in os.listdir(CORPUS) if f.endswith(".conf")) if os.path.isdir(CORPUS) else []
+REFUSED = {"20-include-conf-d-globals-only.conf": (20, "include"),
+           "34-invalid-vrid-999-iface-is-ip.conf": (15, "virtual_router_id")}
+
+
+def post(client, node, body, dry_run=False, **query):
+    q = f"/imports?node={node}" + ("&dry_run=true" if dry_run else "")
+    for k, v in query.items():
+        q += f"&{k}={v}"
+    return client.request("POST", q, data=body, headers={"Content-Type": "text/plain"})
+
+
+def cleanup(admin, report):
+    """Deletes what an import created (checks, backends, VIPs; the node last)."""
+    order = {"check": 0, "backend": 1, "vip": 2, "node": 3}
+    for r in sorted(report["resources"], key=lambda r: order[r["kind"]]):
+        if r["action"] == "created":
+            assert admin.delete(r["_links"]["self"]["href"]).status_code == 204
+
+
+@pytest.mark.skipif(not FILES, reason="no corpus")
+@pytest.mark.parametrize("name", FILES)
+def test_corpus_file_imports_or_is_refused_with_its_line(admin, name):
+    body = open(os.path.join(CORPUS, name), "rb").read()
+    node = uniq("lb")
+    if name in REFUSED:
+        line, keyword = REFUSED[name]
+        r = post(admin, node, body, address="10.9.0.1")
+        assert r.status_code == 422, r.text
+        errors = r.json()["errors"]
+        assert errors[0]["line"] == line, errors
+        assert keyword in (errors[0]["keyword"] + errors[0]["detail"])
+        assert admin.get(f"/nodes/{node}").status_code == 404  # nothing changed
+        return
+    dry = post(admin, node, body, dry_run=True, address="10.9.0.1")
+    assert dry.status_code == 200, dry.text
+    plan = dry.json()
+    assert admin.get(f"/nodes/{node}").status_code == 404  # a dry run changes nothing
+    lines = {s["line"] for s in plan["statements"]}
+    assert all(s["result"] in ("applied", "not_applied") for s in plan["statements"])
+    assert all("why" in s for s in plan["statements"] if s["result"] == "not_applied")
+    assert all("not understood" not in s.get("why", "") for s in plan["statements"])
+    assert lines, "no statement reported"
+    r = post(admin, node, body, address="10.9.0.1")
+    assert r.status_code == 201, r.text
+    report = r.json()
+    assert r.headers["Location"] == f"/imports/{report['id']}"
+    assert [(x["kind"], x["name"], x["action"]) for x in report["resources"]] == \
+        [(x["kind"], x["name"], x["action"]) for x in plan["resources"]]
+    again = post(admin, node, body)
+    assert again.status_code == 201, again.text
+    assert {x["action"] for x in again.json()["resources"]} <= {"unchanged"}
+    kept = admin.get(r.headers["Location"])
+    assert kept.status_code == 200 and kept.json()["statements"] == report["statements"]
+    cleanup(admin, report)
+
+
+PAIR = """vrrp_instance VI_1 {
+    state %s
+    interface eth0
+    virtual_router_id 61
+    priority %d
+    advert_int 1
+    authentication {
+        auth_type PASS
+        auth_pass %s
+    }
+    virtual_ipaddress {
+        %s
+    }
+}
+"""
+
+
+def test_two_nodes_files_become_one_vip_with_both_members(admin):
+    a, b = uniq("lb"), uniq("lb")
+    r1 = post(admin, a, (PAIR % ("MASTER", 101, "pw", "198.18.61.1/24")).encode(),
+              address="10.61.0.1")
+    assert r1.status_code == 201, r1.text
+    vip = next(x for x in r1.json()["resources"] if x["kind"] == "vip")
+    r2 = post(admin, b, (PAIR % ("BACKUP", 100, "pw", "198.18.61.1/24")).encode(),
+              address="10.61.0.2")
+    assert r2.status_code == 201, r2.text
+    assert [x for x in r2.json()["resources"] if x["kind"] == "vip"][0]["name"] == vip["name"]
+    doc = admin.get(vip["_links"]["self"]["href"]).json()
+    assert sorted((m["node"], m["priority"]) for m in doc["members"]) == \
+        sorted([(a, 101), (b, 100)])
+    assert doc["preempt"] is True and doc["version"] == 2
+    # the other addresses on the same vrid and interface: 409 naming both lines
+    c = uniq("lb")
+    r3 = post(admin, c, (PAIR % ("BACKUP", 50, "pw", "198.18.62.1/24")).encode(),
+              address="10.61.0.3")
+    assert r3.status_code == 409, r3.text
+    detail = r3.json()["detail"]  # this file's line and the line of the file that made the VIP
+    assert detail.startswith("line 1 ") and "from line 1 of node lb" in detail
+    assert admin.get(f"/nodes/{c}").status_code == 404  # all or nothing
+    r4 = post(admin, c, (PAIR % ("BACKUP", 50, "other", "198.18.61.1/24")).encode(),
+              address="10.61.0.3")
+    assert r4.status_code == 409
+
+
+@pytest.mark.parametrize("body,line", [
+    (b"vrrp_instance A {\n  interface eth0\n", 2),  # at the end, naming line 1
+    (b"global_defs {\n}\n}\n", 3),
+    (b"global_defs {\n router_id a\x00b\n}\n", 2),
+    (b"global_defs {\n router_id \xff\xfe\n}\n", 2),
+])
+def test_malformed_bodies_are_422_with_their_line(admin, body, line):
+    r = post(admin, uniq("lb"), body, address="10.9.0.9")
+    assert r.status_code == 422, r.text
+    assert r.json()["errors"][0]["line"] == line
+
+
+def test_over_one_mebibyte_is_413(admin):
+    r = post(admin, "lb1", b"#" * (1024 * 1024 + 1))
+    assert r.status_code == 413
+
+
+def test_unknown_node_without_address_is_422(admin):
+    r = post(admin, uniq("lb"), b"")
+    assert r.status_code == 422
+
+
+def test_not_text_plain_is_415(admin):
+    r = admin.request("POST", "/imports?node=lb1", json={"x": 1})
+    assert r.status_code == 415
