@@ -191,6 +191,27 @@ secs(json_t *ms)
 	return v <= 0 ? 1 : (long)((v + 999) / 1000);
 }
 
+/* keepalived splits a script line on white space and honours single quotes: an argument with
+ * white space or quotes is quoted, a single quote in it written as '\''. */
+static void
+render_arg(FILE *f, const char *s)
+{
+	if (s[strcspn(s, " \t'\"\\")] == '\0') {
+		fputs(s, f);
+		return;
+	}
+	fputc('\'', f);
+	for (; *s != '\0'; s++) {
+		if (*s == '\'')
+			fputs("'\\''", f);
+		else
+			fputc(*s, f);
+	}
+	fputc('\'', f);
+}
+
+/* A node check of type script as a vrrp_script: its program is a bare name in the agent's
+ * --script-dir, shown there (VIGIL_SCRIPT_DIR) as for notify, since keepalived wants a path. */
 static void
 render_script(FILE *f, json_t *chk)
 {
@@ -198,8 +219,13 @@ render_script(FILE *f, json_t *chk)
 	json_t *argv = json_object_get(chk, "script"), *a;
 	size_t i;
 
-	fprintf(f, "vrrp_script %s {\n\tscript \"", name);
-	json_array_foreach(argv, i, a) fprintf(f, "%s%s", i ? " " : "", json_string_value(a));
+	fprintf(f, "vrrp_script %s {\n\tscript \"%s/", name, VIGIL_SCRIPT_DIR);
+	json_array_foreach(argv, i, a)
+	{
+		if (i > 0)
+			fputc(' ', f);
+		render_arg(f, json_string_value(a));
+	}
 	fprintf(f, "\"\n\tinterval %ld\n\ttimeout %ld\n\trise %lld\n\tfall %lld\n",
 		secs(json_object_get(chk, "interval_ms")), secs(json_object_get(chk, "timeout_ms")),
 		json_integer_value(json_object_get(chk, "rise")),
@@ -234,25 +260,6 @@ render_unicast(FILE *f, json_t *v)
 	json_array_foreach(json_object_get(v, "unicast_peers"), i, a)
 	    fprintf(f, "\t\t%s\n", json_string_value(a));
 	fprintf(f, "\t}\n");
-}
-
-/* keepalived splits a script line on white space and honours single quotes: an argument with
- * white space or quotes is quoted, a single quote in it written as '\''. */
-static void
-render_arg(FILE *f, const char *s)
-{
-	if (s[strcspn(s, " \t'\"\\")] == '\0') {
-		fputs(s, f);
-		return;
-	}
-	fputc('\'', f);
-	for (; *s != '\0'; s++) {
-		if (*s == '\'')
-			fputs("'\\''", f);
-		else
-			fputc(*s, f);
-	}
-	fputc('\'', f);
 }
 
 /*
