@@ -449,6 +449,34 @@ inst_garp_default(struct inst *in, const char *field, long global, long dflt)
 		json_object_set_new(in->spec, field, json_integer(global >= 0 ? global : dflt));
 }
 
+/* keepalived always tracks an instance's own interface and ignores it in track_interface (with
+ * a warning): so does the import, wherever the interface statement is in the block. */
+static void
+inst_drop_own_track(struct inst *in)
+{
+	const char *ifname = json_string_value(json_object_get(in->spec, "interface"));
+	json_t *list = json_object_get(in->spec, "track_interfaces");
+	size_t i = 0;
+
+	for (const struct ka_stmt *s = in->st->sub; s != NULL; s = s->next) {
+		if (strcmp(s->argv[0], "track_interface") != 0)
+			continue;
+		for (const struct ka_stmt *t = s->sub; t != NULL; t = t->next)
+			if (strcmp(t->argv[0], ifname) == 0)
+				imp_note(in->im, t, "not_applied",
+					 "the instance's own interface: always tracked (keepalived "
+					 "ignores it here too)");
+	}
+	while (i < json_array_size(list)) {
+		const char *t =
+		    json_string_value(json_object_get(json_array_get(list, i), "interface"));
+		if (strcmp(t, ifname) == 0)
+			json_array_remove(list, i);
+		else
+			i++;
+	}
+}
+
 /* Adds the instance's VIP to the plan, named after the instance (unique in the file). */
 static void
 inst_finish(struct inst *in, const char *vname, json_t *tracked)
@@ -476,6 +504,7 @@ inst_finish(struct inst *in, const char *vname, json_t *tracked)
 		return;
 	}
 	inst_version(in);
+	inst_drop_own_track(in);
 	if (in->unicast != NULL && im->node_address != NULL &&
 	    (strchr(im->node_address, ':') ? 6 : 4) != in->family) {
 		/* vigil sends unicast from the node's one address, of the other family here */
