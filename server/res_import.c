@@ -22,6 +22,7 @@ struct import_run {
 	struct import_plan plan;
 	json_t *resources; /* the report's resources */
 	json_t *renamed;   /* planned VIP name -> the name it is stored under */
+	json_t *planned;   /* [[kind, name]] of the backends and checks this import wrote */
 };
 
 /* A 422 whose errors name lines of the file: [{line, keyword, detail}] (borrowed). */
@@ -70,6 +71,33 @@ report_resource(struct import_run *r, const char *kind, const char *plural, cons
 	json_array_append_new(r->resources, e);
 }
 
+/* Records that r's node owns what its import wrote, when the import made it: created now, or
+ * already owned by another node's import. What users made by hand stays theirs. */
+static int
+own(struct write_ctx *w, struct import_run *r, const char *kind, const char *name,
+    enum resource_did did)
+{
+	int owners = did == RESOURCE_CREATED ? 1 : store_import_owners(kind, name);
+
+	json_array_append_new(r->planned, json_pack("[s, s]", kind, name));
+	if (owners < 0)
+		return owners;
+	return owners > 0 ? store_import_own(w->tx, kind, name, r->node) : STORE_OK;
+}
+
+/* Records a resource of the report that the file no longer has: deleted, or kept because a
+ * hand-made object refers to it. */
+static void
+report_gone(struct import_run *r, const struct resource_kind *k, const char *name, bool deleted)
+{
+	json_t *e = json_pack("{s:s, s:s, s:s, s:i}", "kind", k->kind, "name", name, "action",
+			      deleted ? "deleted" : "kept", "line", 0);
+
+	if (!deleted)
+		hal_link(e, "self", "/%s/%s", k->plural, name);
+	json_array_append_new(r->resources, e);
+}
+
 /* Writes one planned object (entry {name, line, spec}) of kind k, as name. Returns STORE_OK, a
  * store_rc, or WRITE_ANSWERED (422 naming the line). */
 static int
@@ -101,6 +129,8 @@ put_one(struct write_ctx *w, struct import_run *r, const struct resource_kind *k
 	}
 	if (rc == STORE_OK)
 		report_resource(r, k->kind, k->plural, name, did, json_object_get(entry, "line"));
+	if (rc == STORE_OK && k != &res_vip_kind && k != &res_node_kind)
+		rc = own(w, r, k->kind, name, did);
 	return rc;
 }
 
@@ -321,6 +351,42 @@ ensure_node(struct write_ctx *w, struct import_run *r)
 	return rc;
 }
 
+/*
+ * Re-import: the checks and backends r's node's imports own that this file no longer has lose
+ * that owner, and go when no other node's import owns them (checks first: they may name a
+ * backend). One that a hand-made object still references stays, reported "kept".
+ */
+static int
+prune_owned(struct write_ctx *w, struct import_run *r)
+{
+	static const struct resource_kind *const kinds[] = {&res_check_kind, &res_backend_kind};
+	json_t *owned = NULL, *o, *p;
+	size_t i, j;
+	int rc = store_import_owned_by(r->node, &owned);
+
+	for (size_t k = 0; rc == STORE_OK && k < 2; k++)
+		json_array_foreach(owned, i, o)
+		{
+			const char *kind = json_string_value(json_array_get(o, 0));
+			const char *name = json_string_value(json_array_get(o, 1));
+			bool planned = false;
+			json_array_foreach(r->planned, j, p) planned = planned || json_equal(p, o);
+			if (planned || strcmp(kind, kinds[k]->kind) != 0)
+				continue;
+			if ((rc = store_import_disown(w->tx, kind, name, r->node)) != STORE_OK ||
+			    (rc = store_import_owners(kind, name)) != 0)
+				continue;
+			rc = store_delete(w->tx, kind, name, w->detail, sizeof(w->detail));
+			if (rc == STORE_OK && kinds[k]->after_write)
+				rc = kinds[k]->after_write(w->tx, name, NULL);
+			if (rc == STORE_REFERENCED || rc == STORE_OK)
+				report_gone(r, kinds[k], name, rc == STORE_OK);
+			rc = rc == STORE_REFERENCED || rc == STORE_NOTFOUND ? STORE_OK : rc;
+		}
+	json_decref(owned);
+	return rc < 0 ? rc : STORE_OK;
+}
+
 static int
 import_apply(struct write_ctx *w, void *arg)
 {
@@ -369,6 +435,8 @@ import_apply(struct write_ctx *w, void *arg)
 		if (rc != STORE_OK)
 			return rc;
 	}
+	if ((rc = prune_owned(w, r)) != STORE_OK)
+		return rc;
 	report = json_pack("{s:s, s:b, s:O, s:O, s:O, s:O}", "node", r->node, "dry_run", r->dry_run,
 			   "resources", r->resources, "statements", r->plan.statements, "gaps",
 			   r->plan.gaps, "scripts", r->plan.scripts);
@@ -438,11 +506,13 @@ import_post(struct http_request *req, struct http_response *res)
 	}
 	r.resources = json_array();
 	r.renamed = json_object();
+	r.planned = json_array();
 	ret = write_run(req, res, &import_ops, &r);
 	import_plan_free(&r.plan);
 	ka_free(&r.conf);
 	json_decref(r.resources);
 	json_decref(r.renamed);
+	json_decref(r.planned);
 	return ret;
 }
 

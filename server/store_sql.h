@@ -64,6 +64,10 @@ enum stmt_id {
 	S_IMP_ADD,
 	S_IMP_GET,
 	S_IMP_OF_VIP,
+	S_IMP_OWN,
+	S_IMP_DISOWN,
+	S_IMP_OWNERS,
+	S_IMP_OWNED_BY,
 	S_MAX
 };
 

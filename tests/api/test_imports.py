@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from vigiltest import uniq
+from vigiltest import uniq, uniq_ipv4
 
 CORPUS = os.path.join(os.path.dirname(__file__), "..", "..", "..", "shared", "keepalived-corpus")
 FILES = sorted(f for f in os.listdir(CORPUS) if f.endswith(".conf")) if os.path.isdir(CORPUS) else []
@@ -136,3 +136,67 @@ def test_unknown_node_without_address_is_422(admin):
 def test_not_text_plain_is_415(admin):
     r = admin.request("POST", "/imports?node=lb1", json={"x": 1})
     assert r.status_code == 415
+
+
+OWNED = """vrrp_script chk_web {
+    script "/usr/local/bin/chk_web.sh"
+    interval 2
+    weight -20
+}
+vrrp_instance VI_9 {
+    interface eth0
+    virtual_router_id %d
+    priority 100
+    virtual_ipaddress {
+        %s
+    }
+    %s
+}
+virtual_server %s 80 {
+    lb_algo rr
+    real_server 198.18.90.11 80 {
+        TCP_CHECK {
+            connect_timeout 3
+        }
+    }
+%s}
+"""
+SECOND = """    real_server 198.18.90.12 80 {
+        TCP_CHECK {
+            connect_timeout 3
+        }
+    }
+"""
+
+
+def test_reimport_deletes_only_what_the_import_made_and_the_file_dropped(admin):
+    node, vrid = uniq("lb"), 90 + int(uniq("x")[-2:], 16) % 100
+    addr = uniq_ipv4()
+    full = OWNED % (vrid, addr, "track_script {\n        chk_web\n    }", addr, SECOND)
+    r1 = post(admin, node, full.encode(), address="10.90.0.1")
+    assert r1.status_code == 201, r1.text
+    made = {(x["kind"], x["name"]) for x in r1.json()["resources"] if x["action"] == "created"}
+    assert {k for k, _ in made} == {"node", "vip", "backend", "check"}
+    hand = admin.check(type="tcp", node=node, port=22)  # made by hand: never the import's
+    smaller = OWNED % (vrid, addr, "", addr, "")
+    dry = post(admin, node, smaller.encode(), dry_run=True)
+    assert dry.status_code == 200, dry.text
+    r2 = post(admin, node, smaller.encode())
+    assert r2.status_code == 201, r2.text
+    gone = {(x["kind"], x["name"]) for x in r2.json()["resources"] if x["action"] == "deleted"}
+    assert gone == {(x["kind"], x["name"]) for x in dry.json()["resources"]
+                    if x["action"] == "deleted"}
+    assert {k for k, _ in gone} == {"backend", "check"} and gone <= made
+    assert any(n.endswith("198-18-90-12-80") for k, n in gone if k == "backend")
+    assert any("chk-web" in n for k, n in gone if k == "check")  # the node check too
+    for kind, name in gone:
+        assert admin.get(f"/{kind}s/{name}").status_code == 404
+    assert admin.get(f"/checks/{hand['name']}").status_code == 200
+    again = post(admin, node, smaller.encode())
+    assert {x["action"] for x in again.json()["resources"]} == {"unchanged"}
+    # the file grows again: what it has is made again, and owned again
+    r3 = post(admin, node, full.encode())
+    assert {(x["kind"], x["name"]) for x in r3.json()["resources"]
+            if x["action"] == "created"} == gone
+    admin.delete(f"/checks/{hand['name']}")
+    cleanup(admin, r1.json())
