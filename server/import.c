@@ -340,12 +340,26 @@ imp_script_def(struct imp *im, const struct ka_stmt *st)
 		      (int)fall, "weight", (int)weight, "tracked"));
 }
 
-/* The vrrp_scripts that instances track become node checks; the others are reported. */
+/* Does an instance override the weight of script def? */
+static bool
+overrides(json_t *def)
+{
+	json_t *t;
+	size_t i;
+
+	json_array_foreach(json_object_get(def, "tracked"), i,
+			   t) if (json_object_get(t, "weight") != NULL) return true;
+	return false;
+}
+
+/* The vrrp_scripts that instances track become node checks, with the VIPs that track them when
+ * not all do or some override the weight (keepalived's per-instance track_script); the others
+ * are reported. */
 static void
 imp_scripts_done(struct imp *im, const struct ka_stmt *first)
 {
 	for (const struct ka_stmt *st = first; st != NULL; st = st->next) {
-		json_t *def;
+		json_t *def, *spec;
 		size_t tracked;
 
 		if (strcmp(st->argv[0], "vrrp_script") != 0 || st->argc < 2 ||
@@ -358,15 +372,12 @@ imp_scripts_done(struct imp *im, const struct ka_stmt *first)
 			    "no imported instance tracks it: keepalived does not run it either");
 			continue;
 		}
-		if (tracked < json_array_size(im->instances))
-			imp_gap(im, st,
-				"tracked by %zu of the %zu instances, but a vigil node check moves "
-				"every VIP of the node",
-				tracked, json_array_size(im->instances));
-		json_array_append_new(im->p->checks,
-				      json_pack("{s:O, s:i, s:O}", "name",
-						json_object_get(def, "check"), "line", st->line,
-						"spec", json_object_get(def, "spec")));
+		spec = json_deep_copy(json_object_get(def, "spec"));
+		if (tracked < json_array_size(im->instances) || overrides(def))
+			json_object_set(spec, "vips", json_object_get(def, "tracked"));
+		json_array_append_new(im->p->checks, json_pack("{s:O, s:i, s:o}", "name",
+							       json_object_get(def, "check"),
+							       "line", st->line, "spec", spec));
 	}
 }
 

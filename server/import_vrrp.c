@@ -212,40 +212,39 @@ kw_track_interface(struct inst *in, const struct ka_stmt *s)
 	}
 }
 
+/* track_script { NAME [weight N] }: tracked has {"script", "weight"?} per script, the weight
+ * when this instance overrides the script's own (the check's "vips" carry it). */
 static void
 kw_track_script(struct inst *in, const struct ka_stmt *s, json_t *tracked)
 {
 	imp_note(in->im, s, "applied", NULL);
 	for (const struct ka_stmt *t = s->sub; t != NULL; t = t->next) {
 		json_t *def = json_object_get(in->im->script_defs, t->argv[0]);
+		json_t *entry = json_pack("{s:s}", "script", t->argv[0]);
 		long w;
 
 		if (def == NULL) {
 			imp_note(in->im, t, "not_applied",
 				 "no vrrp_script of this name (keepalived ignores it too)");
+			json_decref(entry);
 			continue;
 		}
-		json_array_append_new(tracked, json_string(t->argv[0]));
 		if (t->argc == 1) {
 			imp_note(in->im, t, "applied", NULL);
 		} else if (t->argc >= 3 && strcmp(t->argv[1], "weight") == 0 &&
 			   imp_long(t->argv[2], -253, 253, &w)) {
 			json_int_t own = json_integer_value(
 			    json_object_get(json_object_get(def, "spec"), "weight"));
-			if (w == own) {
-				imp_note(in->im, t, "applied", NULL);
-				continue;
-			}
-			imp_note(in->im, t, "not_applied",
-				 "weight %ld for this instance: a vigil node check has one weight "
-				 "(%lld) for every VIP of the node",
-				 w, (long long)own);
-			imp_gap(in->im, t, "a per-instance weight of a tracked script");
+			if (w != own)
+				json_object_set_new(entry, "weight", json_integer(w));
+			imp_note(in->im, t, "applied",
+				 w != own ? "weight %ld for this VIP (the check's vips)" : NULL, w);
 		} else {
 			imp_note(in->im, t, "applied",
 				 "the words after the name are ignored (keepalived ignores them "
 				 "too)");
 		}
+		json_array_append_new(tracked, entry);
 	}
 }
 
@@ -538,9 +537,18 @@ inst_finish(struct inst *in, const char *vname, json_t *tracked)
 			      json_pack("{s:s, s:s, s:i, s:O}", "name", name, "instance", iname,
 					"line", in->st->line, "spec", in->spec));
 	json_array_append_new(im->instances, json_string(iname));
-	json_array_foreach(tracked, i, v) json_array_append_new(
-	    json_object_get(json_object_get(im->script_defs, json_string_value(v)), "tracked"),
-	    json_string(iname));
+	json_array_foreach(tracked, i, v)
+	{
+		json_t *by = json_pack("{s:s}", "vip", name);
+		if (json_object_get(v, "weight") != NULL)
+			json_object_set(by, "weight", json_object_get(v, "weight"));
+		json_array_append_new(
+		    json_object_get(
+			json_object_get(im->script_defs,
+					json_string_value(json_object_get(v, "script"))),
+			"tracked"),
+		    by);
+	}
 }
 
 void

@@ -349,6 +349,24 @@ render_sync_groups(FILE *f, json_t *vips)
 	}
 }
 
+/* Does the VIP named vip track node check c? Every VIP does unless c lists its "vips"; then
+ * *weight is the listed VIP's own weight (borrowed), if it has one. */
+static bool
+check_tracked_by(json_t *c, json_t *vip, json_t **weight)
+{
+	json_t *list = json_object_get(c, "vips"), *e;
+	size_t i;
+
+	if (list == NULL)
+		return true;
+	json_array_foreach(list, i, e) if (json_equal(json_object_get(e, "vip"), vip))
+	{
+		*weight = json_object_get(e, "weight");
+		return true;
+	}
+	return false;
+}
+
 static void
 render_vip(FILE *f, json_t *v, json_t *checks)
 {
@@ -386,13 +404,18 @@ render_vip(FILE *f, json_t *v, json_t *checks)
 	render_vrrp_extras(f, v);
 	json_array_foreach(checks, i, c)
 	{
+		json_t *weight = NULL;
 		if (json_object_get(c, "node") == NULL ||
-		    strcmp(json_string_value(json_object_get(c, "type")), "script") != 0)
+		    strcmp(json_string_value(json_object_get(c, "type")), "script") != 0 ||
+		    !check_tracked_by(c, json_object_get(v, "name"), &weight))
 			continue;
 		if (!tracked)
 			fprintf(f, "\ttrack_script {\n");
 		tracked = true;
-		fprintf(f, "\t\t%s\n", json_string_value(json_object_get(c, "name")));
+		fprintf(f, "\t\t%s", json_string_value(json_object_get(c, "name")));
+		if (weight != NULL)
+			fprintf(f, " weight %lld", json_integer_value(weight));
+		fprintf(f, "\n");
 	}
 	if (tracked)
 		fprintf(f, "\t}\n");

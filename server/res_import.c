@@ -428,7 +428,11 @@ import_apply(struct write_ctx *w, void *arg)
 	}
 	json_array_foreach(r->plan.checks, i, e)
 	{
-		json_t *spec = json_deep_copy(json_object_get(e, "spec"));
+		json_t *spec = json_deep_copy(json_object_get(e, "spec")), *t;
+		size_t j;
+		json_array_foreach(json_object_get(spec, "vips"), j, t) json_object_set(
+		    t, "vip",
+		    json_object_get(r->renamed, json_string_value(json_object_get(t, "vip"))));
 		rc = put_one(w, r, &res_check_kind, json_string_value(json_object_get(e, "name")),
 			     e, spec);
 		json_decref(spec);

@@ -124,9 +124,9 @@ test_pair_semantics(void **state)
 	expect_result(&p, 2, "router_id", "not_applied", "name");
 	expect_result(&p, 10, "state", "not_applied", "priorities decide");
 	expect_result(&p, 16, "auth_pass", "applied", "8 characters");
-	expect_result(&p, 23, "chk_haproxy", "not_applied", "weight -10");
+	expect_result(&p, 23, "chk_haproxy", "applied", "weight -10 for this VIP");
 	expect_result(&p, 29, "lb_algo", "not_applied", "HAProxy, not IPVS");
-	assert_int_equal(json_array_size(p.gaps), 1);
+	assert_int_equal(json_array_size(p.gaps), 0); /* per-instance weights: the check's vips */
 
 	assert_int_equal(json_array_size(p.checks), 2);
 	chk = json_object_get(json_array_get(p.checks, 1), "spec"); /* node checks come last */
@@ -135,6 +135,13 @@ test_pair_semantics(void **state)
 			    "killall");
 	assert_int_equal(json_integer_value(json_object_get(chk, "weight")), -20);
 	assert_int_equal(json_integer_value(json_object_get(chk, "interval_ms")), 2000);
+	assert_int_equal(json_array_size(json_object_get(chk, "vips")), 1);
+	assert_string_equal(json_string_value(json_object_get(
+				json_array_get(json_object_get(chk, "vips"), 0), "vip")),
+			    "vi-1");
+	assert_int_equal(json_integer_value(json_object_get(
+			     json_array_get(json_object_get(chk, "vips"), 0), "weight")),
+			 -10);
 	be = json_object_get(json_array_get(p.backends, 0), "spec");
 	assert_string_equal(json_string_value(json_object_get(be, "vip")), "vi-1");
 	assert_int_equal(json_integer_value(json_object_get(be, "weight")), 3);
