@@ -48,9 +48,15 @@ static void __attribute__((format(printf, 4, 0)))
 vnote(struct imp *im, const struct ka_stmt *st, const char *result, const char *fmt, va_list ap)
 {
 	char key[32], why[512];
-	json_t *e = json_pack("{s:i, s:s, s:s}", "line", st->line, "keyword", st->argv[0], "result",
-			      result);
+	json_t *e, *old = entry_of(im, st);
 
+	/* An error stays one: a later note of the block around it (an instance dropped, the rest
+	 * of a refused block) must not hide what keepalived refuses. */
+	if (old != NULL && strcmp(result, "error") != 0 &&
+	    strcmp(json_string_value(json_object_get(old, "result")), "error") == 0)
+		return;
+	e = json_pack("{s:i, s:s, s:s}", "line", st->line, "keyword", st->argv[0], "result",
+		      result);
 	if (fmt != NULL) {
 		vsnprintf(why, sizeof(why), fmt, ap);
 		json_object_set_new(e, "why", json_string(why));
@@ -463,6 +469,9 @@ import_plan(const struct ka_conf *c, const char *node, const char *node_address,
 			imp_script_def(&im, st);
 		else if (strcmp(st->argv[0], "vrrp_sync_group") == 0)
 			imp_sync_group(&im, st);
+		else
+			continue;
+		imp_note_rest(&im, st, IMP_STRAY_BLOCK);
 	}
 	/* Pass 2: instances, then virtual servers (they hang off the VIP carrying their address).
 	 */

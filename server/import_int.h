@@ -20,11 +20,14 @@ struct imp {
 };
 
 /* Records what became of st: result "applied", "not_applied" or "error"; why (printf) or NULL. A
- * later note of the same statement replaces an earlier one. */
+ * later note of the same statement replaces an earlier one, except that an error stays. */
 void imp_note(struct imp *im, const struct ka_stmt *st, const char *result, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 /* Notes st and everything in its block as not applied, for the same reason. */
 void imp_note_tree(struct imp *im, const struct ka_stmt *st, const char *why);
+/* Why a statement inside a block where keepalived reads none (after an address, a peer, a
+ * setting) is not applied: each kind's reader notes the rest of its block with it at the end. */
+#define IMP_STRAY_BLOCK "a block where keepalived expects none: ignored"
 /* Notes only the statements inside st's block not noted yet. */
 void imp_note_rest(struct imp *im, const struct ka_stmt *st, const char *why);
 /* An error keepalived itself would refuse: noted as "error" and listed in errors. */

@@ -213,4 +213,5 @@ imp_virtual_server(struct imp *im, const struct ka_stmt *st)
 		else
 			imp_note_tree(im, s, "an IPVS setting: vigil drives HAProxy, not IPVS");
 	}
+	imp_note_rest(im, st, IMP_STRAY_BLOCK);
 }

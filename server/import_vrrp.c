@@ -577,6 +577,7 @@ imp_instance(struct imp *im, const struct ka_stmt *st)
 	inst_finish(&in, vname, tracked);
 	if (in.bad)
 		imp_note_rest(im, st, "inside an instance keepalived refuses");
+	imp_note_rest(im, st, IMP_STRAY_BLOCK);
 	json_decref(tracked);
 	json_decref(in.spec);
 }
@@ -607,4 +608,5 @@ imp_sync_group(struct imp *im, const struct ka_stmt *st)
 				json_object_set_new(im->groups, m->argv[k], json_string(group));
 		}
 	}
+	imp_note_rest(im, st, IMP_STRAY_BLOCK);
 }

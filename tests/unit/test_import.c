@@ -180,6 +180,28 @@ test_refusals(void **state)
 	import_plan_free(&p);
 }
 
+/* Found by fuzz_import: an error stays one when the instance around it is dropped, and a block
+ * after a list entry is reported, not left "not understood". */
+static void
+test_errors_stay_and_stray_blocks_are_noted(void **state)
+{
+	static const char bad_addr[] = "vrrp_instance A {\n interface eth0\n virtual_router_id 51\n"
+				       " virtual_ipaddress {\n  not-an-address\n }\n}\n";
+	static const char stray[] = "vrrp_instance A {\n interface eth0\n virtual_router_id 51\n"
+				    " virtual_ipaddress {\n  10.1.1.1 {\n   x y\n  }\n }\n}\n";
+	struct import_plan p;
+
+	(void)state;
+	plan_of(bad_addr, sizeof(bad_addr) - 1, &p);
+	assert_int_equal(json_array_size(p.errors), 1);
+	expect_result(&p, 5, "not-an-address", "error", "not an IP address");
+	import_plan_free(&p);
+	plan_of(stray, sizeof(stray) - 1, &p);
+	expect_result(&p, 5, "10.1.1.1", "applied", NULL);
+	expect_result(&p, 6, "x", "not_applied", "expects none");
+	import_plan_free(&p);
+}
+
 static void
 test_names(void **state)
 {
@@ -273,6 +295,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_pair_semantics),
 	    cmocka_unit_test(test_refusals),
+	    cmocka_unit_test(test_errors_stay_and_stray_blocks_are_noted),
 	    cmocka_unit_test(test_names),
 	    cmocka_unit_test(test_the_corpus),
 	};
