@@ -1,168 +1,14 @@
-/* vrrp_instance and vrrp_sync_group into VIPs (see import.h). Semantics are keepalived's, not
+/* vrrp_instance and vrrp_sync_group into VIPs (see import.h): the instance's numbers,
+ * authentication and the VIP it makes; addresses are import_vrrp_addr.c's, tracking
+ * import_vrrp_track.c's. Semantics are keepalived's, not
  * vigil's defaults: an instance preempts unless nopreempt, VRRP version 2 unless set, priority
  * 100, advert_int 1 s, GARP delay 5 s and repeat 5. */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "addr.h"
-#include "import_int.h"
+#include "import_vrrp.h"
 #include "vip_fields.h"
-
-/* One instance being read. */
-struct inst {
-	struct imp *im;
-	const struct ka_stmt *st;
-	json_t *spec;		      /* the VIP spec being built */
-	json_t *addresses, *excluded; /* borrowed from spec */
-	long priority, vrid, version;
-	double advert_s, preempt_delay_s;
-	const struct ka_stmt *advert, *auth, *version_st, *unicast;
-	int family;
-	bool bad;
-};
-
-static const char *
-arg1(const struct ka_stmt *s)
-{
-	return s->argc > 1 ? s->argv[1] : NULL;
-}
-
-/* Adds one "ADDR[/PREFIX] [dev IF] [label L] ..." entry to list (addresses or excluded), with the
- * keepalived default prefix (/32, /128). Returns the family, 0 when not an address. */
-static int
-add_address(struct inst *in, const struct ka_stmt *s, json_t *list)
-{
-	char text[80], canon[80];
-	int fam;
-
-	snprintf(text, sizeof(text), "%s%s", s->argv[0],
-		 strchr(s->argv[0], '/')   ? ""
-		 : strchr(s->argv[0], ':') ? "/128"
-					   : "/32");
-	if ((fam = vipf_parse_prefix(text, canon, sizeof(canon))) == 0) {
-		imp_error(in->im, s, "%s is not an IP address (keepalived refuses it)", s->argv[0]);
-		return 0;
-	}
-	for (size_t i = 0; i < json_array_size(list); i++)
-		if (strcmp(json_string_value(json_array_get(list, i)), canon) == 0) {
-			imp_note(in->im, s, "not_applied", "listed twice");
-			return fam;
-		}
-	json_array_append_new(list, json_string(canon));
-	if (s->argc > 1) {
-		const char *dev = NULL;
-		for (int k = 1; k + 1 < s->argc; k++)
-			if (strcmp(s->argv[k], "dev") == 0)
-				dev = s->argv[k + 1];
-		imp_note(in->im, s, "applied",
-			 "%s%s: vigil puts the addresses on the VIP's interface, with no label, "
-			 "broadcast or scope",
-			 dev != NULL ? "dev " : "options", dev != NULL ? dev : " dropped");
-	} else {
-		imp_note(in->im, s, "applied", NULL);
-	}
-	return fam;
-}
-
-static void
-kw_addresses(struct inst *in, const struct ka_stmt *s)
-{
-	imp_note(in->im, s, "applied", NULL);
-	for (const struct ka_stmt *a = s->sub; a != NULL; a = a->next) {
-		int fam;
-		if (in->family == 0) {
-			in->family = add_address(in, a, in->addresses);
-			continue;
-		}
-		/* An advertisement carries one family: keepalived moves the others out of it. */
-		fam = add_address(in, a,
-				  (strchr(a->argv[0], ':') ? 6 : 4) == in->family ? in->addresses
-										  : in->excluded);
-		if (fam != 0 && fam != in->family)
-			imp_note(in->im, a, "applied",
-				 "not IPv%d like the first address: an excluded address (not "
-				 "advertised), as keepalived does",
-				 in->family);
-	}
-}
-
-static void
-kw_excluded(struct inst *in, const struct ka_stmt *s)
-{
-	imp_note(in->im, s, "applied", NULL);
-	for (const struct ka_stmt *a = s->sub; a != NULL; a = a->next)
-		add_address(in, a, in->excluded);
-}
-
-/* An address without prefix, canonical, into out (ADDR_STRLEN); a "/N" is dropped (and *cut
- * set). Returns 4 or 6, or 0 when it is not an address. */
-static int
-plain_address(const char *s, char *out, bool *cut)
-{
-	char buf[ADDR_STRLEN];
-	struct addr a;
-
-	snprintf(buf, sizeof(buf), "%s", s);
-	*cut = strchr(buf, '/') != NULL;
-	if (*cut)
-		*strchr(buf, '/') = '\0';
-	if (addr_parse(buf, &a) != 0)
-		return 0;
-	addr_format(&a, out, ADDR_STRLEN);
-	return strchr(out, ':') ? 6 : 4;
-}
-
-static void
-kw_unicast_src(struct inst *in, const struct ka_stmt *s)
-{
-	char a[ADDR_STRLEN];
-	bool cut;
-	int fam = arg1(s) ? plain_address(arg1(s), a, &cut) : 0;
-
-	if (fam == 0) {
-		imp_note(in->im, s, "not_applied", "not an IP address (keepalived ignores it too)");
-		return;
-	}
-	if (in->im->node_address != NULL && strcmp(a, in->im->node_address) == 0) {
-		imp_note(in->im, s, "applied", "vigil sends unicast from the node's address");
-		return;
-	}
-	imp_note(in->im, s, "not_applied", "vigil sends unicast from the node's address, %s",
-		 in->im->node_address ? in->im->node_address : "(none)");
-	if (in->im->node_address != NULL && (strchr(in->im->node_address, ':') ? 6 : 4) != fam)
-		imp_gap(in->im, s,
-			"a unicast source of another family than the node's address: vigil has one "
-			"address per node, not one per family");
-}
-
-static void
-kw_unicast_peer(struct inst *in, const struct ka_stmt *s)
-{
-	json_t *peers = json_object_get(in->spec, "peers");
-	char a[ADDR_STRLEN];
-	bool cut;
-
-	json_object_set_new(in->spec, "unicast", json_true());
-	in->unicast = s;
-	imp_note(in->im, s, "applied", NULL);
-	for (const struct ka_stmt *p = s->sub; p != NULL; p = p->next) {
-		if (plain_address(p->argv[0], a, &cut) == 0) {
-			imp_note(in->im, p, "not_applied", "not an IP address");
-			continue;
-		}
-		if (in->im->node_address != NULL && strcmp(a, in->im->node_address) == 0) {
-			imp_note(in->im, p, "not_applied", "the node's own address");
-			continue;
-		}
-		json_array_append_new(peers, json_string(a));
-		if (cut || p->argc > 1)
-			imp_note(in->im, p, "applied", "only the address is kept%s",
-				 cut ? ": a peer has no prefix" : " (no per-peer TTL limits)");
-		else
-			imp_note(in->im, p, "applied", NULL);
-	}
-}
 
 static void
 kw_auth(struct inst *in, const struct ka_stmt *s)
@@ -188,63 +34,6 @@ kw_auth(struct inst *in, const struct ka_stmt *s)
 		} else {
 			imp_note_tree(in->im, a, "not an authentication setting");
 		}
-	}
-}
-
-static void
-kw_track_interface(struct inst *in, const struct ka_stmt *s)
-{
-	json_t *list = json_object_get(in->spec, "track_interfaces");
-	long w = 0;
-
-	imp_note(in->im, s, "applied", NULL);
-	for (const struct ka_stmt *t = s->sub; t != NULL; t = t->next) {
-		w = 0;
-		if (!vipf_valid_ifname(t->argv[0]) ||
-		    (t->argc > 1 && (t->argc != 3 || strcmp(t->argv[1], "weight") != 0 ||
-				     !imp_long(t->argv[2], -254, 254, &w)))) {
-			imp_note(in->im, t, "not_applied", "not INTERFACE [weight N]");
-			continue;
-		}
-		json_array_append_new(
-		    list, json_pack("{s:s, s:i}", "interface", t->argv[0], "weight", (int)w));
-		imp_note(in->im, t, "applied", NULL);
-	}
-}
-
-/* track_script { NAME [weight N] }: tracked has {"script", "weight"?} per script, the weight
- * when this instance overrides the script's own (the check's "vips" carry it). */
-static void
-kw_track_script(struct inst *in, const struct ka_stmt *s, json_t *tracked)
-{
-	imp_note(in->im, s, "applied", NULL);
-	for (const struct ka_stmt *t = s->sub; t != NULL; t = t->next) {
-		json_t *def = json_object_get(in->im->script_defs, t->argv[0]);
-		json_t *entry = json_pack("{s:s}", "script", t->argv[0]);
-		long w;
-
-		if (def == NULL) {
-			imp_note(in->im, t, "not_applied",
-				 "no vrrp_script of this name (keepalived ignores it too)");
-			json_decref(entry);
-			continue;
-		}
-		if (t->argc == 1) {
-			imp_note(in->im, t, "applied", NULL);
-		} else if (t->argc >= 3 && strcmp(t->argv[1], "weight") == 0 &&
-			   imp_long(t->argv[2], -253, 253, &w)) {
-			json_int_t own = json_integer_value(
-			    json_object_get(json_object_get(def, "spec"), "weight"));
-			if (w != own)
-				json_object_set_new(entry, "weight", json_integer(w));
-			imp_note(in->im, t, "applied",
-				 w != own ? "weight %ld for this VIP (the check's vips)" : NULL, w);
-		} else {
-			imp_note(in->im, t, "applied",
-				 "the words after the name are ignored (keepalived ignores them "
-				 "too)");
-		}
-		json_array_append_new(tracked, entry);
 	}
 }
 
@@ -362,19 +151,19 @@ kw_other(struct inst *in, const struct ka_stmt *s, json_t *tracked, char *vname)
 		imp_error(in->im, s, "not an interface name");
 		in->bad = true;
 	} else if (strcmp(kw, "virtual_ipaddress") == 0) {
-		kw_addresses(in, s);
+		vrrp_kw_addresses(in, s);
 	} else if (strcmp(kw, "virtual_ipaddress_excluded") == 0) {
-		kw_excluded(in, s);
+		vrrp_kw_excluded(in, s);
 	} else if (strcmp(kw, "unicast_src_ip") == 0) {
-		kw_unicast_src(in, s);
+		vrrp_kw_unicast_src(in, s);
 	} else if (strcmp(kw, "unicast_peer") == 0) {
-		kw_unicast_peer(in, s);
+		vrrp_kw_unicast_peer(in, s);
 	} else if (strcmp(kw, "authentication") == 0) {
 		kw_auth(in, s);
 	} else if (strcmp(kw, "track_interface") == 0) {
-		kw_track_interface(in, s);
+		vrrp_kw_track_interface(in, s);
 	} else if (strcmp(kw, "track_script") == 0) {
-		kw_track_script(in, s, tracked);
+		vrrp_kw_track_script(in, s, tracked);
 	} else if (strcmp(kw, "nopreempt") == 0 || strcmp(kw, "preempt") == 0) {
 		json_object_set_new(in->spec, "preempt", json_boolean(kw[0] == 'p'));
 		imp_note(in->im, s, "applied", NULL);
@@ -448,34 +237,6 @@ inst_garp_default(struct inst *in, const char *field, long global, long dflt)
 		json_object_set_new(in->spec, field, json_integer(global >= 0 ? global : dflt));
 }
 
-/* keepalived always tracks an instance's own interface and ignores it in track_interface (with
- * a warning): so does the import, wherever the interface statement is in the block. */
-static void
-inst_drop_own_track(struct inst *in)
-{
-	const char *ifname = json_string_value(json_object_get(in->spec, "interface"));
-	json_t *list = json_object_get(in->spec, "track_interfaces");
-	size_t i = 0;
-
-	for (const struct ka_stmt *s = in->st->sub; s != NULL; s = s->next) {
-		if (strcmp(s->argv[0], "track_interface") != 0)
-			continue;
-		for (const struct ka_stmt *t = s->sub; t != NULL; t = t->next)
-			if (strcmp(t->argv[0], ifname) == 0)
-				imp_note(in->im, t, "not_applied",
-					 "the instance's own interface: always tracked (keepalived "
-					 "ignores it here too)");
-	}
-	while (i < json_array_size(list)) {
-		const char *t =
-		    json_string_value(json_object_get(json_array_get(list, i), "interface"));
-		if (strcmp(t, ifname) == 0)
-			json_array_remove(list, i);
-		else
-			i++;
-	}
-}
-
 /* Adds the instance's VIP to the plan, named after the instance (unique in the file). */
 static void
 inst_finish(struct inst *in, const char *vname, json_t *tracked)
@@ -503,7 +264,7 @@ inst_finish(struct inst *in, const char *vname, json_t *tracked)
 		return;
 	}
 	inst_version(in);
-	inst_drop_own_track(in);
+	vrrp_drop_own_track(in);
 	if (in->unicast != NULL && im->node_address != NULL &&
 	    (strchr(im->node_address, ':') ? 6 : 4) != in->family) {
 		/* vigil sends unicast from the node's one address, of the other family here */

@@ -1,4 +1,4 @@
-// links: server/import.c server/import_vrrp.c server/import_lvs.c server/kaconf.c server/vip_fields.c server/validate.c server/http.c common/addr.c
+// links: server/import.c server/import_vrrp.c server/import_vrrp_addr.c server/import_vrrp_track.c server/import_lvs.c server/kaconf.c server/vip_fields.c server/validate.c server/http.c common/addr.c
 /* The keepalived.conf mapping (server/import*.c): keepalived's semantics carried (preempt unless
  * nopreempt, version 2, PASS truncated to 8), what is not applied reported with its line, what
  * keepalived refuses an error with its line, and every file of ../shared/keepalived-corpus
