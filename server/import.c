@@ -120,6 +120,21 @@ imp_gap(struct imp *im, const struct ka_stmt *st, const char *fmt, ...)
 						     st->argv[0], "why", why));
 }
 
+const char *
+imp_unicast_source(struct imp *im, int family)
+{
+	json_t *a;
+	size_t i;
+
+	json_array_foreach(im->p->unicast_sources, i, a)
+	{
+		const char *s = json_string_value(a);
+		if ((strchr(s, ':') ? 6 : 4) == family)
+			return s;
+	}
+	return NULL;
+}
+
 bool
 imp_long(const char *s, long min, long max, long *v)
 {
@@ -453,12 +468,13 @@ import_plan(const struct ka_conf *c, const char *node, const char *node_address,
 
 	p->vips = json_array(), p->checks = json_array(), p->backends = json_array();
 	p->statements = json_array(), p->gaps = json_array(), p->scripts = json_array();
-	p->errors = json_array();
+	p->errors = json_array(), p->unicast_sources = json_array();
 	im.seen = json_object(), im.script_defs = json_object(), im.groups = json_object();
 	im.instances = json_array();
 	im.garp_delay_s = im.garp_repeat = im.garp_refresh_s = -1;
 	if (!p->vips || !p->checks || !p->backends || !p->statements || !p->gaps || !p->scripts ||
-	    !p->errors || !im.seen || !im.script_defs || !im.groups || !im.instances)
+	    !p->errors || !p->unicast_sources || !im.seen || !im.script_defs || !im.groups ||
+	    !im.instances)
 		goto oom;
 	/* Pass 1: what instances refer to, wherever it is in the file (a vrrp_script may follow
 	 * the instance that tracks it; sync groups name instances defined later). */
@@ -498,6 +514,6 @@ import_plan_free(struct import_plan *p)
 {
 	json_decref(p->vips), json_decref(p->checks), json_decref(p->backends);
 	json_decref(p->statements), json_decref(p->gaps), json_decref(p->scripts);
-	json_decref(p->errors);
+	json_decref(p->errors), json_decref(p->unicast_sources);
 	memset(p, 0, sizeof(*p));
 }

@@ -25,9 +25,11 @@
  *              --script-dir: "from" a path of the file, or "content" a wrapper to write
  *   errors     [{"line", "keyword", "detail"}]: what keepalived itself would refuse; non-empty
  *              means nothing may be imported
+ *   unicast_sources [ADDR]: the node's unicast sources of the other family than its address
+ *              (unicast_src_ip of an instance of that family), for the node's unicast_sources
  */
 struct import_plan {
-	json_t *vips, *checks, *backends, *statements, *gaps, *scripts, *errors;
+	json_t *vips, *checks, *backends, *statements, *gaps, *scripts, *errors, *unicast_sources;
 };
 
 /*

@@ -37,6 +37,10 @@ void imp_error(struct imp *im, const struct ka_stmt *st, const char *fmt, ...)
 void imp_gap(struct imp *im, const struct ka_stmt *st, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* The node's unicast source of family (4 or 6) the file gave so far (plan's unicast_sources),
+ * or NULL. Borrowed. */
+const char *imp_unicast_source(struct imp *im, int family);
+
 /* Whole-word number readers: true and *v set when s is entirely a number in [min, max]. */
 bool imp_long(const char *s, long min, long max, long *v);
 bool imp_seconds(const char *s, double max, double *v); /* decimal seconds >= 0 */

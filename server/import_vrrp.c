@@ -266,15 +266,15 @@ inst_finish(struct inst *in, const char *vname, json_t *tracked)
 	inst_version(in);
 	vrrp_drop_own_track(in);
 	if (in->unicast != NULL && im->node_address != NULL &&
-	    (strchr(im->node_address, ':') ? 6 : 4) != in->family) {
-		/* vigil sends unicast from the node's one address, of the other family here */
+	    (strchr(im->node_address, ':') ? 6 : 4) != in->family &&
+	    imp_unicast_source(im, in->family) == NULL) {
+		/* no source of this family: neither the node's address nor a unicast_src_ip */
 		json_object_set_new(in->spec, "unicast", json_false());
 		json_array_clear(json_object_get(in->spec, "peers"));
 		imp_note_tree(im, in->unicast,
-			      "unicast from the node's address, which is not of this instance's "
-			      "family: imported as multicast");
-		imp_gap(im, in->unicast,
-			"a unicast source per address family: vigil has one address per node");
+			      "no unicast_src_ip of this instance's family, and the node's address "
+			      "is of the other: imported as multicast");
+		imp_gap(im, in->unicast, "a unicast instance without a source of its family");
 	}
 	inst_garp_default(in, "garp_delay_s", im->garp_delay_s, 5);
 	inst_garp_default(in, "garp_repeat", im->garp_repeat, 5);

@@ -107,12 +107,25 @@ vrrp_kw_unicast_src(struct inst *in, const struct ka_stmt *s)
 		imp_note(in->im, s, "applied", "vigil sends unicast from the node's address");
 		return;
 	}
-	imp_note(in->im, s, "not_applied", "vigil sends unicast from the node's address, %s",
-		 in->im->node_address ? in->im->node_address : "(none)");
-	if (in->im->node_address != NULL && (strchr(in->im->node_address, ':') ? 6 : 4) != fam)
-		imp_gap(in->im, s,
-			"a unicast source of another family than the node's address: vigil has one "
-			"address per node, not one per family");
+	if (in->im->node_address != NULL && (strchr(in->im->node_address, ':') ? 6 : 4) == fam) {
+		imp_note(in->im, s, "not_applied",
+			 "vigil sends unicast from the node's address, %s", in->im->node_address);
+		return;
+	}
+	/* Another family than the node's address: the node's unicast source of that family. */
+	const char *had = imp_unicast_source(in->im, fam);
+	if (had == NULL) {
+		json_array_append_new(in->im->p->unicast_sources, json_string(a));
+		imp_note(in->im, s, "applied", "the node's IPv%d unicast source (unicast_sources)",
+			 fam);
+	} else if (strcmp(had, a) == 0) {
+		imp_note(in->im, s, "applied", NULL);
+	} else {
+		imp_note(in->im, s, "not_applied",
+			 "a node has one IPv%d unicast source: %s, from an instance before", fam,
+			 had);
+		imp_gap(in->im, s, "instances with different unicast sources of one family");
+	}
 }
 
 void

@@ -7,6 +7,7 @@
 
 #include "res_node.h"
 #include "resource.h"
+#include "vip_fields.h"
 
 #define PAGE 64
 #define VIGIL_SCRIPT_DIR "/etc/vigil/scripts" /* vigil-agent's default --script-dir */
@@ -56,7 +57,7 @@ add_named_spec(const struct store_obj *o, void *arg)
 
 struct vip_ctx {
 	const char *node;
-	json_t *address; /* the node's own address (borrowed) */
+	const json_t *node_spec; /* the node's spec: its address and unicast sources (borrowed) */
 	bool with_secret;
 	json_t *vips, *backends, *checks;
 	int64_t modified_ms; /* the newest object read so far */
@@ -88,6 +89,10 @@ add_vip(const struct store_obj *o, void *arg)
 
 	json_t *unicast_peers = json_array();
 	bool unicast = json_is_true(json_object_get(o->spec, "unicast"));
+	const char *a0 =
+	    json_string_value(json_array_get(json_object_get(o->spec, "addresses"), 0));
+	int family = a0 != NULL && strchr(a0, ':') ? 6 : 4;
+	const char *src = vipf_unicast_source(c->node_spec, family);
 
 	json_object_update(v, o->spec);
 	json_object_del(v, "members");
@@ -110,8 +115,9 @@ add_vip(const struct store_obj *o, void *arg)
 		if (store_get("node", node, &peer) != STORE_OK)
 			continue;
 		saw(&c->modified_ms, &peer);
-		if (unicast)
-			json_array_append(unicast_peers, json_object_get(peer.spec, "address"));
+		if (unicast && vipf_unicast_source(peer.spec, family) != NULL)
+			json_array_append_new(unicast_peers,
+					      json_string(vipf_unicast_source(peer.spec, family)));
 		json_array_append_new(peers, json_pack("{s:s, s:O, s:O}", "node", node, "address",
 						       json_object_get(peer.spec, "address"),
 						       "priority", prio));
@@ -119,9 +125,10 @@ add_vip(const struct store_obj *o, void *arg)
 	}
 	json_object_set_new(v, "peers", peers);
 	/* Unicast: what the agent sends from and to (RFC 5798 allows unicast; keepalived's
-	 * unicast_src_ip and unicast_peer): this node's address, every other member's and the
+	 * unicast_src_ip and unicast_peer): this node's source of the VIP's family (its address or
+	 * unicast_sources, vipf_unicast_source), every other member's and the
 	 * external peers. */
-	json_object_set(v, "unicast_src", unicast ? c->address : json_null());
+	json_object_set_new(v, "unicast_src", unicast && src ? json_string(src) : json_null());
 	if (unicast)
 		json_array_extend(unicast_peers, json_object_get(o->spec, "peers"));
 	json_object_set_new(v, "unicast_peers", unicast_peers);
@@ -141,10 +148,8 @@ add_vip(const struct store_obj *o, void *arg)
 static json_t *
 build_config(const struct store_obj *node, bool with_secret, int64_t *modified_ms, int *rc)
 {
-	struct vip_ctx c = {node->name,	      json_object_get(node->spec, "address"),
-			    with_secret,      json_array(),
-			    json_array(),     json_array(),
-			    node->modified_ms};
+	struct vip_ctx c = {node->name,	  node->spec,	with_secret,	  json_array(),
+			    json_array(), json_array(), node->modified_ms};
 	json_t *cfg = json_pack("{s:s, s:O, s:O}", "node", node->name, "address",
 				json_object_get(node->spec, "address"), "interface",
 				json_object_get(node->spec, "interface"));

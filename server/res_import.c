@@ -218,11 +218,15 @@ join_twin(struct import_run *r, json_t *spec, const json_t *twin)
 			struct store_obj n = {0};
 			const char *node = json_string_value(json_object_get(m, "node"));
 			if (strcmp(node, r->node) == 0)
-				member = member || (r->address &&
-						    strcmp(r->address, json_string_value(p)) == 0);
-			else if (store_get("node", node, &n) == STORE_OK)
 				member =
-				    member || json_equal(json_object_get(n.spec, "address"), p);
+				    member ||
+				    (r->address && strcmp(r->address, json_string_value(p)) == 0) ||
+				    has_string(r->plan.unicast_sources, json_string_value(p));
+			else if (store_get("node", node, &n) == STORE_OK)
+				member = member ||
+					 json_equal(json_object_get(n.spec, "address"), p) ||
+					 has_string(json_object_get(n.spec, "unicast_sources"),
+						    json_string_value(p));
 			store_obj_clear(&n);
 		}
 		if (!member)
@@ -307,6 +311,38 @@ put_vip(struct write_ctx *w, struct import_run *r, json_t *entry)
 	return rc;
 }
 
+/* The file's unicast sources of other families than the node's address (issue 11) into the
+ * stored node n: each replaces the node's source of its family. Returns a store_rc, or
+ * WRITE_ANSWERED. */
+static int
+add_unicast_sources(struct write_ctx *w, struct import_run *r, const struct store_obj *n)
+{
+	json_t *spec, *list, *a, *old, *entry;
+	size_t i, j;
+	int rc;
+
+	if (json_array_size(r->plan.unicast_sources) == 0)
+		return STORE_OK;
+	spec = json_deep_copy(n->spec);
+	list = json_array();
+	json_array_foreach(json_object_get(spec, "unicast_sources"), i, old)
+	{
+		bool replaced = false;
+		json_array_foreach(r->plan.unicast_sources, j, a) replaced =
+		    replaced || (strchr(json_string_value(a), ':') != NULL) ==
+				    (strchr(json_string_value(old), ':') != NULL);
+		if (!replaced)
+			json_array_append(list, old);
+	}
+	json_array_extend(list, r->plan.unicast_sources);
+	json_object_set_new(spec, "unicast_sources", list);
+	entry = json_pack("{s:i}", "line", 0);
+	rc = put_one(w, r, &res_node_kind, r->node, entry, spec);
+	json_decref(entry);
+	json_decref(spec);
+	return rc;
+}
+
 /* The node the file is of: as stored, or created from ?address (and ?interface, else the first
  * instance's). Sets r->address. */
 static int
@@ -323,8 +359,9 @@ ensure_node(struct write_ctx *w, struct import_run *r)
 				 json_string_value(json_object_get(n.spec, "address")));
 			r->address = r->address_buf;
 		}
+		rc = add_unicast_sources(w, r, &n);
 		store_obj_clear(&n);
-		return STORE_OK;
+		return rc;
 	}
 	if (rc != STORE_NOTFOUND)
 		return rc;
@@ -344,6 +381,8 @@ ensure_node(struct write_ctx *w, struct import_run *r)
 		    json_object_get(json_array_get(r->plan.vips, 0), "spec"), "interface"));
 	spec =
 	    json_pack("{s:s, s:s}", "address", r->address, "interface", ifname ? ifname : "eth0");
+	if (json_array_size(r->plan.unicast_sources) > 0)
+		json_object_set(spec, "unicast_sources", r->plan.unicast_sources);
 	entry = json_pack("{s:i}", "line", 0);
 	rc = put_one(w, r, &res_node_kind, r->node, entry, spec);
 	json_decref(entry);

@@ -25,7 +25,7 @@ needs_keepalived = pytest.mark.skipif(
 # with all three. The rendering must be clean: 0 and not a word of output.
 ACCEPTED = (0, 5, 6)
 # Where keepalived's model is still finer than vigil's (the import reports these as gaps).
-GAPS = {"01-pihole-dualstack-v3-syncgroup.conf": "an IPv6 instance's unicast source"}
+GAPS = {}
 # @ID lines apply when ID is the node's name: file 15 is node nfs1's.
 CONFIG_ID = {"15-nfs-conditional-at-prefix.conf": "nfs1"}
 

@@ -200,3 +200,46 @@ def test_reimport_deletes_only_what_the_import_made_and_the_file_dropped(admin):
             if x["action"] == "created"} == gone
     admin.delete(f"/checks/{hand['name']}")
     cleanup(admin, r1.json())
+
+
+DUAL = """vrrp_instance V4 {
+    interface eth0
+    virtual_router_id %d
+    unicast_src_ip 10.77.0.1
+    unicast_peer {
+        10.77.0.2
+    }
+    virtual_ipaddress {
+        %s
+    }
+}
+vrrp_instance V6 {
+    interface eth0
+    virtual_router_id %d
+    unicast_src_ip fd00:77::1
+    unicast_peer {
+        fd00:77::2
+    }
+    virtual_ipaddress {
+        fd00:77:%x::10/64
+    }
+}
+"""
+
+
+def test_an_ipv6_unicast_source_becomes_the_nodes_and_the_instance_stays_unicast(admin):
+    node, n = uniq("lb"), int(uniq("x")[-3:], 16) % 200 + 1
+    body = (DUAL % (n, uniq_ipv4(24), n, n)).encode()
+    r = post(admin, node, body, address="10.77.0.1")
+    assert r.status_code == 201, r.text
+    assert r.json()["gaps"] == []
+    assert admin.get(f"/nodes/{node}").json()["unicast_sources"] == ["fd00:77::1"]
+    vips = [admin.get(x["_links"]["self"]["href"]).json() for x in r.json()["resources"]
+            if x["kind"] == "vip"]
+    assert [(v["unicast"], v["peers"]) for v in vips] == \
+        [(True, ["10.77.0.2"]), (True, ["fd00:77::2"])]
+    cfg = admin.get(f"/nodes/{node}/config").json()
+    assert sorted(v["unicast_src"] for v in cfg["vips"]) == ["10.77.0.1", "fd00:77::1"]
+    again = post(admin, node, body)
+    assert {x["action"] for x in again.json()["resources"]} == {"unchanged"}
+    cleanup(admin, r.json())
