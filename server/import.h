@@ -20,7 +20,7 @@
  *              order; result "applied", "not_applied" or "error"; why for all but a plain
  *              "applied" (an applied statement may carry a note on a part that was dropped)
  *   gaps       [{"line", "keyword", "why"}]: where keepalived's model is finer than vigil's and
- *              meaning is lost (per-instance script weights, per-family unicast sources)
+ *              meaning is lost (priority 255, weight reverse, two unicast sources of a family)
  *   scripts    [{"line", "name", "from"?, "content"?}]: the files to place in the agent's
  *              --script-dir: "from" a path of the file, or "content" a wrapper to write
  *   errors     [{"line", "keyword", "detail"}]: what keepalived itself would refuse; non-empty
