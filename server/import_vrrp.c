@@ -43,12 +43,7 @@ static const struct {
 } inst_skip[] = {
     {"state", "not needed: priorities decide who is master"},
     {"mcast_src_ip", "vigil sends advertisements from the node's address"},
-    {"notify_master", "vigil runs one notify script with the new state as its third argument: "
-		      "a wrapper that dispatches on it replaces notify_master/backup/fault/stop"},
-    {"notify_backup", "vigil runs one notify script with the new state as its third argument"},
-    {"notify_fault", "vigil runs one notify script with the new state as its third argument"},
-    {"notify_stop", "vigil runs one notify script with the new state as its third argument"},
-    {"notify_deleted", "vigil runs one notify script with the new state as its third argument"},
+    {"notify_deleted", "vigil has no DELETED state: its notify runs with STOP"},
     {"notify_master_rx_lower_pri", "vigil has no such notification"},
     {"smtp_alert", "vigil sends no mail: follow /events instead"},
     {"lvs_sync_daemon_interface", "vigil drives HAProxy, not IPVS"},
@@ -139,10 +134,9 @@ kw_number(struct inst *in, const struct ka_stmt *s)
 }
 
 static void
-kw_other(struct inst *in, const struct ka_stmt *s, json_t *tracked, char *vname)
+kw_other(struct inst *in, const struct ka_stmt *s, json_t *tracked)
 {
 	const char *kw = s->argv[0];
-	char what[80];
 
 	if (strcmp(kw, "interface") == 0 && arg1(s) && vipf_valid_ifname(arg1(s))) {
 		json_object_set_new(in->spec, "interface", json_string(arg1(s)));
@@ -171,10 +165,8 @@ kw_other(struct inst *in, const struct ka_stmt *s, json_t *tracked, char *vname)
 		json_object_set_new(in->spec, "vmac", json_true());
 		imp_note(in->im, s, "applied",
 			 s->argc > 1 ? "vigil names the interface vrrp.VRID" : NULL);
-	} else if (strcmp(kw, "notify") == 0 && s->argc > 1) {
-		snprintf(what, sizeof(what), "%s-notify", vname);
-		json_object_set_new(in->spec, "notify", imp_script_argv(in->im, s, 1, what));
-		imp_note(in->im, s, "applied", NULL);
+	} else if (vrrp_kw_notify(in, s)) {
+		/* vrrp_notify_finish decides */
 	} else {
 		for (size_t i = 0; i < sizeof(inst_skip) / sizeof(inst_skip[0]); i++)
 			if (strcmp(kw, inst_skip[i].kw) == 0) {
@@ -265,6 +257,7 @@ inst_finish(struct inst *in, const char *vname, json_t *tracked)
 	}
 	inst_version(in);
 	vrrp_drop_own_track(in);
+	vrrp_notify_finish(in, vname);
 	if (in->unicast != NULL && im->node_address != NULL &&
 	    (strchr(im->node_address, ':') ? 6 : 4) != in->family &&
 	    imp_unicast_source(im, in->family) == NULL) {
@@ -334,7 +327,7 @@ imp_instance(struct imp *im, const struct ka_stmt *st)
 	imp_note(im, st, "applied", NULL);
 	for (const struct ka_stmt *s = st->sub; s != NULL; s = s->next)
 		if (!kw_number(&in, s))
-			kw_other(&in, s, tracked, vname);
+			kw_other(&in, s, tracked);
 	inst_finish(&in, vname, tracked);
 	if (in.bad)
 		imp_note_rest(im, st, "inside an instance keepalived refuses");

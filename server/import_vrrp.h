@@ -6,6 +6,8 @@
 
 #include "import_int.h"
 
+#define VRRP_NOTIFY_KINDS 5 /* notify, notify_master, notify_backup, notify_fault, notify_stop */
+
 /* One instance being read. */
 struct inst {
 	struct imp *im;
@@ -15,6 +17,8 @@ struct inst {
 	long priority, vrid, version;
 	double advert_s, preempt_delay_s;
 	const struct ka_stmt *advert, *auth, *version_st, *unicast;
+	const struct ka_stmt
+	    *notify[VRRP_NOTIFY_KINDS]; /* notify, notify_master, ... (last wins) */
 	int family;
 	bool bad;
 };
@@ -36,6 +40,11 @@ void vrrp_kw_unicast_peer(struct inst *in, const struct ka_stmt *s);
 /* track_interface, and track_script (appending {"script", "weight"?} to tracked). */
 void vrrp_kw_track_interface(struct inst *in, const struct ka_stmt *s);
 void vrrp_kw_track_script(struct inst *in, const struct ka_stmt *s, json_t *tracked);
+/* notify and notify_master/backup/fault/stop: vrrp_kw_notify keeps the statement (false when kw
+ * is none of them); vrrp_notify_finish sets the VIP's notify: the notify line as an argv, or a
+ * wrapper script (in the plan's scripts) that runs each line for its state. vname names it. */
+bool vrrp_kw_notify(struct inst *in, const struct ka_stmt *s);
+void vrrp_notify_finish(struct inst *in, const char *vname);
 /* Drops the instance's own interface from its tracked ones, as keepalived does. */
 void vrrp_drop_own_track(struct inst *in);
 

@@ -1,4 +1,4 @@
-// links: server/import.c server/import_vrrp.c server/import_vrrp_addr.c server/import_vrrp_track.c server/import_lvs.c server/kaconf.c server/vip_fields.c server/validate.c server/http.c common/addr.c
+// links: server/import.c server/import_vrrp.c server/import_vrrp_addr.c server/import_vrrp_track.c server/import_vrrp_notify.c server/import_lvs.c server/kaconf.c server/vip_fields.c server/validate.c server/http.c common/addr.c
 /* Fuzzes the keepalived.conf import's plan (server/import*.c) over what the reader accepts.
  * Input: a file (node and config id "lb1"); its length modulo 3 picks the node's address
  * (IPv4, IPv6 or none), so that real files seed it as they are. Oracles: every statement of the

@@ -1,4 +1,4 @@
-// links: server/import.c server/import_vrrp.c server/import_vrrp_addr.c server/import_vrrp_track.c server/import_lvs.c server/kaconf.c server/vip_fields.c server/validate.c server/http.c common/addr.c
+// links: server/import.c server/import_vrrp.c server/import_vrrp_addr.c server/import_vrrp_track.c server/import_vrrp_notify.c server/import_lvs.c server/kaconf.c server/vip_fields.c server/validate.c server/http.c common/addr.c
 /* The keepalived.conf mapping (server/import*.c): keepalived's semantics carried (preempt unless
  * nopreempt, version 2, PASS truncated to 8), what is not applied reported with its line, what
  * keepalived refuses an error with its line, and every file of ../shared/keepalived-corpus
@@ -202,6 +202,47 @@ test_errors_stay_and_stray_blocks_are_noted(void **state)
 	import_plan_free(&p);
 }
 
+/* notify_master/backup/fault/stop (and notify) become one wrapper that dispatches on the state
+ * vigil-agent appends as the third argument; a lone notify stays an argv. */
+static void
+test_notify_lines_become_one_wrapper(void **state)
+{
+	static const char per_state[] =
+	    "vrrp_instance A {\n interface eth0\n virtual_router_id 51\n"
+	    " virtual_ipaddress {\n  10.1.1.1\n }\n"
+	    " notify_master \"/usr/local/bin/up.sh master\"\n"
+	    " notify_backup /usr/local/bin/down.sh\n"
+	    " notify /usr/local/bin/log.sh\n}\n";
+	static const char lone[] = "vrrp_instance A {\n interface eth0\n virtual_router_id 51\n"
+				   " virtual_ipaddress {\n  10.1.1.1\n }\n"
+				   " notify /usr/local/bin/log.sh --to ops\n}\n";
+	struct import_plan p;
+	json_t *spec, *script;
+	const char *content;
+
+	(void)state;
+	plan_of(per_state, sizeof(per_state) - 1, &p);
+	spec = json_object_get(json_array_get(p.vips, 0), "spec");
+	assert_string_equal(json_string_value(json_array_get(json_object_get(spec, "notify"), 0)),
+			    "a-notify.sh");
+	script = json_array_get(p.scripts, 0);
+	assert_string_equal(json_string_value(json_object_get(script, "name")), "a-notify.sh");
+	content = json_string_value(json_object_get(script, "content"));
+	assert_non_null(strstr(content, "/usr/local/bin/log.sh \"$@\"\n"));
+	assert_non_null(strstr(content, "MASTER) /usr/local/bin/up.sh master ;;\n"));
+	assert_non_null(strstr(content, "BACKUP) /usr/local/bin/down.sh ;;\n"));
+	assert_null(strstr(content, "FAULT)"));
+	expect_result(&p, 7, "notify_master", "applied", "run MASTER");
+	expect_result(&p, 9, "notify", "applied", "every transition");
+	import_plan_free(&p);
+	plan_of(lone, sizeof(lone) - 1, &p);
+	spec = json_object_get(json_array_get(p.vips, 0), "spec");
+	assert_int_equal(json_array_size(json_object_get(spec, "notify")), 3);
+	assert_string_equal(json_string_value(json_array_get(json_object_get(spec, "notify"), 0)),
+			    "log.sh");
+	import_plan_free(&p);
+}
+
 static void
 test_names(void **state)
 {
@@ -296,6 +337,7 @@ main(void)
 	    cmocka_unit_test(test_pair_semantics),
 	    cmocka_unit_test(test_refusals),
 	    cmocka_unit_test(test_errors_stay_and_stray_blocks_are_noted),
+	    cmocka_unit_test(test_notify_lines_become_one_wrapper),
 	    cmocka_unit_test(test_names),
 	    cmocka_unit_test(test_the_corpus),
 	};
