@@ -1,5 +1,6 @@
-/* Internal to the store (store.c, store_conn.c, store_token.c): the prepared statements and the
- * helpers every part of the store uses. Nothing outside server/store*.c includes this. */
+/* Internal to the SQLite backend (store_sqlite.c, store_conn.c, store_token.c): the prepared
+ * statements and the helpers every part of the store uses. Nothing outside server/store*.c includes
+ * this. */
 #ifndef VIGIL_STORE_SQL_H
 #define VIGIL_STORE_SQL_H
 
@@ -92,6 +93,16 @@ int sq_add_change(struct store_tx *tx, const char *op, const char *kind, const c
 		  int64_t ts, int64_t *rev);
 /* Frees what the write transaction keeps between uses (store_close). */
 void sq_tx_free(void);
+/* The SQLite backend's tokens (store_token.c) and connections (store_conn.c): see store.h. */
+int sq_token_add(struct store_tx *tx, const struct store_token *t, const unsigned char digest[32]);
+int sq_token_find(const unsigned char digest[32], struct store_token *out);
+int sq_token_get(const char *id, struct store_token *out);
+int sq_token_delete(struct store_tx *tx, const char *id);
+int sq_token_list(const char *after, const char *before, int limit, struct store_token *out,
+		  int *total);
+int sq_token_count(void);
+void sq_thread_done(void);
+void sq_close(void);
 /* Deletes the agent tokens bound to node, each with its change (store_token.c). */
 int sq_delete_node_tokens(struct store_tx *tx, const char *node);
 
