@@ -195,7 +195,10 @@ auth_resolve(const char *authorization, struct principal *who)
 	if (known_get(key, who))
 		return 0;
 	rev0 = store_revision(); /* before reading: what it reads is at least this new */
-	if (store_token_find(d, &t) != STORE_OK)
+	int rc = store_token_find(d, &t);
+	if (rc == STORE_BUSY) /* the store cannot say: not the client's fault */
+		return -2;
+	if (rc != STORE_OK)
 		return -1;
 	who->role = auth_role_parse(t.role);
 	snprintf(who->token_id, sizeof(who->token_id), "%s", t.id);
