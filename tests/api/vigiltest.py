@@ -61,6 +61,7 @@ class VigilServer:
         self.db = self.workdir / "vigil.db"
         # on etcd: a fresh prefix per server, kept across restarts like a database file
         self.etcd_prefix = f"/vigil-test/{secrets.token_hex(8)}/"
+        self.etcd_endpoints = None  # None: the session's lab (ETCD_ENDPOINTS)
         self.args = list(args)
         if admin_token == "generate":
             admin_token = secrets.token_hex(32)
@@ -144,8 +145,9 @@ class VigilServer:
     def store_args(self):
         """The store options of this server: its SQLite file, or its etcd prefix."""
         if BACKEND == "etcd":
-            assert ETCD_ENDPOINTS, "VIGIL_BACKEND=etcd needs the etcd lab of conftest.py"
-            return ["--etcd", ETCD_ENDPOINTS, "--etcd-prefix", self.etcd_prefix]
+            endpoints = self.etcd_endpoints or ETCD_ENDPOINTS
+            assert endpoints, "VIGIL_BACKEND=etcd needs the etcd lab of conftest.py"
+            return ["--etcd", endpoints, "--etcd-prefix", self.etcd_prefix]
         return ["--db", str(self.db)]
 
     def stderr_text(self):
