@@ -114,7 +114,9 @@ parse_changes(const struct etcd_kv *kv, const struct store_match *m, struct stor
 }
 
 /* Reads pages of ev/ keys (ascending from since + 1, or descending from the newest) and adds
- * whole writes' matching changes to out while they fit in limit. Returns the count, or a
+ * whole writes' matching changes to out while they fit in limit. Cost: etcd applies
+ * min_create_revision and a descending sort after reading the whole ev/ range (at most
+ * --events-keep keys) for every page. Returns the count, or a
  * store_rc. Descending, out is filled newest first (the caller reverses). */
 static int
 scan(int64_t since, int limit, const struct store_match *m, struct store_change *out)
@@ -190,6 +192,8 @@ et_changes(int64_t since, int limit, const struct store_match *match, struct sto
 			return rc;
 		if (since < f.floor_rev)
 			return STORE_GONE;
+		if (since >= f.mod_rev) /* nothing newer (a waiting long-poll): no range at all */
+			return 0;
 	}
 	return scan(since, limit, match, out);
 }
