@@ -133,3 +133,24 @@ def test_events_are_identical_on_both(pair):
     assert ea == eb
     revs = [e["revision"] for e in ea]
     assert revs == sorted(revs)
+
+
+def test_two_replicas_started_at_once_on_an_empty_store_both_serve(tmp_path):
+    """Both add the bootstrap admin token at start; the one that loses the race finds it."""
+    a = VigilServer(tmp_path / "a", name="start_a")
+    b = VigilServer(tmp_path / "b", admin_token=a.admin_token, name="start_b")
+    b.etcd_prefix = a.etcd_prefix
+    ts = [threading.Thread(target=s.start) for s in (a, b)]
+    try:
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join(30)
+        assert a.client().get("/nodes").status_code == 200, a.stderr_text()
+        assert b.client().get("/nodes").status_code == 200, b.stderr_text()
+        tokens = a.client().get("/tokens").json()["_embedded"]["tokens"]
+        assert [t["id"] for t in tokens] == ["bootstrap"]
+    finally:
+        for s in (a, b):
+            if s.proc is not None:
+                s.stop()
