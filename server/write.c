@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "auth.h"
+#include "metrics.h"
 #include "write.h"
 
 /* Turns rc (a store_rc other than STORE_OK, or WRITE_ANSWERED) into the problem in res. */
@@ -63,6 +64,7 @@ write_run(struct http_request *req, struct http_response *res, const struct writ
 		 * so that a stale If-Match is a 412, never a lost update. */
 		if ((rc = write_once(&w, &actor, ops, arg)) != STORE_CONFLICT)
 			break;
+		metrics_write_retry();
 		http_response_clear(res);
 		w.detail[0] = '\0';
 	}
@@ -86,6 +88,7 @@ write_background(const char *name, int (*fn)(struct store_tx *tx, void *arg), vo
 		}
 		if ((rc = store_commit(tx)) != STORE_CONFLICT)
 			return rc;
+		metrics_write_retry();
 	}
 	return STORE_BUSY;
 }

@@ -75,6 +75,14 @@ def test_concurrent_if_match_increments_through_a_and_b_lose_nothing(pair):
     assert done == {"a": 15, "b": 15}
     assert a.get(path).json()["labels"]["n"] == "30"
     assert b.get(path).json()["labels"]["n"] == "30"
+    # a commit that lost its race was run again (and answered 412), not applied twice
+    retries = sum(_metric(c, "vigil_write_retries_total") for c in (a, b))
+    assert retries <= sum(lost.values()), (retries, lost)
+
+
+def _metric(client, name):
+    text = client.get("/metrics").text
+    return int(next(x for x in text.splitlines() if x.startswith(name + " ")).split()[1])
 
 
 def test_same_if_match_through_a_and_b_gives_one_200_and_one_412(pair):
