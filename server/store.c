@@ -2,12 +2,29 @@
  * the read depends on (store_track.h) and calls the backend chosen at open time (SQLite by
  * store_open, etcd by store_open_etcd), so that both backends track and wake the same way. */
 #include <stddef.h>
+#include <string.h>
 
 #include "store.h"
 #include "store_backend.h"
 #include "store_track.h"
 
 static const struct store_backend *be;
+
+/* Reverses the n elements of size bytes at base: a backend reads a page before a name nearest
+ * first, and the caller gets it in name order. */
+static void
+reverse(void *base, int n, size_t size)
+{
+	unsigned char *a = base, t[sizeof(struct store_obj) > sizeof(struct store_token)
+				       ? sizeof(struct store_obj)
+				       : sizeof(struct store_token)];
+
+	for (int i = 0; i < n / 2; i++) {
+		memcpy(t, a + (size_t)i * size, size);
+		memcpy(a + (size_t)i * size, a + (size_t)(n - 1 - i) * size, size);
+		memcpy(a + (size_t)(n - 1 - i) * size, t, size);
+	}
+}
 
 void
 store_use_backend(const struct store_backend *b)
@@ -55,20 +72,30 @@ int
 store_list(const char *kind, const char *ref_kind, const char *ref_name, const char *after,
 	   const char *before, int limit, struct store_obj *out, int *total)
 {
+	int n;
+
 	if (ref_kind != NULL)
 		sk_track_refs(ref_kind, ref_name, kind);
 	else
 		sk_track_kind(kind);
-	return be->list(kind, ref_kind != NULL ? 'r' : 0, ref_kind, ref_name, after, before, limit,
-			out, total);
+	n = be->list(kind, ref_kind != NULL ? 'r' : 0, ref_kind, ref_name, after, before, limit,
+		     out, total);
+	if (before != NULL && n > 1)
+		reverse(out, n, sizeof(*out));
+	return n;
 }
 
 int
 store_list_tagged(const char *kind, const char *tag_kind, const char *tag, const char *after,
 		  const char *before, int limit, struct store_obj *out, int *total)
 {
+	int n;
+
 	sk_track_refs(tag_kind, tag, kind);
-	return be->list(kind, 't', tag_kind, tag, after, before, limit, out, total);
+	n = be->list(kind, 't', tag_kind, tag, after, before, limit, out, total);
+	if (before != NULL && n > 1)
+		reverse(out, n, sizeof(*out));
+	return n;
 }
 
 int
@@ -163,8 +190,13 @@ int
 store_token_list(const char *after, const char *before, int limit, struct store_token *out,
 		 int *total)
 {
+	int n;
+
 	sk_track_kind("token");
-	return be->token_list(after, before, limit, out, total);
+	n = be->token_list(after, before, limit, out, total);
+	if (before != NULL && n > 1)
+		reverse(out, n, sizeof(*out));
+	return n;
 }
 
 int

@@ -10,7 +10,8 @@
 #include "store.h"
 
 /* The same contracts as the store.h functions of the same names, without read tracking. list:
- * by 0 lists all of kind, 'r' those referencing (k2, n2), 't' those tagged (k2, n2). */
+ * by 0 lists all of kind, 'r' those referencing (k2, n2), 't' those tagged (k2, n2). A page
+ * before a name (list, token_list) comes nearest first: store.c puts it in name order. */
 struct store_backend {
 	int64_t (*revision)(void);
 	int (*get)(const char *kind, const char *name, struct store_obj *out);

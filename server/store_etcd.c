@@ -258,13 +258,6 @@ page_names(const char *p, const char *after, const char *before, int limit,
 		snprintf(names[n++], STORE_NAME_MAX, "%s", name);
 	}
 	etcd_kvs_clear(&r);
-	if (before != NULL) /* read backwards: put the page in name order */
-		for (int i = 0; i < n / 2; i++) {
-			char t[STORE_NAME_MAX];
-			memcpy(t, names[i], sizeof(t));
-			memcpy(names[i], names[n - 1 - i], sizeof(t));
-			memcpy(names[n - 1 - i], t, sizeof(t));
-		}
 	return n;
 }
 
@@ -316,12 +309,12 @@ list_in_tx(struct et_tx *tx, const char *kind, char by, const char *k2, const ch
 		last = first + limit < n ? first + limit : n;
 	}
 	rc = 0;
-	for (int i = 0; i < n; i++) {
+	for (int i = 0; i < n; i++) /* a page before a name: nearest first (store.c reverses) */
 		if (i >= first && i < last)
-			out[rc++] = all[i];
-		else
+			out[rc++] = all[before != NULL ? last - 1 - (i - first) : i];
+	for (int i = 0; i < n; i++)
+		if (i < first || i >= last)
 			store_obj_clear(&all[i]);
-	}
 	if (total != NULL)
 		*total = n;
 	free(all);

@@ -111,12 +111,6 @@ et_token_list(const char *after, const char *before, int limit, struct store_tok
 			n++;
 	}
 	etcd_kvs_clear(&r);
-	if (before != NULL)
-		for (int i = 0; i < n / 2; i++) {
-			struct store_token t = out[i];
-			out[i] = out[n - 1 - i];
-			out[n - 1 - i] = t;
-		}
 	*total = et_token_count();
 	return *total < 0 ? *total : n;
 }

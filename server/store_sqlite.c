@@ -154,12 +154,6 @@ sq_list(const char *kind, char by, const char *k2, const char *n2, const char *a
 		obj_from_row(o, s, 1);
 	}
 	sq_done(s);
-	if (desc) /* the page was read backwards: put it in name order */
-		for (int i = 0; i < n / 2; i++) {
-			struct store_obj t = out[i];
-			out[i] = out[n - 1 - i];
-			out[n - 1 - i] = t;
-		}
 	if (total == NULL)
 		return n;
 	*total = by == 'r'   ? sq_count(S_LIST_REF_TOTAL, kind, k2, n2)

@@ -139,12 +139,6 @@ sq_token_list(const char *after, const char *before, int limit, struct store_tok
 	while (n < limit && sqlite3_step(s) == SQLITE_ROW)
 		token_from_row(&out[n++], s);
 	sq_done(s);
-	if (before)
-		for (int i = 0; i < n / 2; i++) {
-			struct store_token t = out[i];
-			out[i] = out[n - 1 - i];
-			out[n - 1 - i] = t;
-		}
 	*total = sq_token_count();
 	return *total < 0 ? *total : n;
 }
