@@ -1,7 +1,8 @@
-/* etcd v3 behind the store interface: opening, one client per thread, the reads (objects, lists
- * by kind, reference and tag, counts, tokens) and the watch that wakes this vigild on writes made
- * through the others. The key layout is in store_etcd.h; the write transaction is in
- * store_etcd_tx.c, the change feed in store_etcd_feed.c. */
+/* etcd v3 behind the store interface: opening, one client per thread, and the reads (objects,
+ * lists by kind, reference and tag, counts). The key layout is in store_etcd.h; the write
+ * transaction is in store_etcd_tx.c and store_etcd_commit.c, the change feed and the watch that
+ * wakes this vigild on writes made through the others in store_etcd_feed.c, tokens in
+ * store_etcd_token.c. */
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
