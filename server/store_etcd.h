@@ -1,7 +1,7 @@
 /* Internal to the etcd backend (store_etcd.c: opening and reads; store_etcd_tx.c and
  * store_etcd_commit.c: the write transaction; store_etcd_feed.c: the change feed and the watch;
- * store_etcd_token.c: tokens). Nothing outside
- * server/store_etcd*.c includes this. Keys, all under the prefix (values JSON unless said):
+ * store_etcd_token.c: tokens). Nothing outside server/store_etcd*.c includes this. Keys, all
+ * under the prefix (values JSON unless said):
  *   obj/KIND/NAME          {spec, status, ms, refs: [[k, n]], tags: [[k, n]], uniq: [key]}
  *   ref/TOKIND/TONAME/KIND/NAME, tag/TAGKIND/TAG/KIND/NAME   empty: the indexes of lists
  *   uniq/KEY               "KIND/NAME" of its holder
