@@ -37,7 +37,7 @@ EMBED := $(sort $(wildcard schema/*.sql)) $(wildcard api-spec/openapi.yaml) $(so
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all setup run test unit-test etcd-test api-test asan-test ui-test cluster-test lint-spec bench \
+.PHONY: all setup run test unit-test etcd-test api-test api-test-etcd asan-test ui-test cluster-test lint-spec bench \
 	bench-fleet bench-failover clean format install install-test fuzz fuzz-build fuzz-smoke
 
 all: $(BUILD)/vigild $(if $(wildcard agent/main.c),$(BUILD)/vigil-agent)
@@ -181,6 +181,11 @@ api-test: $(BUILD)/vigild
 asan-test: $(BUILD)/asan/vigild
 	VIGILD=$(BUILD)/asan/vigild $(PY) -m pytest -q -p no:cacheprovider tests/api
 
+# The same API suite on the etcd backend (a three-member etcd for the session, a key prefix per
+# vigild), with the ASan build, plus tests/api/test_replicas.py: several vigild on one store.
+api-test-etcd: $(BUILD)/asan/vigild
+	VIGIL_BACKEND=etcd VIGILD=$(BUILD)/asan/vigild $(PY) -m pytest -q -p no:cacheprovider tests/api
+
 # Browser tests: Debian's chromium driven by playwright-core (node's own test runner).
 ui-test: $(BUILD)/vigild setup
 	node --test tests/ui/
@@ -197,6 +202,7 @@ test: setup
 	@$(MAKE) --no-print-directory lint-spec
 	@$(MAKE) --no-print-directory api-test
 	@$(MAKE) --no-print-directory asan-test
+	@$(MAKE) --no-print-directory api-test-etcd
 	@$(MAKE) --no-print-directory ui-test
 	@$(MAKE) --no-print-directory cluster-test
 	@$(MAKE) --no-print-directory install-test

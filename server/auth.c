@@ -195,7 +195,10 @@ auth_resolve(const char *authorization, struct principal *who)
 	if (known_get(key, who))
 		return 0;
 	rev0 = store_revision(); /* before reading: what it reads is at least this new */
-	if (store_token_find(d, &t) != STORE_OK)
+	int rc = store_token_find(d, &t);
+	if (rc == STORE_BUSY) /* the store cannot say: not the client's fault */
+		return -2;
+	if (rc != STORE_OK)
 		return -1;
 	who->role = auth_role_parse(t.role);
 	snprintf(who->token_id, sizeof(who->token_id), "%s", t.id);
@@ -269,9 +272,12 @@ auth_bootstrap(const char *secret, const char *token_path, char *err, size_t err
 		/* a different secret replaces the bootstrap token, in one transaction */
 		bool changed = store_token_get("bootstrap", &t) == STORE_OK;
 		if (add_admin("bootstrap", secret, "from VIGIL_ADMIN_TOKEN",
-			      changed ? "bootstrap" : NULL) != 0)
-			goto fail;
-		return 0;
+			      changed ? "bootstrap" : NULL) == 0)
+			return 0;
+		/* another vigild on the same store (etcd) may have added it meanwhile */
+		if (auth_resolve(bearer, &who) == 0 && who.role == ROLE_ADMIN)
+			return 0;
+		goto fail;
 	}
 	if (store_token_count() != 0)
 		return 0;

@@ -10,8 +10,8 @@
 
 #define AUTH_SECRET_LEN 64 /* hex characters */
 
-/* Resolves "Bearer <secret>" into who. Returns 0, or -1 when the header is missing or unknown
- * (who->role stays ROLE_NONE). Tokens already resolved are remembered in memory until any token
+/* Resolves "Bearer <secret>" into who. Returns 0, -1 when the header is missing or unknown
+ * (who->role stays ROLE_NONE), or -2 when the store could not be read (etcd without quorum). Tokens already resolved are remembered in memory until any token
  * is added or deleted. */
 int auth_resolve(const char *authorization, struct principal *who);
 /* Forgets the remembered tokens (at shutdown). */

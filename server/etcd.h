@@ -83,6 +83,7 @@ struct etcd_range_opts {
 	bool count_only;
 	bool serializable; /* answer from the member's own copy (no leader needed; may be stale) */
 	bool descending;   /* by key, last first (a page before a name); else ascending */
+	int64_t min_create_rev; /* 0: any; else only keys created at this revision or later */
 };
 
 /* Range. out filled (caller clears) on 0; an empty answer is 0 with n == 0. */
@@ -128,7 +129,8 @@ enum etcd_op_type {
 	ETCD_OP_PUT,
 	ETCD_OP_DELETE,
 };
-/* One operation of a txn branch. PUT: value/value_len/lease; RANGE and DELETE: prefix. */
+/* One operation of a txn branch. PUT: value/value_len/lease; RANGE and DELETE: prefix, or
+ * range_end (non-NULL: every key in [key, range_end)). */
 struct etcd_op {
 	enum etcd_op_type type;
 	const char *key;
@@ -136,6 +138,7 @@ struct etcd_op {
 	size_t value_len;
 	int64_t lease;
 	bool prefix;
+	const char *range_end;
 };
 struct etcd_txn {
 	const struct etcd_cmp *cmp;

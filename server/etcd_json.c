@@ -286,6 +286,8 @@ etcd_json_range_req(const char *key, const struct etcd_range_opts *o)
 		rc = json_object_set_new(req, "serializable", json_true());
 	if (rc == 0 && o->descending)
 		rc = json_object_set_new(req, "sort_order", json_string("DESCEND"));
+	if (rc == 0 && o->min_create_rev > 0)
+		rc = etcd_json_set_int64(req, "min_create_revision", o->min_create_rev);
 	if (rc < 0) {
 		json_decref(req);
 		return NULL;
@@ -305,7 +307,8 @@ etcd_json_op(const struct etcd_op *op)
 	int rc = inner != NULL && outer != NULL ? 0 : -1;
 
 	if (rc == 0)
-		rc = set_range(inner, op->key, NULL, op->type != ETCD_OP_PUT && op->prefix);
+		rc = set_range(inner, op->key, op->type != ETCD_OP_PUT ? op->range_end : NULL,
+			       op->type != ETCD_OP_PUT && op->prefix);
 	if (rc == 0 && op->type == ETCD_OP_PUT)
 		rc = etcd_json_set_b64(inner, "value", op->value != NULL ? op->value : "",
 				       op->value_len);

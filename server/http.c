@@ -405,7 +405,11 @@ http_problem_store(struct http_response *res, const struct http_request *req, in
 	case STORE_GONE:
 		return http_problem(res, req, 410, "gone", "%s", d ? d : "gone");
 	case STORE_BUSY:
-		return http_problem(res, req, 503, "unavailable", "the store is busy; retry");
+	case STORE_CONFLICT: /* still losing to other replicas after the write runner's retries */
+		http_problem(res, req, 503, "unavailable", "the store is busy; retry");
+		res->extra_name = "Retry-After";
+		res->extra_value = "1";
+		return -1;
 	default:
 		return http_problem(res, req, 500, "internal", "store error");
 	}

@@ -34,6 +34,17 @@ usage(FILE *f)
 	    "  --db PATH              SQLite database file (default ./vigil.db); on first start\n"
 	    "                         without VIGIL_ADMIN_TOKEN an admin token is written to\n"
 	    "                         PATH.admin-token (mode 0600)\n"
+	    "  --etcd URL[,URL...]    keep the store in etcd v3 instead of SQLite (not with "
+	    "--db):\n"
+	    "                         every vigild with the same endpoints and prefix serves the\n"
+	    "                         same data; the first start's admin token file is\n"
+	    "                         ./vigil-etcd.admin-token\n"
+	    "  --etcd-prefix PREFIX   the store's keys in etcd (default /vigil/; ends with /)\n"
+	    "  --etcd-cacert PEM      CA certificates to verify the etcd members with\n"
+	    "  --etcd-cert PEM        client certificate for etcd (with --etcd-key)\n"
+	    "  --etcd-key PEM         private key for --etcd-cert\n"
+	    "  --etcd-user NAME       etcd user (etcd auth; with --etcd-password-file)\n"
+	    "  --etcd-password-file F its password, the first line of F\n"
 	    "  --tls-cert PEM         serve HTTPS with this certificate (needs --tls-key)\n"
 	    "  --tls-key PEM          private key for --tls-cert\n"
 	    "  --cors-origin ORIGIN   allow browser pages from ORIGIN (repeatable)\n"
@@ -124,6 +135,71 @@ slurp(const char *path)
 	return buf;
 }
 
+/* The store options: SQLite's database or etcd's connection. */
+struct store_args {
+	const char *db;
+	bool db_given;
+	struct store_etcd_opts etcd;
+	const char *password_file;
+};
+
+/* Opens the store args name. Returns 0, or -1 with a message printed. The etcd password is read
+ * from its file here and wiped after use. */
+static int
+open_store(struct store_args *a, long events_keep, char *err, size_t errlen)
+{
+	char *pw = NULL;
+	int rc;
+
+	if (a->etcd.endpoints == NULL)
+		return store_open(a->db, events_keep, server_notify, err, errlen) == STORE_OK ? 0
+											      : -1;
+	if (a->password_file != NULL) {
+		if ((pw = slurp(a->password_file)) == NULL) {
+			snprintf(err, errlen, "cannot read %s: %s", a->password_file,
+				 strerror(errno));
+			return -1;
+		}
+		pw[strcspn(pw, "\r\n")] = '\0';
+		a->etcd.password = pw;
+	}
+	rc = store_open_etcd(&a->etcd, events_keep, server_notify, err, errlen);
+	if (pw != NULL) {
+		explicit_bzero(pw, strlen(pw));
+		free(pw);
+	}
+	a->etcd.password = NULL;
+	return rc == STORE_OK ? 0 : -1;
+}
+
+/* Checks the store options: --db or --etcd, and the etcd flags only with --etcd. Returns 0 or -1
+ * with a message printed. */
+static int
+check_store_args(const struct store_args *a)
+{
+	const struct store_etcd_opts *e = &a->etcd;
+	bool etcd_flags = e->cacert || e->cert || e->key || e->user || a->password_file ||
+			  strcmp(e->prefix, "/vigil/") != 0;
+
+	if (e->endpoints != NULL && a->db_given) {
+		fprintf(stderr,
+			"vigild: --db and --etcd are exclusive: the store is either a SQLite "
+			"file or an etcd cluster\n");
+		return -1;
+	}
+	if (e->endpoints == NULL && etcd_flags) {
+		fprintf(stderr, "vigild: the --etcd-* options need --etcd\n");
+		return -1;
+	}
+	if ((e->cert == NULL) != (e->key == NULL) ||
+	    (e->user == NULL) != (a->password_file == NULL)) {
+		fprintf(stderr, "vigild: --etcd-cert needs --etcd-key, --etcd-user needs "
+				"--etcd-password-file (and the other way round)\n");
+		return -1;
+	}
+	return 0;
+}
+
 /* Raises the open-files limit to its hard maximum: every parked long-poll holds a socket. */
 static unsigned
 raise_nofile(void)
@@ -154,12 +230,20 @@ main(int argc, char **argv)
 	    {"max-parked", required_argument, NULL, 'm'},
 	    {"idle-timeout", required_argument, NULL, 'i'},
 	    {"user", required_argument, NULL, 'u'},
+	    {"etcd", required_argument, NULL, 1000},
+	    {"etcd-prefix", required_argument, NULL, 1001},
+	    {"etcd-cacert", required_argument, NULL, 1002},
+	    {"etcd-cert", required_argument, NULL, 1003},
+	    {"etcd-key", required_argument, NULL, 1004},
+	    {"etcd-user", required_argument, NULL, 1005},
+	    {"etcd-password-file", required_argument, NULL, 1006},
 	    {"help", no_argument, NULL, 'h'},
 	    {"version", no_argument, NULL, 'V'},
 	    {NULL, 0, NULL, 0},
 	};
 	struct server_config cfg = {.threads = 4, .agent_timeout_ms = 10000};
-	const char *listen = "127.0.0.1:8080", *db = "./vigil.db", *cert = NULL, *key = NULL;
+	const char *listen = "127.0.0.1:8080", *cert = NULL, *key = NULL;
+	struct store_args sa = {.db = "./vigil.db", .etcd = {.prefix = "/vigil/"}};
 	const char *user = NULL;
 	struct privdrop_user drop;
 	long events_keep = 10000, idle_timeout = 15;
@@ -173,7 +257,29 @@ main(int argc, char **argv)
 			listen = optarg;
 			break;
 		case 'd':
-			db = optarg;
+			sa.db = optarg;
+			sa.db_given = true;
+			break;
+		case 1000:
+			sa.etcd.endpoints = optarg;
+			break;
+		case 1001:
+			sa.etcd.prefix = optarg;
+			break;
+		case 1002:
+			sa.etcd.cacert = optarg;
+			break;
+		case 1003:
+			sa.etcd.cert = optarg;
+			break;
+		case 1004:
+			sa.etcd.key = optarg;
+			break;
+		case 1005:
+			sa.etcd.user = optarg;
+			break;
+		case 1006:
+			sa.password_file = optarg;
 			break;
 		case 'c':
 			cert = optarg;
@@ -223,6 +329,8 @@ main(int argc, char **argv)
 		fprintf(stderr, "vigild: bad arguments (see --help)\n");
 		return 2;
 	}
+	if (check_store_args(&sa) != 0)
+		return 2;
 	if (user != NULL && privdrop_lookup(user, &drop, err, sizeof(err)) != 0) {
 		fprintf(stderr, "vigild: --user: %s\n", err);
 		return 2;
@@ -252,13 +360,16 @@ main(int argc, char **argv)
 		fprintf(stderr, "vigild: --user: %s\n", err);
 		goto out_listen;
 	}
-	if (store_open(db, events_keep, server_notify, err, sizeof(err)) != STORE_OK) {
+	if (open_store(&sa, events_keep, err, sizeof(err)) != 0) {
 		fprintf(stderr, "vigild: store: %s%s%s%s\n", err,
 			user ? " (the database and its directory must be writable by " : "",
 			user ? drop.name : "", user ? ")" : "");
 		goto out_listen;
 	}
-	snprintf(token_path, sizeof(token_path), "%s.admin-token", db);
+	if (sa.etcd.endpoints != NULL)
+		snprintf(token_path, sizeof(token_path), "./vigil-etcd.admin-token");
+	else
+		snprintf(token_path, sizeof(token_path), "%s.admin-token", sa.db);
 	if (auth_bootstrap(getenv("VIGIL_ADMIN_TOKEN"), token_path, err, sizeof(err)) != 0) {
 		fprintf(stderr, "vigild: %s\n", err);
 		goto out_store;
@@ -277,8 +388,10 @@ main(int argc, char **argv)
 		goto out_store;
 	}
 	status = 1;
-	fprintf(stderr, "vigild: serving %s://%s (database %s)\n", cert ? "https" : "http", listen,
-		db);
+	fprintf(stderr, "vigild: serving %s://%s (%s %s%s)\n", cert ? "https" : "http", listen,
+		sa.etcd.endpoints ? "etcd" : "database",
+		sa.etcd.endpoints ? sa.etcd.endpoints : sa.db,
+		sa.etcd.endpoints ? sa.etcd.prefix : "");
 	if (sdnotify("READY=1", err, sizeof(err)) < 0)
 		fprintf(stderr, "vigild: %s\n", err);
 	sigwait(&sigs, &sig);

@@ -22,6 +22,7 @@ static struct {
 	double sum_s;
 	long parked;
 	unsigned long wakeups;
+	unsigned long write_retries;
 } m;
 
 static int
@@ -53,6 +54,12 @@ void
 metrics_parked(int delta)
 {
 	__atomic_add_fetch(&m.parked, delta, __ATOMIC_RELAXED);
+}
+
+void
+metrics_write_retry(void)
+{
+	__atomic_add_fetch(&m.write_retries, 1, __ATOMIC_RELAXED);
 }
 
 void
@@ -135,5 +142,10 @@ metrics_render(void)
 	    "touched what their answer depends on.\n"
 	    "# TYPE vigil_longpoll_wakeups_total counter\nvigil_longpoll_wakeups_total %lu\n",
 	    __atomic_load_n(&m.wakeups, __ATOMIC_RELAXED));
+	put(&b,
+	    "# HELP vigil_write_retries_total Writes run again because another vigild on the same "
+	    "store committed first (etcd; always 0 on SQLite).\n"
+	    "# TYPE vigil_write_retries_total counter\nvigil_write_retries_total %lu\n",
+	    __atomic_load_n(&m.write_retries, __ATOMIC_RELAXED));
 	return b.s;
 }

@@ -100,8 +100,10 @@ static int
 holder_current(struct write_ctx *w, void *arg, bool *exists, char etag[24])
 {
 	struct holder_write *hw = arg;
-	int rc = store_get("vip", hw->name, &hw->vip);
+	int rc;
 
+	store_obj_clear(&hw->vip); /* from an earlier run of the write (write_run) */
+	rc = store_get("vip", hw->name, &hw->vip);
 	if (rc == STORE_NOTFOUND) {
 		snprintf(w->detail, sizeof(w->detail), "no such VIP");
 		*exists = false;

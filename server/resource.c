@@ -406,7 +406,10 @@ item_current(struct write_ctx *w, void *arg, bool *exists, char etag[24])
 {
 	struct item_write *iw = arg;
 	const struct resource_kind *k = iw->k;
-	int rc = store_get(k->kind, iw->name, &iw->old);
+	int rc;
+
+	store_obj_clear(&iw->old); /* from an earlier run of the write (write_run) */
+	rc = store_get(k->kind, iw->name, &iw->old);
 
 	if (rc != STORE_OK && rc != STORE_NOTFOUND)
 		return rc;
@@ -441,6 +444,9 @@ item_apply(struct write_ctx *w, void *arg)
 		w->res->status = 204;
 		return rc;
 	}
+	/* The body stays as the client sent it: a write that lost to another replica runs
+	 * again from the new current state (write_run). */
+	json_t *spec;
 	if (iw->how == HTTP_PATCH) {
 		json_t *merged = json_deep_copy(iw->old.spec);
 		json_object_del(iw->body, "_links");
@@ -448,14 +454,15 @@ item_apply(struct write_ctx *w, void *arg)
 		json_object_del(iw->body, "status");
 		if (json_object_get(iw->body, "name") == NULL)
 			json_object_set_new(merged, "name", json_string(iw->name));
-		json_t *patched = resource_merge_patch(merged, iw->body);
-		json_decref(iw->body);
-		iw->body = patched;
+		spec = resource_merge_patch(merged, iw->body);
+	} else {
+		spec = json_deep_copy(iw->body);
 	}
 	/* A merge patch already carries the stored members, so validate sees no "old" for it:
 	 * a write-only member patched to null must stay removed. */
-	rc = store_spec(k, w, iw->name, iw->body, iw->how == HTTP_PATCH ? &none : &iw->old,
+	rc = store_spec(k, w, iw->name, spec, iw->how == HTTP_PATCH ? &none : &iw->old,
 			iw->how == HTTP_POST, &created);
+	json_decref(spec);
 	if (rc != STORE_OK)
 		return rc;
 	return answer_written(k, w, iw->name, created ? 201 : 200);

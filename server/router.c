@@ -237,8 +237,14 @@ admit(struct http_request *req, struct http_response *res)
 		http_allow_string(rt->methods, res->allow, sizeof(res->allow));
 		return NULL;
 	}
-	if ((rt == NULL || rt->read_min != ROLE_NONE) &&
-	    auth_resolve(req->authorization, &req->who) != 0) {
+	int auth = rt == NULL || rt->read_min != ROLE_NONE
+		       ? auth_resolve(req->authorization, &req->who)
+		       : 0;
+	if (auth == -2) {
+		http_problem_store(res, req, STORE_BUSY, NULL);
+		return NULL;
+	}
+	if (auth != 0) {
 		unauthorized(req, res);
 		return NULL;
 	}

@@ -1,4 +1,5 @@
-/* The store: vigild's only door to SQLite. A revisioned document store of (kind, name) -> spec and
+/* The store: vigild's only door to its data, SQLite (store_sqlite.c) or etcd v3 (store_etcd*.c). A
+ * revisioned document store of (kind, name) -> spec and
  * status JSON, with references (a deleted target is refused while referenced), unique keys, API
  * tokens and the change feed. Narrow on purpose, so that an etcd v3 backend can keep its semantics.
  * Each thread gets its own connection (opened on first use); writes are serialised. */
@@ -20,6 +21,7 @@ enum store_rc {
 	STORE_BUSY = -6,       /* the database is locked or unavailable: 503 */
 	STORE_ERROR = -7,      /* anything else: 500 */
 	STORE_GONE = -8,       /* events older than the oldest kept */
+	STORE_CONFLICT = -9,   /* commit: another replica wrote first; run the write again */
 };
 
 #define STORE_KIND_MAX 16
@@ -169,6 +171,21 @@ struct store_tx;
  */
 int store_open(const char *path, int64_t events_keep, store_notify_fn notify, char *err,
 	       size_t errlen);
+/* The etcd backend's options (strings borrowed for the call). */
+struct store_etcd_opts {
+	const char *endpoints; /* "http://h1:2379,https://h2:2379" */
+	const char *prefix;    /* every key is under it, e.g. "/vigil/" */
+	const char *cacert, *cert, *key;
+	const char *user, *password; /* etcd auth, or NULL */
+	long request_timeout_ms;     /* per attempt at one endpoint (0: the client's default) */
+};
+/*
+ * Opens the etcd backend: the store lives under o->prefix on the etcd cluster o->endpoints, shared
+ * with every vigild that uses the same prefix. A watch thread wakes this process on writes made
+ * through the others. Returns 0 or a store_rc (STORE_BUSY: no etcd answered), message in err.
+ */
+int store_open_etcd(const struct store_etcd_opts *o, int64_t events_keep, store_notify_fn notify,
+		    char *err, size_t errlen);
 /* Finalizes every statement and closes every thread's connection. */
 void store_close(void);
 /* Closes this thread's connection (threads call it before they exit). */
@@ -204,7 +221,9 @@ int64_t store_kind_modified_ms(const char *kind);
  * recorded as caused by actor (copied; NULL: unknown), and bumps the revision. store_commit makes
  * them durable (returns only after fsync) and notifies with the touched keys; store_rollback
  * undoes. Exactly one of commit/rollback must follow a successful begin; either ends the handle.
- * Only the write runner (write.c) calls these three.
+ * Only the write runner (write.c) calls these three. On etcd, store_commit returns STORE_CONFLICT
+ * (nothing written, the handle ended) when another replica committed after the transaction
+ * began: the runner then runs the whole write again, reads included.
  */
 int store_write_begin(const struct store_actor *actor, struct store_tx **tx);
 int store_commit(struct store_tx *tx);

@@ -420,7 +420,7 @@ sq_changes(void)
 }
 
 void
-store_thread_done(void)
+sq_thread_done(void)
 {
 	struct conn **pp;
 
@@ -438,7 +438,7 @@ store_thread_done(void)
 }
 
 void
-store_close(void)
+sq_close(void)
 {
 	pthread_mutex_lock(&c_g.list_lock);
 	while (c_g.conns != NULL) {

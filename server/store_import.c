@@ -1,5 +1,5 @@
-/* keepalived.conf import reports in the store (see store.h): rows of their own, beside the
- * objects an import writes. */
+/* keepalived.conf import reports and what imports own, on SQLite (store.h's store_import_*,
+ * through store_backend.h): rows of their own (schema 5), beside the objects an import writes. */
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,8 +8,8 @@
 #include "store_sql.h"
 
 int
-store_import_add(struct store_tx *tx, const char *node, int64_t created_ms, const json_t *report,
-		 int64_t *id)
+sq_import_add(struct store_tx *tx, const char *node, int64_t created_ms, const json_t *report,
+	      int64_t *id)
 {
 	sqlite3_stmt *s = sq_stmt(S_IMP_ADD);
 	char *text = json_dumps(report, JSON_COMPACT);
@@ -34,7 +34,7 @@ store_import_add(struct store_tx *tx, const char *node, int64_t created_ms, cons
 }
 
 int
-store_import_get(int64_t id, char *node, int64_t *created_ms, json_t **report)
+sq_import_get(int64_t id, char *node, int64_t *created_ms, json_t **report)
 {
 	sqlite3_stmt *s = sq_stmt(S_IMP_GET);
 	int rc = STORE_NOTFOUND;
@@ -53,7 +53,7 @@ store_import_get(int64_t id, char *node, int64_t *created_ms, json_t **report)
 }
 
 int
-store_import_of_vip(const char *name, char *node, int *line)
+sq_import_of_vip(const char *name, char *node, int *line)
 {
 	sqlite3_stmt *s = sq_stmt(S_IMP_OF_VIP);
 	int rc = STORE_NOTFOUND;
@@ -87,7 +87,7 @@ run_text(enum stmt_id id, const char *const args[], int n)
 }
 
 int
-store_import_own(struct store_tx *tx, const char *kind, const char *name, const char *node)
+sq_import_own(struct store_tx *tx, const char *kind, const char *name, const char *node)
 {
 	const char *args[] = {kind, name, node};
 
@@ -96,7 +96,7 @@ store_import_own(struct store_tx *tx, const char *kind, const char *name, const 
 }
 
 int
-store_import_disown(struct store_tx *tx, const char *kind, const char *name, const char *node)
+sq_import_disown(struct store_tx *tx, const char *kind, const char *name, const char *node)
 {
 	const char *args[] = {kind, name, node};
 
@@ -105,7 +105,7 @@ store_import_disown(struct store_tx *tx, const char *kind, const char *name, con
 }
 
 int
-store_import_owners(const char *kind, const char *name)
+sq_import_owners(const char *kind, const char *name)
 {
 	sqlite3_stmt *s = sq_stmt(S_IMP_OWNERS);
 	int n = STORE_ERROR;
@@ -121,7 +121,7 @@ store_import_owners(const char *kind, const char *name)
 }
 
 int
-store_import_owned_by(const char *node, json_t **list)
+sq_import_owned_by(const char *node, json_t **list)
 {
 	sqlite3_stmt *s = sq_stmt(S_IMP_OWNED_BY);
 	int rc;

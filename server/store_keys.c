@@ -1,6 +1,6 @@
 /* The store's keys (see store.h): sets of keys, per-thread read tracking, and the in-memory table
- * of the revision at which each key was last touched. Backend-independent: SQLite today, etcd's
- * watch events later, publish into the same table. */
+ * of the revision at which each key was last touched. Backend-independent: SQLite's commits, etcd's
+ * commits and watch events publish into the same table. */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -200,16 +200,21 @@ sk_touch_ref(struct store_keys *ks, const char *to_kind, const char *to_name, co
 void
 sk_publish(int64_t rev, const struct store_keys *touched)
 {
+	/* Revisions only grow: on etcd another replica's write can be published (by the watch)
+	 * after a newer one of this process. */
 	pthread_rwlock_wrlock(&t.lock);
-	t.published = rev;
-	if (touched->all)
+	if (rev > t.published)
+		t.published = rev;
+	if (touched->all && rev > t.all_rev)
 		t.all_rev = rev;
 	for (size_t i = 0; i < touched->n; i++) {
 		union hmap_val *v = hmap_put(&t.rev, touched->key[i]);
-		if (v != NULL)
+		if (v == NULL) { /* no memory for the key: retire everything instead */
+			if (rev > t.all_rev)
+				t.all_rev = rev;
+		} else if (rev > v->i) {
 			v->i = rev;
-		else
-			t.all_rev = rev; /* no memory for the key: retire everything instead */
+		}
 	}
 	pthread_rwlock_unlock(&t.lock);
 }

@@ -1,5 +1,6 @@
-/* Internal to the store (store.c, store_conn.c, store_token.c): the prepared statements and the
- * helpers every part of the store uses. Nothing outside server/store*.c includes this. */
+/* Internal to the SQLite backend (store_sqlite.c, store_conn.c, store_token.c): the prepared
+ * statements and the helpers every part of the store uses. Nothing outside server/store*.c includes
+ * this. */
 #ifndef VIGIL_STORE_SQL_H
 #define VIGIL_STORE_SQL_H
 
@@ -85,6 +86,15 @@ json_t *sq_json_col(sqlite3_stmt *s, int col); /* new reference or NULL */
 int sq_exec(sqlite3_stmt *s);
 int sq_raw(const char *sql);
 int sq_rc(int sqlite_rc);
+/* Import reports and ownership (store_import.c; store.h's store_import_*). */
+int sq_import_add(struct store_tx *tx, const char *node, int64_t created_ms, const json_t *report,
+		  int64_t *id);
+int sq_import_get(int64_t id, char *node, int64_t *created_ms, json_t **report);
+int sq_import_of_vip(const char *name, char *node, int *line);
+int sq_import_own(struct store_tx *tx, const char *kind, const char *name, const char *node);
+int sq_import_disown(struct store_tx *tx, const char *kind, const char *name, const char *node);
+int sq_import_owners(const char *kind, const char *name);
+int sq_import_owned_by(const char *node, json_t **list);
 /* count(*) of a counting statement bound with a (and b, c when it takes them). */
 int sq_count(enum stmt_id id, const char *a, const char *b, const char *c);
 /* Rows changed by this thread's last statement. */
@@ -99,6 +109,16 @@ int sq_add_change(struct store_tx *tx, const char *op, const char *kind, const c
 		  int64_t ts, int64_t *rev);
 /* Frees what the write transaction keeps between uses (store_close). */
 void sq_tx_free(void);
+/* The SQLite backend's tokens (store_token.c) and connections (store_conn.c): see store.h. */
+int sq_token_add(struct store_tx *tx, const struct store_token *t, const unsigned char digest[32]);
+int sq_token_find(const unsigned char digest[32], struct store_token *out);
+int sq_token_get(const char *id, struct store_token *out);
+int sq_token_delete(struct store_tx *tx, const char *id);
+int sq_token_list(const char *after, const char *before, int limit, struct store_token *out,
+		  int *total);
+int sq_token_count(void);
+void sq_thread_done(void);
+void sq_close(void);
 /* Deletes the agent tokens bound to node, each with its change (store_token.c). */
 int sq_delete_node_tokens(struct store_tx *tx, const char *node);
 

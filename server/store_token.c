@@ -22,7 +22,7 @@ sq_delete_node_tokens(struct store_tx *tx, const char *node)
 		sq_copy_col(ids[n++], STORE_NAME_MAX, s, 0);
 	sq_done(s);
 	for (int i = 0; i < n && rc == STORE_OK; i++)
-		rc = store_token_delete(tx, ids[i]);
+		rc = sq_token_delete(tx, ids[i]);
 	return rc;
 }
 
@@ -37,7 +37,7 @@ digest_prefix(const unsigned char d[32])
 }
 
 int
-store_token_add(struct store_tx *tx, const struct store_token *t, const unsigned char digest[32])
+sq_token_add(struct store_tx *tx, const struct store_token *t, const unsigned char digest[32])
 {
 	sqlite3_stmt *s = sq_stmt(S_TOK_ADD);
 	int64_t rev;
@@ -69,7 +69,7 @@ token_from_row(struct store_token *t, sqlite3_stmt *s)
 }
 
 int
-store_token_find(const unsigned char digest[32], struct store_token *out)
+sq_token_find(const unsigned char digest[32], struct store_token *out)
 {
 	sqlite3_stmt *s = sq_stmt(S_TOK_FIND);
 	int rc = STORE_NOTFOUND;
@@ -94,12 +94,11 @@ store_token_find(const unsigned char digest[32], struct store_token *out)
 }
 
 int
-store_token_get(const char *id, struct store_token *out)
+sq_token_get(const char *id, struct store_token *out)
 {
 	sqlite3_stmt *s = sq_stmt(S_TOK_GET);
 	int rc;
 
-	sk_track_obj("token", id);
 	if (s == NULL)
 		return STORE_BUSY;
 	sq_bind_text(s, 1, id);
@@ -111,7 +110,7 @@ store_token_get(const char *id, struct store_token *out)
 }
 
 int
-store_token_delete(struct store_tx *tx, const char *id)
+sq_token_delete(struct store_tx *tx, const char *id)
 {
 	sqlite3_stmt *s = sq_stmt(S_TOK_DEL);
 	int64_t rev;
@@ -128,13 +127,11 @@ store_token_delete(struct store_tx *tx, const char *id)
 }
 
 int
-store_token_list(const char *after, const char *before, int limit, struct store_token *out,
-		 int *total)
+sq_token_list(const char *after, const char *before, int limit, struct store_token *out, int *total)
 {
 	sqlite3_stmt *s = sq_stmt(before ? S_TOK_LIST_DESC : S_TOK_LIST_ASC);
 	int n = 0;
 
-	sk_track_kind("token");
 	if (s == NULL)
 		return STORE_BUSY;
 	sq_bind_text(s, 1, before ? before : (after ? after : ""));
@@ -142,19 +139,12 @@ store_token_list(const char *after, const char *before, int limit, struct store_
 	while (n < limit && sqlite3_step(s) == SQLITE_ROW)
 		token_from_row(&out[n++], s);
 	sq_done(s);
-	if (before)
-		for (int i = 0; i < n / 2; i++) {
-			struct store_token t = out[i];
-			out[i] = out[n - 1 - i];
-			out[n - 1 - i] = t;
-		}
-	*total = store_token_count();
+	*total = sq_token_count();
 	return *total < 0 ? *total : n;
 }
 
 int
-store_token_count(void)
+sq_token_count(void)
 {
-	sk_track_kind("token");
 	return sq_count(S_TOK_COUNT, NULL, NULL, NULL);
 }

@@ -37,7 +37,9 @@ struct write_ops {
 };
 
 /* Runs one write for req, its changes caused by req's token (req->who). Returns 0 with res holding
- * the answer, or -1 with a problem. */
+ * the answer, or -1 with a problem. A commit that lost to another replica (STORE_CONFLICT) runs
+ * the write again, reads included, a few times before it answers 503: the ops run more than
+ * once, so they must not consume what arg gives them. */
 int write_run(struct http_request *req, struct http_response *res, const struct write_ops *ops,
 	      void *arg);
 

@@ -10,12 +10,50 @@
   report fails the test that caused it.
 
 Env VIGILD names the binary (default build/vigild, relative to the repository root).
+Env VIGIL_BACKEND=etcd runs every server on the etcd backend: one three-member etcd lab
+(tests/etcd/etcdlab.py) for the session, a fresh key prefix per server. Tests of what only SQLite
+has (its file, its schema) are marked `sqlite_only` and skipped there.
 """
+
+import os
+import sys
 
 import pytest
 
 import vigiltest
 from vigiltest import VigilServer
+
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "etcd"))
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "sqlite_only(reason): needs the SQLite backend")
+
+
+def pytest_collection_modifyitems(config, items):
+    if vigiltest.BACKEND != "etcd":
+        return
+    for item in items:
+        mark = item.get_closest_marker("sqlite_only")
+        if mark is not None:
+            reason = mark.kwargs.get("reason") or (mark.args[0] if mark.args else "SQLite only")
+            item.add_marker(pytest.mark.skip(reason=f"SQLite backend only: {reason}"))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def etcd_lab(tmp_path_factory):
+    """With VIGIL_BACKEND=etcd, a three-member etcd for the whole session (else None)."""
+    if vigiltest.BACKEND != "etcd":
+        yield None
+        return
+    from etcdlab import EtcdLab
+    # a write of many objects is one txn: allow more operations than etcd's default 128
+    lab = EtcdLab(tmp_path_factory.mktemp("etcd"), extra_args=["--max-txn-ops", "8192"])
+    lab.start()
+    vigiltest.ETCD_ENDPOINTS = lab.endpoints()
+    yield lab
+    lab.stop()
 
 
 @pytest.fixture(scope="module")

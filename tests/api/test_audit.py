@@ -72,7 +72,7 @@ def test_bootstrap_token_is_created_by_the_system(admin):
 
 def test_generated_admin_token_is_created_by_the_system(make_server):
     srv = make_server(admin_token=None)
-    secret = (srv.workdir / "vigil.db.admin-token").read_text().strip()
+    secret = srv.admin_token_file.read_text().strip()
     c = srv.client(secret)
     evs = events(c, "since=0")
     assert len(evs) == 1 and evs[0]["kind"] == "token"
@@ -263,6 +263,7 @@ def _wakeups(c):
     return int(line.split()[1])
 
 
+@pytest.mark.sqlite_only(reason="rewrites the SQLite file to schema 2")
 def test_database_from_schema_2_reads_old_events_with_null_actor(make_server):
     """A database written before actors were recorded (schema 2) is migrated at start: its old
     events read with actor null and match no actor filter; new events carry their actor."""

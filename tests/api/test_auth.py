@@ -327,8 +327,8 @@ def test_deleting_node_revokes_its_agent_tokens(admin):
 
 def test_first_start_without_env_writes_admin_token_file(make_server):
     srv = make_server(admin_token=None)
-    path = srv.db.parent / (srv.db.name + ".admin-token")
-    assert path.exists(), os.listdir(srv.db.parent)
+    path = srv.admin_token_file
+    assert path.exists(), os.listdir(path.parent)
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert str(path) in srv.stderr_text() or path.name in srv.stderr_text()
     secret = path.read_text().strip()

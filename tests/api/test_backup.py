@@ -16,6 +16,7 @@ SQLITE3 = shutil.which("sqlite3")
 
 
 @pytest.mark.skipif(SQLITE3 is None, reason="sqlite3 command not installed")
+@pytest.mark.sqlite_only(reason="backs up the SQLite file")
 @pytest.mark.parametrize("how", ["vacuum-into", "dot-backup"])
 def test_online_backup_while_writing_starts_a_second_vigild(make_server, tmp_path, how):
     srv = make_server()
@@ -79,6 +80,7 @@ def test_online_backup_while_writing_starts_a_second_vigild(make_server, tmp_pat
     assert c.get(f"/nodes/{acked[-1]}").status_code == 200
 
 
+@pytest.mark.sqlite_only(reason="a SQLite file of a newer schema")
 def test_database_of_a_newer_schema_is_refused(tmp_path):
     """Rolling back an upgrade is restoring the backup: an older vigild on a migrated database
     would misread it, so it refuses to start."""

@@ -1,6 +1,7 @@
 """Durability: a restart keeps everything; kill -9 during concurrent writes loses no write that was
 acknowledged with 2xx."""
 
+import pytest
 import json
 import threading
 import time
@@ -119,6 +120,7 @@ def test_kill9_then_restart_serves_consistent_revision(make_server):
     assert c.get("/nodes").json()["total"] == 5
 
 
+@pytest.mark.sqlite_only(reason="migrates a SQLite file")
 def test_version_1_database_migrates_and_keeps_its_references(make_server, tmp_path):
     """A database written by schema version 1 (refs indexed by target only) is migrated to 2
     (refs_by_target) and 3 (change actors) at start: filtered lists, configs and delete checks still see every ref."""
@@ -203,6 +205,7 @@ def _old_db(srv, version, vips, nodes=("old1", "old2")):
     db.close()
 
 
+@pytest.mark.sqlite_only(reason="migrates a SQLite file")
 def test_version_2_vips_migrate_to_addresses(make_server):
     """Schema 4 turns every stored VIP's "address" into "addresses" (a list of one) and fills the
     new fields' defaults: GET, the node config, the keepalived rendering, filters, vrid

@@ -47,6 +47,7 @@ def _env(**extra):
     return env
 
 
+@pytest.mark.sqlite_only(reason="checks the owner of the database files")
 def test_user_serves_writes_durably_as_that_uid(user_dir):
     d, pw = user_dir
     srv = VigilServer(d, args=["--user", USER], admin_token=None, env=_env(), name="user")

@@ -24,6 +24,11 @@ REPO = Path(__file__).resolve().parents[2]
 SANITIZER_MARKERS = ("runtime error:", "ERROR: AddressSanitizer", "ERROR: LeakSanitizer")
 TIMEOUT = 10
 
+# VIGIL_BACKEND=etcd: every VigilServer keeps its store in the session's etcd lab (conftest.py
+# starts it and sets ETCD_ENDPOINTS) under a prefix of its own instead of a SQLite file.
+BACKEND = os.environ.get("VIGIL_BACKEND", "sqlite")
+ETCD_ENDPOINTS = None
+
 _running = []  # every VigilServer currently started, for the per-test sanitizer check
 _running_lock = threading.Lock()
 
@@ -54,6 +59,9 @@ class VigilServer:
         self.workdir = Path(workdir)
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.db = self.workdir / "vigil.db"
+        # on etcd: a fresh prefix per server, kept across restarts like a database file
+        self.etcd_prefix = f"/vigil-test/{secrets.token_hex(8)}/"
+        self.etcd_endpoints = None  # None: the session's lab (ETCD_ENDPOINTS)
         self.args = list(args)
         if admin_token == "generate":
             admin_token = secrets.token_hex(32)
@@ -97,7 +105,7 @@ class VigilServer:
             self.port = free_port()
             self.stderr_path = self.workdir / f"{self.name}.{self.starts}.stderr"
             self.stdout_path = self.workdir / f"{self.name}.{self.starts}.stdout"
-            cmd = [str(binary), "--listen", f"127.0.0.1:{self.port}", "--db", str(self.db)]
+            cmd = [str(binary), "--listen", f"127.0.0.1:{self.port}"] + self.store_args()
             cmd += self.args
             self.cmd = cmd
             with open(self.stderr_path, "wb") as err, open(self.stdout_path, "wb") as out:
@@ -126,6 +134,21 @@ class VigilServer:
             if "in use" not in last.lower():
                 break
         raise ServerFailure(last)
+
+    @property
+    def admin_token_file(self):
+        """Where a first start without VIGIL_ADMIN_TOKEN writes the admin token's secret."""
+        if BACKEND == "etcd":
+            return self.workdir / "vigil-etcd.admin-token"  # vigild's working directory
+        return self.db.parent / (self.db.name + ".admin-token")
+
+    def store_args(self):
+        """The store options of this server: its SQLite file, or its etcd prefix."""
+        if BACKEND == "etcd":
+            endpoints = self.etcd_endpoints or ETCD_ENDPOINTS
+            assert endpoints, "VIGIL_BACKEND=etcd needs the etcd lab of conftest.py"
+            return ["--etcd", endpoints, "--etcd-prefix", self.etcd_prefix]
+        return ["--db", str(self.db)]
 
     def stderr_text(self):
         try:

@@ -157,6 +157,26 @@ test_range_request(void **state)
 	req = etcd_json_range_req("k", NULL);
 	assert_json(req, "{'key': 'aw=='}");
 	json_decref(req);
+	o = (struct etcd_range_opts){.prefix = true, .min_create_rev = 42};
+	req = etcd_json_range_req("k", &o);
+	assert_json(req, "{'key': 'aw==', 'range_end': 'bA==', 'min_create_revision': '42'}");
+	json_decref(req);
+}
+
+/* A delete op over [key, range_end): the store's trim of its oldest ev/ keys. */
+static void
+test_delete_range_op(void **state)
+{
+	struct etcd_op op = {.type = ETCD_OP_DELETE, .key = "e/", .range_end = "e/5"};
+	json_t *j = etcd_json_op(&op);
+
+	(void)state;
+	assert_json(j, "{'request_delete_range': {'key': 'ZS8=', 'range_end': 'ZS81'}}");
+	json_decref(j);
+	op = (struct etcd_op){.type = ETCD_OP_PUT, .key = "k", .range_end = "z"};
+	j = etcd_json_op(&op); /* a put has no range */
+	assert_json(j, "{'request_put': {'key': 'aw==', 'value': ''}}");
+	json_decref(j);
 }
 
 static void
@@ -263,7 +283,7 @@ main(void)
 	    cmocka_unit_test(test_prefix_end),	    cmocka_unit_test(test_int64_fields),
 	    cmocka_unit_test(test_range_answer),    cmocka_unit_test(test_range_request),
 	    cmocka_unit_test(test_txn_request),	    cmocka_unit_test(test_txn_answer),
-	    cmocka_unit_test(test_errors),
+	    cmocka_unit_test(test_errors),	    cmocka_unit_test(test_delete_range_op),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

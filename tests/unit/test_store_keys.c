@@ -1,4 +1,4 @@
-// links: server/store.c server/store_conn.c server/store_token.c server/store_keys.c server/hmap.c server/embedded.c build/gen/embedded.c
+// links: server/store.c server/store_sqlite.c server/store_conn.c server/store_token.c server/store_keys.c server/hmap.c server/embedded.c build/gen/embedded.c server/store_import.c
 /* The store's keys (server/store_keys.c through server/store.c) on a real temporary database: the
  * keys a commit reports to the notify callback for puts, status sets and deletes (with the "<KIND"
  * keys of what the object references before and after), the keys reads record while tracking,

@@ -1,4 +1,4 @@
-// links: server/res_backend.c server/res_check.c server/validate.c server/store.c server/store_conn.c server/store_token.c server/store_keys.c server/hmap.c server/http.c server/embedded.c build/gen/embedded.c common/addr.c
+// links: server/res_backend.c server/res_check.c server/validate.c server/store.c server/store_sqlite.c server/store_conn.c server/store_token.c server/store_keys.c server/hmap.c server/http.c server/embedded.c build/gen/embedded.c common/addr.c server/store_import.c
 /* Field rules of backends and checks (server/res_backend.c, server/res_check.c): for each field a
  * valid and an invalid value, with the JSON Pointer of the error. Existence of the referenced VIP,
  * backend or node goes through the real store, on a temporary database. */
