@@ -50,6 +50,20 @@ sock_of(const struct instance *in)
 	return in->family == AF_INET ? in->env->sock4 : in->env->sock6;
 }
 
+/* Where the instance holds its addresses and sends from: its macvlan with vmac, else its
+ * interface. Adverts still arrive on the interface (the group is joined there). */
+static int
+out_ifindex(const struct instance *in)
+{
+	return in->vmac.on ? in->vmac.ifindex : in->ifc.ifindex;
+}
+
+static const uint8_t *
+out_mac(const struct instance *in)
+{
+	return in->vmac.on ? in->vmac.mac : in->ifc.mac;
+}
+
 /* Encodes the advert for destination dst (the group or a unicast peer: the v3 checksum covers
  * it, RFC 5798 5.2.8, as keepalived computes it for unicast) and sends it there. */
 static void
@@ -59,7 +73,7 @@ send_to(struct instance *in, const struct vrrp_advert *adv, const struct addr *d
 	ssize_t len = vrrp_packet_encode(adv, &in->vr.cfg.primary, dst, buf, sizeof(buf));
 	char to[ADDR_STRLEN];
 
-	if (len < 0 || vrrp_io_send_to(sock_of(in), in->ifc.ifindex, &in->vr.cfg.primary, dst, buf,
+	if (len < 0 || vrrp_io_send_to(sock_of(in), out_ifindex(in), &in->vr.cfg.primary, dst, buf,
 				       (size_t)len) != 0)
 		fprintf(stderr, "vigil-agent: %s: cannot send advertisement to %s\n", in->name,
 			addr_format(dst, to, sizeof(to)));
@@ -87,9 +101,9 @@ static int
 announce_one(struct instance *in, const struct addr *a, char *err, size_t errlen)
 {
 	if (a->family == AF_INET)
-		return arp_send_garp(in->env->arp_fd, in->ifc.ifindex, in->ifc.mac, a->u.v4, err,
+		return arp_send_garp(in->env->arp_fd, out_ifindex(in), out_mac(in), a->u.v4, err,
 				     errlen);
-	return arp_send_na(in->env->arp_fd, in->ifc.ifindex, in->ifc.mac,
+	return arp_send_na(in->env->arp_fd, out_ifindex(in), out_mac(in),
 			   in->ifc.has_ipv6_ll ? &in->ifc.ipv6_ll : &a->u.v6, &a->u.v6, false, err,
 			   errlen);
 }
@@ -136,19 +150,25 @@ on_garp_timer(void *arg)
 
 /* Adds or removes every address of the instance, excluded ones too: they move together. */
 static void
-set_addr(struct instance *in, bool add)
+set_addr_on(struct instance *in, int ifindex, bool add)
 {
 	char err[160];
 
 	for (unsigned i = 0; i < in->naddr + in->nexcl; i++) {
 		const struct addr_prefix *p =
 		    i < in->naddr ? &in->prefix[i] : &in->excl[i - in->naddr];
-		int rc = add ? nl_ifaddr_add(in->env->nl, in->ifc.ifindex, p, err, sizeof(err))
-			     : nl_ifaddr_del(in->env->nl, in->ifc.ifindex, p, err, sizeof(err));
+		int rc = add ? nl_ifaddr_add(in->env->nl, ifindex, p, err, sizeof(err))
+			     : nl_ifaddr_del(in->env->nl, ifindex, p, err, sizeof(err));
 		if (rc != 0)
 			fprintf(stderr, "vigil-agent: %s: %s address: %s\n", in->name,
 				add ? "add" : "remove", err);
 	}
+}
+
+static void
+set_addr(struct instance *in, bool add)
+{
+	set_addr_on(in, out_ifindex(in), add);
 }
 
 /*
@@ -156,7 +176,7 @@ set_addr(struct instance *in, bool add)
  * one carried in the advertisement) or "excluded_addresses" (true: none to VRRP_MAX_ADDRS of
  * either family, keepalived's virtual_ipaddress_excluded; absent is none) into out. Returns 0,
  * or -1 with the reason in err. track_interfaces is track.c's, notify notify.c's (through
- * env->transitioned); sync groups and vmac are not acted on yet.
+ * env->transitioned), vmac vmac.c's; sync groups are not acted on yet.
  */
 static int
 parse_prefixes(json_t *list, bool excluded, struct addr_prefix out[], unsigned *n, char *err,
@@ -363,6 +383,25 @@ apply_move(struct instance *in, json_t *v)
 	}
 }
 
+/* vmac: the macvlan of VIP entry v, made (or a leftover reused) before anything is sent. */
+static int
+open_vmac(struct instance *in, json_t *v, char *err, size_t errlen)
+{
+	if (!json_is_true(json_object_get(v, "vmac")))
+		return 0;
+	return vmac_open(in->env->nl, &in->ifc, in->vr.cfg.vrid, in->family, &in->vmac, err,
+			 errlen);
+}
+
+static void
+close_vmac(struct instance *in)
+{
+	char err[160];
+
+	if (vmac_close(in->env->nl, &in->vmac, err, sizeof(err)) != 0)
+		fprintf(stderr, "vigil-agent: %s: %s\n", in->name, err);
+}
+
 static void
 destroy(struct instance *in)
 {
@@ -372,6 +411,7 @@ destroy(struct instance *in)
 	run(in, &acts);
 	loop_timer_off(in->env->loop, &in->timer);
 	loop_timer_off(in->env->loop, &in->garp_timer);
+	close_vmac(in);
 	free(in);
 }
 
@@ -409,7 +449,8 @@ create(struct inst_env *env, json_t *v)
 		goto fail;
 	if (nl_if_resolve(env->nl, ifname, &in->ifc, err, sizeof(err)) != 0 ||
 	    make_config(in, v, &cfg, err, sizeof(err)) != 0 ||
-	    vrrp_init(&in->vr, &cfg, err, sizeof(err)) != 0)
+	    vrrp_init(&in->vr, &cfg, err, sizeof(err)) != 0 ||
+	    open_vmac(in, v, err, sizeof(err)) != 0)
 		goto fail;
 	in->vr.move_done_id = json_integer_value(json_object_get(env->moves_done, name));
 	/* On start we hold nothing: an address left behind (a crash, a reboot) goes. */
@@ -420,11 +461,14 @@ create(struct inst_env *env, json_t *v)
 	     nl_ifaddr_present(env->nl, in->ifc.ifindex, in->excl, in->nexcl, excl_present, err,
 			       sizeof(err)) == 0 &&
 	     memchr(excl_present, true, in->nexcl) != NULL))
+		set_addr_on(in, in->ifc.ifindex, false);
+	if (in->vmac.on) /* a reused macvlan may hold them too */
 		set_addr(in, false);
 	/* A unicast instance hears its peers without the group (RFC 5798 allows unicast). */
 	if (sock_of(in) < 0 ||
 	    (!in->uc.on && vrrp_io_join(sock_of(in), in->family, in->ifc.ifindex) != 0)) {
 		snprintf(err, sizeof(err), "cannot join the VRRP group on %s", ifname);
+		close_vmac(in);
 		goto fail;
 	}
 	in->link_down = !in->ifc.oper_up;
@@ -471,7 +515,8 @@ same_instance(const struct instance *in, json_t *v)
 	       same_prefixes(in->prefix, in->naddr, json_object_get(v, "addresses"), false) &&
 	       same_prefixes(in->excl, in->nexcl, json_object_get(v, "excluded_addresses"), true) &&
 	       vrrp_unicast_parse(v, in->family, &uc, err, sizeof(err)) == 0 &&
-	       vrrp_unicast_equal(&uc, &in->uc);
+	       vrrp_unicast_equal(&uc, &in->uc) &&
+	       json_is_true(json_object_get(v, "vmac")) == in->vmac.on;
 }
 
 void
@@ -559,13 +604,15 @@ inst_drops_flush(struct inst_env *env)
 		fprintf(stderr, "vigil-agent: %s\n", line);
 }
 
-/* The instance a packet is for: same interface, VRID and family. NULL when none. */
+/* The instance a packet is for: same interface (or its macvlan), VRID and family. NULL when
+ * none. */
 static struct instance *
 find(struct instance *tab[], int n, const struct vrrp_rx *rx, int family)
 {
 	for (int k = 0; k < n; k++)
-		if (tab[k]->ifc.ifindex == rx->ifindex && tab[k]->vr.cfg.vrid == rx->payload[1] &&
-		    tab[k]->family == family)
+		if ((tab[k]->ifc.ifindex == rx->ifindex ||
+		     (tab[k]->vmac.on && tab[k]->vmac.ifindex == rx->ifindex)) &&
+		    tab[k]->vr.cfg.vrid == rx->payload[1] && tab[k]->family == family)
 			return tab[k];
 	return NULL;
 }
@@ -681,6 +728,8 @@ inst_report(struct instance *tab[], int n, json_t *vrrp, json_t *held)
 				      "priority", vrrp_effective_priority(&in->vr));
 		if (in->track.n > 0)
 			json_object_set_new(e, "track", track_report(&in->track));
+		if (in->vmac.on)
+			json_object_set_new(e, "vmac", json_string(in->vmac.name));
 		json_object_set_new(vrrp, in->name, e);
 		if (in->vr.state == VRRP_STATE_MASTER)
 			json_array_append_new(held, json_string(in->name));

@@ -12,6 +12,7 @@
 #include "loop.h"
 #include "netlink.h"
 #include "track.h"
+#include "vmac.h"
 #include "vrrp.h"
 #include "vrrp_drops.h"
 #include "vrrp_unicast.h"
@@ -58,6 +59,7 @@ struct instance {
 	bool seen;	    /* present in the config being applied */
 	bool link_down;	    /* the interface is down (netlink) */
 	struct track track; /* track_interfaces: FAULT or a priority change while one is down */
+	struct vmac vmac;   /* vmac: the macvlan that holds the addresses and sends (vmac.h) */
 };
 
 /* Applies config (the node's config document, borrowed) to the instance table: creates, updates,
@@ -79,7 +81,7 @@ void inst_track_link(struct inst_env *env, struct instance *tab[], int n, const 
 /* Node checks changed: the priority adjustment and the check fault (env->check_*) apply to every
  * instance (keepalived's track_script). */
 void inst_checks(struct inst_env *env, struct instance *tab[], int n);
-/* Adds {vip: {state, priority, track}} to vrrp and held VIP names to held. */
+/* Adds {vip: {state, priority, track, vmac}} to vrrp and held VIP names to held. */
 void inst_report(struct instance *tab[], int n, json_t *vrrp, json_t *held);
 
 #endif

@@ -132,7 +132,7 @@ test_unchanged_config_keeps_the_instance(void **state)
 /* Hands inst_receive() one v3 advert of vrid 51 from src to 198.18.0.11 (its checksum right for
  * that destination), priority 1: a Master ignores it unless it is refused first. */
 static void
-receive_from(struct table *t, const char *src)
+receive_on(struct table *t, const char *src, int ifindex)
 {
 	struct vrrp_advert adv = {.version = 3,
 				  .type = VRRP_TYPE_ADVERT,
@@ -142,7 +142,7 @@ receive_from(struct table *t, const char *src)
 				  .family = AF_INET,
 				  .naddr = 2};
 	static uint8_t buf[VRRP_PKT_MAX];
-	struct vrrp_rx rx = {.ifindex = 2, .payload = buf};
+	struct vrrp_rx rx = {.ifindex = ifindex, .payload = buf};
 	ssize_t len;
 
 	addr_parse("198.18.0.110", &adv.addrs[0]);
@@ -157,6 +157,12 @@ receive_from(struct table *t, const char *src)
 	stub_kernel.rx = &rx;
 	stub_kernel.rx_n = 1;
 	inst_receive(&t->env, t->tab, t->n, t->env.sock4, AF_INET);
+}
+
+static void
+receive_from(struct table *t, const char *src)
+{
+	receive_on(t, src, 2); /* eth0 */
 }
 
 static uint64_t
@@ -247,6 +253,48 @@ test_unicast_change_recreates_garp_change_does_not(void **state)
 }
 
 /* A unicast entry the agent cannot use (source of another family, a bad peer) is refused. */
+/* vmac: the instance opens its macvlan (the stub's ifindex 100 + VRID), sends its adverts and
+ * announcements from it, takes adverts arriving on it or on eth0, reports its name, and closes it
+ * when vmac goes off (a new instance) or the VIP goes. */
+#define VIP_VMAC(vmac)                                                                             \
+	"{\"vips\":[{\"name\":\"web\",\"addresses\":[\"198.18.0.110/24\",\"198.18.0.111/24\"],"    \
+	"\"interface\":\"eth0\",\"vrid\":51,\"version\":3,\"advert_int_ms\":1000,"                 \
+	"\"priority\":100,\"vmac\":" vmac ",\"move\":" UNI_MOVE "}]}"
+
+static void
+test_vmac_sends_from_the_macvlan_and_hears_both(void **state)
+{
+	struct table t;
+	json_t *vrrp = json_object(), *held = json_array();
+
+	(void)state;
+	table_init(&t);
+	memset(&stub_kernel, 0, sizeof(stub_kernel));
+	apply(&t, VIP_VMAC("true"));
+	assert_int_equal(t.n, 1);
+	assert_int_equal(stub_kernel.vmacs, 1);
+	assert_int_equal(t.tab[0]->vr.state, VRRP_STATE_MASTER);
+	assert_int_equal(stub_kernel.last_out_ifindex, 151);
+	receive_on(&t, "198.18.0.12", 151);
+	receive_on(&t, "198.18.0.12", 2);
+	assert_int_equal(t.env.drops.count[VRRP_DROP_UNKNOWN_VRID], 0);
+	receive_on(&t, "198.18.0.12", 3); /* eth1: not this instance's */
+	assert_int_equal(t.env.drops.count[VRRP_DROP_UNKNOWN_VRID], 1);
+	inst_report(t.tab, t.n, vrrp, held);
+	assert_string_equal(
+	    json_string_value(json_object_get(json_object_get(vrrp, "web"), "vmac")), "vrrp.51");
+	apply(&t, VIP_VMAC("false"));
+	assert_int_equal(t.n, 1);
+	assert_int_equal(stub_kernel.vmacs, 0);
+	assert_false(t.tab[0]->vmac.on);
+	apply(&t, VIP_VMAC("true"));
+	assert_int_equal(stub_kernel.vmacs, 1);
+	table_free(&t);
+	assert_int_equal(stub_kernel.vmacs, 0);
+	json_decref(vrrp);
+	json_decref(held);
+}
+
 static void
 test_bad_unicast_entry_is_refused(void **state)
 {
@@ -274,6 +322,7 @@ main(void)
 	    cmocka_unit_test(test_excluded_addresses_move_and_are_announced),
 	    cmocka_unit_test(test_unicast_change_recreates_garp_change_does_not),
 	    cmocka_unit_test(test_bad_unicast_entry_is_refused),
+	    cmocka_unit_test(test_vmac_sends_from_the_macvlan_and_hears_both),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
