@@ -11,6 +11,7 @@
 #include "res_health.h"
 #include "res_node.h"
 #include "res_vip.h"
+#include "vip_fields.h"
 #include "resource.h"
 #include "write.h"
 
@@ -256,6 +257,9 @@ v_vrrp_entry(json_t *entry, const char *ptr, struct verr *e)
 	v_int(entry, "priority", false, 0, 255, 0, false, &n, e);
 	json_object_del(entry, "since");
 	v_track_list(entry, e);
+	/* the macvlan of a vmac VIP (issue 10) */
+	if (v_string(entry, "vmac", false, 1, 15, &s, e) && s != NULL && !vipf_valid_ifname(s))
+		verr_add(e, "/vmac", "must be an interface name");
 }
 
 /* A notify entry: the last notify script run of a VIP on this node (issue 10). */
@@ -332,7 +336,8 @@ v_realtime(json_t *r, struct verr *e)
 static void
 validate_report(json_t *r, struct verr *e)
 {
-	static const char *const vrrp_fields[] = {"state", "priority", "since", "track", NULL};
+	static const char *const vrrp_fields[] = {"state", "priority", "since",
+						  "track", "vmac",     NULL};
 	static const char *const check_fields[] = {"state", "output", "at", NULL};
 	static const char *const notify_fields[] = {
 	    "state", "priority",      "result",	     "exit_status", "signal", "output",
