@@ -51,7 +51,7 @@ sock_of(const struct instance *in)
 }
 
 /* Where the instance holds its addresses and sends from: its macvlan with vmac, else its
- * interface. Adverts still arrive on the interface (the group is joined there). */
+ * interface. Adverts arrive on either (see create()). */
 static int
 out_ifindex(const struct instance *in)
 {
@@ -464,9 +464,14 @@ create(struct inst_env *env, json_t *v)
 		set_addr_on(in, in->ifc.ifindex, false);
 	if (in->vmac.on) /* a reused macvlan may hold them too */
 		set_addr(in, false);
-	/* A unicast instance hears its peers without the group (RFC 5798 allows unicast). */
+	/* A unicast instance hears its peers without the group (RFC 5798 allows unicast). With
+	 * vmac it joins on the macvlan too: the kernel hands a frame whose source is our own
+	 * virtual MAC (a peer's advert, from its macvlan) to our macvlan alone, not to the parent.
+	 */
 	if (sock_of(in) < 0 ||
-	    (!in->uc.on && vrrp_io_join(sock_of(in), in->family, in->ifc.ifindex) != 0)) {
+	    (!in->uc.on &&
+	     (vrrp_io_join(sock_of(in), in->family, in->ifc.ifindex) != 0 ||
+	      (in->vmac.on && vrrp_io_join(sock_of(in), in->family, in->vmac.ifindex) != 0)))) {
 		snprintf(err, sizeof(err), "cannot join the VRRP group on %s", ifname);
 		close_vmac(in);
 		goto fail;
