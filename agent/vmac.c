@@ -154,7 +154,8 @@ configure(const char *name, const struct nl_iface *parent, int family, char *err
 	    (rc = conf_set("ipv4", name, "accept_local", 1, err, errlen)) < 0 ||
 	    (rc = conf_set("ipv4", name, "rp_filter", 0, err, errlen)) < 0 ||
 	    (rc = conf_set("ipv4", parent->name, "arp_ignore", 1, err, errlen)) < 0 ||
-	    (rc = conf_set("ipv4", parent->name, "arp_filter", 1, err, errlen)) < 0)
+	    (rc = conf_set("ipv4", parent->name, "arp_filter", 1, err, errlen)) < 0 ||
+	    (rc = conf_set("ipv4", parent->name, "arp_announce", 2, err, errlen)) < 0)
 		return rc;
 	if (family == AF_INET6) /* no address of its own: it gets the parent's link-local */
 		rc = conf_set("ipv6", name, "addr_gen_mode", 1, err, errlen);

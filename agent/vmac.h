@@ -35,9 +35,12 @@ void vmac_name(uint8_t vrid, unsigned n, char *buf, size_t len);
  * a leftover of a crash is reused (replaced when its mode is not private). Sets the macvlan's
  * arp_ignore 1, accept_local 1, rp_filter 0 (it answers ARP only for what it holds, and receives
  * though the route to a sender is the parent) and the parent's arp_ignore 1, arp_filter 1 (the
- * parent never answers for the VIP with its own MAC); IPv4 turns IPv6 off on the macvlan (a
- * backup must send nothing from the virtual MAC); IPv6 gives it the parent's link-local address
- * * (the advertisements' source) instead of one of its own. Returns 0 or -errno. */
+ * parent never answers for the VIP with its own MAC) and arp_announce 2 (beyond keepalived: the
+ * parent's own ARP requests, e.g. for a client the VIP answers through it, carry the parent's
+ * address, not the VIP, which would repoint the client's entry for the VIP at the parent's MAC);
+ * IPv4 turns IPv6 off on the macvlan (a backup must send nothing from the virtual MAC); IPv6 gives
+ * it the parent's link-local address (the advertisements' source) instead of one of its own.
+ * Returns 0 or -errno. */
 int vmac_open(struct nl_ctx *nl, const struct nl_iface *parent, uint8_t vrid, int family,
 	      struct vmac *out, char *err, size_t errlen);
 
