@@ -31,6 +31,7 @@ VM, VM_ADDR, VM_VRID = "vm", "198.18.0.140", 80
 VK, VK_ADDR, VK_VRID = "vk", "198.18.0.141", 81
 ETH_P_ARP = 0x0806
 HOSTS = ("lb1", "lb2", "lb3")
+UNUSED = "198.18.0.99"  # no host: ARP for it goes unanswered
 
 
 def vmac_of(vrid):
@@ -96,6 +97,15 @@ def _arp_who_has(target, wait=0.6):
                     and f[32:38] == mac and f[38:42] == me):  # to us: not a gratuitous one
                 got.append(":".join(f"{b:02x}" for b in f[22:28]))
         return got
+    finally:
+        s.close()
+
+
+def _udp_from(src, dst):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        s.bind((src, 0))
+        s.sendto(b"x", (dst, 9))
     finally:
         s.close()
 
@@ -168,6 +178,13 @@ def test_vmac_answers_arp_with_the_virtual_mac_across_failover(vm_vip, net):
     # 2. lb1 stops: lb2 takes over; the client keeps its neighbour entry and keeps working.
     log = net.client(VM_ADDR)
     assert nl.wait_client_on(log, "lb1", timeout=5), log.recent()
+    assert cli_neigh(VM_ADDR)[0] == vmac_of(VM_VRID), cli_neigh(VM_ADDR)
+    # lb1 sends from the VIP to an address it has no neighbour for: its ARP request leaves
+    # eth0, and cli (which updates the entries it has from any ARP it sees) must not learn the
+    # VIP at eth0's MAC from it.
+    time.sleep(1.1)  # past cli's locktime, so that an update would take
+    lab.call_in("lb1", _udp_from, VM_ADDR, UNUSED)
+    time.sleep(0.3)
     assert cli_neigh(VM_ADDR)[0] == vmac_of(VM_VRID), cli_neigh(VM_ADDR)
     t0 = time.monotonic()
     assert c.term_agent("lb1") == 0
