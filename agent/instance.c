@@ -65,16 +65,19 @@ out_mac(const struct instance *in)
 }
 
 /* Encodes the advert for destination dst (the group or a unicast peer: the v3 checksum covers
- * it, RFC 5798 5.2.8, as keepalived computes it for unicast) and sends it there. */
+ * it, RFC 5798 5.2.8, as keepalived computes it for unicast) and sends it there. Unicast with
+ * vmac leaves from the interface (keepalived's vmac_xmit_base, which vigild renders): from the
+ * macvlan, the ARP for a peer would teach it our address at the virtual MAC, which moves. */
 static void
 send_to(struct instance *in, const struct vrrp_advert *adv, const struct addr *dst)
 {
 	uint8_t buf[VRRP_PKT_MAX];
 	ssize_t len = vrrp_packet_encode(adv, &in->vr.cfg.primary, dst, buf, sizeof(buf));
+	int ifindex = in->uc.on ? in->ifc.ifindex : out_ifindex(in);
 	char to[ADDR_STRLEN];
 
-	if (len < 0 || vrrp_io_send_to(sock_of(in), out_ifindex(in), &in->vr.cfg.primary, dst, buf,
-				       (size_t)len) != 0)
+	if (len < 0 ||
+	    vrrp_io_send_to(sock_of(in), ifindex, &in->vr.cfg.primary, dst, buf, (size_t)len) != 0)
 		fprintf(stderr, "vigil-agent: %s: cannot send advertisement to %s\n", in->name,
 			addr_format(dst, to, sizeof(to)));
 }

@@ -87,7 +87,7 @@ vrrp_io_send_to(int fd, int ifindex, const struct addr *src, const struct addr *
 {
 	(void)fd, (void)src, (void)msg, (void)len;
 	stub_kernel.adverts++;
-	stub_kernel.last_out_ifindex = ifindex;
+	stub_kernel.advert_ifindex = ifindex;
 	stub_kernel.last_dst = *dst;
 	return 0;
 }
@@ -121,7 +121,7 @@ arp_send_garp(int fd, int ifindex, const uint8_t mac[6], struct in_addr ip, char
 {
 	(void)fd, (void)mac, (void)ip, (void)err, (void)errlen;
 	stub_kernel.announcements++;
-	stub_kernel.last_out_ifindex = ifindex;
+	stub_kernel.announce_ifindex = ifindex;
 	return 0;
 }
 

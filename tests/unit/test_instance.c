@@ -274,7 +274,8 @@ test_vmac_sends_from_the_macvlan_and_hears_both(void **state)
 	assert_int_equal(t.n, 1);
 	assert_int_equal(stub_kernel.vmacs, 1);
 	assert_int_equal(t.tab[0]->vr.state, VRRP_STATE_MASTER);
-	assert_int_equal(stub_kernel.last_out_ifindex, 151);
+	assert_int_equal(stub_kernel.advert_ifindex, 151);
+	assert_int_equal(stub_kernel.announce_ifindex, 151);
 	receive_on(&t, "198.18.0.12", 151);
 	receive_on(&t, "198.18.0.12", 2);
 	assert_int_equal(t.env.drops.count[VRRP_DROP_UNKNOWN_VRID], 0);
@@ -293,6 +294,23 @@ test_vmac_sends_from_the_macvlan_and_hears_both(void **state)
 	assert_int_equal(stub_kernel.vmacs, 0);
 	json_decref(vrrp);
 	json_decref(held);
+}
+
+/* Unicast with vmac: adverts leave from eth0 (vmac_xmit_base), announcements from the macvlan. */
+static void
+test_vmac_unicast_adverts_leave_from_the_parent(void **state)
+{
+	struct table t;
+
+	(void)state;
+	table_init(&t);
+	memset(&stub_kernel, 0, sizeof(stub_kernel));
+	apply(&t, VIP_UNI(UNI_PEERS, UNI_MOVE ",\"vmac\":true"));
+	assert_int_equal(t.n, 1);
+	assert_int_equal(t.tab[0]->vr.state, VRRP_STATE_MASTER);
+	assert_int_equal(stub_kernel.advert_ifindex, 2);
+	assert_int_equal(stub_kernel.announce_ifindex, 151);
+	table_free(&t);
 }
 
 static void
@@ -323,6 +341,7 @@ main(void)
 	    cmocka_unit_test(test_unicast_change_recreates_garp_change_does_not),
 	    cmocka_unit_test(test_bad_unicast_entry_is_refused),
 	    cmocka_unit_test(test_vmac_sends_from_the_macvlan_and_hears_both),
+	    cmocka_unit_test(test_vmac_unicast_adverts_leave_from_the_parent),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
