@@ -15,7 +15,11 @@ VIP `vm` (198.18.0.140/24, vrid 80, VRRPv3, advert 1 s, preempt on, lb1 150 / lb
 VIP `vk` (198.18.0.141/24, vrid 81, VRRPv3, lb2 alone at 150, vmac) against keepalived on lb3
 (priority 100, use_vmac): the agent is Master; it stops and keepalived takes over; it starts
 again and takes the VIP back (preempt). After each step ARP answers with 00:00:5e:00:01:51 and
-the VIP sits on the holder's vrrp.81."""
+the VIP sits on the holder's vrrp.81.
+
+VIP `vm6` (2001:db8::140/64, vrid 82, lb1 150 / lb2 100, vmac): vrrp.82 with
+00:00:5e:00:02:52 and the parent's link-local; cli resolves the VIP to it before and after a
+failover."""
 
 import json
 import socket
@@ -268,3 +272,73 @@ def test_vmac_interop_with_keepalived(vk_vip, net):
     assert where(VK_ADDR) == [("lb2", name)], f"{where(VK_ADDR)}\n{logs()}"
     assert_only_vmac_answers(lab, VK_ADDR, VK_VRID, logs())
     assert c.vrrp("lb2", VK)[0] == "MASTER"
+
+
+V6M, V6M_ADDR, V6M_VRID = "vm6", "2001:db8::140", 82
+CLI6 = "2001:db8::50"
+
+
+def _udp6_to(dst):
+    """In cli: one datagram to dst, so that cli resolves it (neighbour solicitation)."""
+    s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+    try:
+        s.sendto(b"x", (dst, 9))
+    finally:
+        s.close()
+
+
+def neigh_after_probe(lab, addr, want):
+    """Probes addr from cli until cli's entry for it is want (or 3 s); returns the entry."""
+    def ok():
+        lab.call_in("cli", _udp6_to, addr)
+        time.sleep(0.1)
+        return cli_neigh(addr)[0] == want
+    nl.wait_for(ok, 3, 0.2)
+    return cli_neigh(addr)
+
+
+def test_ipv6_vmac_failover(steady, net):
+    """IPv6: vrrp.82 with 00:00:5e:00:02:52 (RFC 5798 7.3) carrying the parent's link-local (the
+    adverts' source) and no address of its own; cli resolves the VIP to the virtual MAC before
+    and after lb1 hands over to lb2."""
+    c, lab = steady, net.lab
+    name, mac = f"vrrp.{V6M_VRID}", f"00:00:5e:00:02:{V6M_VRID:02x}"
+    for h in ("lb1", "lb2", "cli"):
+        lab.ensure_link_local(h)
+    nl.nsrun("cli", "ip", "-6", "addr", "add", f"{CLI6}/64", "dev", "eth0", "nodad", check=False)
+    spec = {"addresses": [f"{V6M_ADDR}/64"], "interface": "eth0", "vrid": V6M_VRID,
+            "version": 3, "advert_int_ms": 1000, "preempt": False, "vmac": True,
+            "members": [{"node": "lb1", "priority": 150}, {"node": "lb2", "priority": 100}]}
+    try:
+        c.api.put(f"/vips/{V6M}", spec, expect=(200, 201))
+        assert nl.wait_for(lambda: where(V6M_ADDR) == [("lb1", name)], master_down_s(100) + 5,
+                           0.1), f"{where(V6M_ADDR)}\n{c.logs()}"
+        for h in ("lb1", "lb2"):
+            ln = link_of(h, name)
+            assert ln is not None and ln["address"] == mac, ln
+            ll = [a["local"] for a in json.loads(nl.run(
+                "ip", "-n", nl.ns_of(h), "-j", "-6", "addr", "show", "dev", name).stdout)[0]
+                ["addr_info"] if a["local"].startswith("fe80:")]
+            assert ll == [lab.ensure_link_local(h)], (h, ll)
+        time.sleep(1.5)  # lb2 hears lb1 through its macvlan: it stays Backup
+        assert where(V6M_ADDR) == [("lb1", name)], f"{where(V6M_ADDR)}\n{c.logs()}"
+        assert neigh_after_probe(lab, V6M_ADDR, mac)[0] == mac, cli_neigh(V6M_ADDR)
+
+        assert c.term_agent("lb1") == 0
+        assert nl.wait_for(lambda: where(V6M_ADDR) == [("lb2", name)], 3, 0.02), \
+            f"{where(V6M_ADDR)}\n{c.logs()}"
+        assert link_of("lb1", name) is None
+        assert neigh_after_probe(lab, V6M_ADDR, mac)[0] == mac, cli_neigh(V6M_ADDR)
+    finally:
+        # lb1 first, and past its start from the cached config (which still has vm6), so that
+        # the macvlan it makes from the cache is not mistaken for one the DELETE left behind
+        if not c.agent_alive("lb1"):
+            c.start_agent("lb1")
+            c.wait_vrrp("lb1", V6M, "BACKUP", 5)
+        c.api.request("DELETE", f"/vips/{V6M}")
+        nl.wait_for(lambda: not any(link_of(h, name) for h in ("lb1", "lb2")), 5, 0.1)
+        left = {h: link_of(h, name) for h in ("lb1", "lb2") if link_of(h, name)}
+        for h in left:
+            nl.run("ip", "-n", nl.ns_of(h), "link", "del", name, check=False)
+        nl.nsrun("cli", "ip", "-6", "addr", "del", f"{CLI6}/64", "dev", "eth0", check=False)
+    assert not left, f"{left}\n{c.logs()}"
