@@ -342,3 +342,41 @@ def test_ipv6_vmac_failover(steady, net):
             nl.run("ip", "-n", nl.ns_of(h), "link", "del", name, check=False)
         nl.nsrun("cli", "ip", "-6", "addr", "del", f"{CLI6}/64", "dev", "eth0", check=False)
     assert not left, f"{left}\n{c.logs()}"
+
+
+def test_same_vrid_in_both_families_gets_two_names(steady, net):
+    """vrid 83 for an IPv4 and an IPv6 VIP on eth0 (allowed: the vrid is unique per interface
+    and family): two virtual MACs, so two macvlans, `vrrp.83` and `vrrp.83.1`, each holding its
+    family's VIP and named in each member's status."""
+    c, lab = steady, net.lab
+    vrid, a4, a6 = 83, "198.18.0.143", "2001:db8::143"
+    for h in ("lb1", "lb2"):
+        lab.ensure_link_local(h)
+    base = {"interface": "eth0", "vrid": vrid, "version": 3, "advert_int_ms": 1000,
+            "preempt": False, "vmac": True,
+            "members": [{"node": "lb1", "priority": 150}, {"node": "lb2", "priority": 100}]}
+    names = {f"vrrp.{vrid}", f"vrrp.{vrid}.1"}
+    try:
+        c.api.put("/vips/vm83", dict(base, addresses=[f"{a4}/24"]), expect=(200, 201))
+        c.api.put("/vips/vm83v6", dict(base, addresses=[f"{a6}/64"]), expect=(200, 201))
+        for addr, fam in ((a4, 1), (a6, 2)):
+            assert nl.wait_for(lambda addr=addr: len(where(addr)) == 1 and
+                               where(addr)[0][0] == "lb1", master_down_s(100) + 5, 0.1), \
+                f"{where(addr)}\n{c.logs()}"
+            host, ifname = where(addr)[0]
+            assert ifname in names, where(addr)
+            assert link_of(host, ifname)["address"] == f"00:00:5e:00:0{fam}:{vrid:02x}"
+        assert {where(a4)[0][1], where(a6)[0][1]} == names
+        for h in ("lb1", "lb2"):
+            assert nl.wait_for(lambda h=h: {reported_vmac(c, h, "vm83"),
+                                            reported_vmac(c, h, "vm83v6")} == names, 5, 0.1), \
+                c.node_status(h)
+    finally:
+        c.api.request("DELETE", "/vips/vm83")
+        c.api.request("DELETE", "/vips/vm83v6")
+        gone = nl.wait_for(lambda: not any(link_of(h, n) for h in ("lb1", "lb2")
+                                           for n in names), 5, 0.1)
+        for h in ("lb1", "lb2"):
+            for n in names:
+                nl.run("ip", "-n", nl.ns_of(h), "link", "del", n, check=False)
+    assert gone, "macvlans left after the VIPs were deleted"
