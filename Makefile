@@ -16,7 +16,7 @@ BINDIR  ?= $(PREFIX)/bin
 MANDIR  ?= $(PREFIX)/share/man
 UNITDIR ?= $(PREFIX)/lib/systemd/system
 
-SERVER_PKGS := libmicrohttpd jansson sqlite3 gnutls
+SERVER_PKGS := libmicrohttpd jansson sqlite3 gnutls libcurl
 AGENT_PKGS  := jansson libnl-3.0 libnl-route-3.0 libcurl gnutls
 pc_cflags = $(shell pkg-config --cflags $(1) 2>/dev/null)
 pc_libs   = $(shell pkg-config --libs $(1) 2>/dev/null)
@@ -37,7 +37,7 @@ EMBED := $(sort $(wildcard schema/*.sql)) $(wildcard api-spec/openapi.yaml) $(so
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all setup run test unit-test api-test asan-test ui-test cluster-test lint-spec bench \
+.PHONY: all setup run test unit-test etcd-test api-test asan-test ui-test cluster-test lint-spec bench \
 	bench-fleet bench-failover clean format install install-test fuzz fuzz-build fuzz-smoke
 
 all: $(BUILD)/vigild $(if $(wildcard agent/main.c),$(BUILD)/vigil-agent)
@@ -101,6 +101,18 @@ $(BUILD)/tests/%: tests/unit/%.c $$(call links_of,$$*) $(BUILD)/gen/embedded.c
 	$(CC) $(CFLAGS) $(SAN) -Iserver -Iagent -Itests/unit $(call pc_cflags,$(SERVER_PKGS) $(AGENT_PKGS) cmocka) \
 		-o $@ $< $$(sed -n '1s|^// links:||p' $<) \
 		$(call pc_libs,$(SERVER_PKGS) $(AGENT_PKGS) cmocka) -lpthread -lm
+
+# The etcd client against a real three-member etcd (tests/etcd/): the C program links what its first
+# line names, like the unit tests; the Python side starts the cluster and runs it phase by phase.
+ETCD_TEST_BIN := $(BUILD)/tests/etcd/test_etcd_client
+$(BUILD)/tests/etcd/%: tests/etcd/%.c $$(shell sed -n '1s|^// links.||p' tests/etcd/$$*.c)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(SAN) -Iserver $(call pc_cflags,$(SERVER_PKGS) cmocka) \
+		-o $@ $< $$(sed -n '1s|^// links:||p' $<) \
+		$(call pc_libs,$(SERVER_PKGS) cmocka) -lpthread -lm
+
+etcd-test: $(ETCD_TEST_BIN)
+	ETCD_TEST_BIN=$(ETCD_TEST_BIN) $(PY) -m pytest -q -s -p no:cacheprovider tests/etcd
 
 # Fuzz harnesses (libFuzzer, clang, ASan+UBSan): each tests/fuzz/fuzz_X.c links the objects its
 # first line names, like the unit tests, compiled by clang into build/fuzz/obj/. `make fuzz` runs
@@ -180,6 +192,7 @@ cluster-test: all
 test: setup
 	@$(MAKE) --no-print-directory all $(BUILD)/asan/vigild
 	@$(MAKE) --no-print-directory unit-test
+	@$(MAKE) --no-print-directory etcd-test
 	@$(MAKE) --no-print-directory fuzz-smoke
 	@$(MAKE) --no-print-directory lint-spec
 	@$(MAKE) --no-print-directory api-test
@@ -215,7 +228,7 @@ bench-failover: all
 
 format:
 	clang-format -i server/*.c server/*.h common/*.c common/*.h agent/*.c agent/*.h tests/unit/*.c \
-		tests/fuzz/*.c tests/fuzz/*.h
+		tests/fuzz/*.c tests/fuzz/*.h tests/etcd/*.c
 
 clean:
 	rm -rf $(BUILD)

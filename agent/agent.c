@@ -14,15 +14,18 @@
 #include <unistd.h>
 
 #include "agent.h"
-#include "arp.h"
 #include "caps.h"
 #include "checks.h"
 #include "haproxy.h"
 #include "client.h"
-#include "instance.h"
+#include "inst_table.h"
+#include "kernel.h"
+#include "node_config.h"
 #include "notify.h"
 #include "realtime.h"
 #include "sdnotify.h"
+#include "session.h"
+#include "state_dir.h"
 #include "sysctl.h"
 #include "vrrp_io.h"
 
@@ -30,64 +33,28 @@ struct agent {
 	const struct agent_options *opt;
 	struct loop *loop;
 	struct client *client;
+	struct session *session;
 	struct checks *checks;
 	struct haproxy *haproxy;
 	struct notify_set *notify;
 	struct nl_watch *watch;
-	struct inst_env env;
-	struct instance *tab[INST_MAX];
-	int n;
+	struct inst_io io;	  /* the kernel handles of the instances */
+	struct inst_table *table; /* the VRRP instances */
 	int sfd;
 	json_t *config; /* last applied, owned */
-	char config_etag[128];
-	char config_href[512];
-	char status_href[512];
-	int backoff_ms;
-	struct loop_timer retry, heartbeat, give_up;
+	struct loop_timer heartbeat, give_up;
 	struct rt_state rt; /* scheduling and memory locking, set at start-up */
-	bool status_inflight, status_dirty, stopping;
+	bool stopping;
 };
-
-static void discover(struct agent *a);
-static void poll_config(struct agent *a);
-static void send_status(struct agent *a);
-
-/* Writes data to dir/name atomically (temp file, fsync, rename). */
-static void
-save_file(const char *dir, const char *name, const char *data)
-{
-	char path[1024], tmp[1040];
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return;
-	size_t len = strlen(data);
-	bool ok = write(fd, data, len) == (ssize_t)len && fsync(fd) == 0;
-	close(fd);
-	if (!ok || rename(tmp, path) != 0)
-		fprintf(stderr, "vigil-agent: cannot save %s\n", path);
-}
-
-static json_t *
-load_file(const char *dir, const char *name)
-{
-	char path[1024];
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	return json_load_file(path, 0, NULL);
-}
 
 static void
 persist_moves(struct agent *a)
 {
-	char *s = json_dumps(a->env.moves_done, JSON_COMPACT);
+	char err[300];
 
-	if (s != NULL)
-		save_file(a->opt->state_dir, "moves.json", s);
-	free(s);
+	if (state_save_json(a->opt->state_dir, "moves.json", inst_table_moves_done(a->table), err,
+			    sizeof(err)) != 0)
+		fprintf(stderr, "vigil-agent: %s\n", err);
 }
 
 /* An instance changed state or carried out a move. */
@@ -97,19 +64,18 @@ on_changed(void *arg)
 	struct agent *a = arg;
 
 	persist_moves(a);
-	send_status(a);
+	session_report(a->session);
 }
 
 /* ip_nonlocal_bind: true sets 1, false sets 0, absent leaves it; each status report reads the value
  * back. */
 static void
-apply_nonlocal(json_t *cfg)
+apply_nonlocal(const struct node_config *c)
 {
-	json_t *want = json_object_get(cfg, "ip_nonlocal_bind");
 	char err[160];
 
-	if (json_is_boolean(want) &&
-	    sysctl_nonlocal_bind_set(AF_INET, json_is_true(want), err, sizeof(err)) != 0)
+	if (c->ip_nonlocal_bind >= 0 &&
+	    sysctl_nonlocal_bind_set(AF_INET, c->ip_nonlocal_bind == 1, err, sizeof(err)) != 0)
 		fprintf(stderr, "vigil-agent: ip_nonlocal_bind: %s\n", err);
 }
 
@@ -120,13 +86,12 @@ apply_checks(struct agent *a)
 {
 	bool fault = false;
 	int adjust = checks_priority_adjust(a->checks, &fault);
+	char reason[256] = "";
 	json_t *health;
 
-	a->env.check_adjust = adjust;
-	a->env.check_fault = fault;
 	if (fault)
-		checks_node_failures(a->checks, a->env.fault_reason, sizeof(a->env.fault_reason));
-	inst_checks(&a->env, a->tab, a->n);
+		checks_node_failures(a->checks, reason, sizeof(reason));
+	inst_table_checks(a->table, adjust, fault, reason);
 	health = checks_backend_health(a->checks);
 	haproxy_apply(a->haproxy, json_string_value(json_object_get(a->config, "haproxy_socket")),
 		      json_object_get(a->config, "backends"), health);
@@ -139,7 +104,7 @@ on_checks(void *arg)
 	struct agent *a = arg;
 
 	apply_checks(a);
-	send_status(a);
+	session_report(a->session);
 }
 
 /* An instance changed state: its notify script runs (queued, in order). */
@@ -149,144 +114,48 @@ on_transitioned(void *arg, const char *vip, enum vrrp_state to, int priority)
 	notify_transition(((struct agent *)arg)->notify, vip, to, priority);
 }
 
+/* A sync group changed state: the group's notify run (GROUP <group> <state>, notify.h). */
+static void
+on_group_transitioned(void *arg, const char *group, enum vrrp_state to)
+{
+	notify_group(((struct agent *)arg)->notify, group, to);
+}
+
 /* A notify script finished: report it; while stopping, stop once the last one has. */
 static void
 on_notify(void *arg)
 {
 	struct agent *a = arg;
 
-	send_status(a);
-	if (a->stopping && !notify_busy(a->notify) && a->status_href[0] == '\0')
+	session_report(a->session);
+	if (a->stopping && !notify_busy(a->notify) && !session_busy(a->session))
 		loop_stop(a->loop);
 }
 
+/* A config (from vigild or the cache, borrowed): the checks first, so that new instances
+ * start with their inputs, then the notify scripts (a VIP that goes keeps its script until its
+ * STOP has run), the instances, HAProxy. */
 static void
 apply_config(struct agent *a, json_t *cfg)
 {
-	apply_nonlocal(cfg);
+	struct node_config nc;
+	char err[200];
+
+	if (node_config_parse(cfg, a->opt->node, &nc, err, sizeof(err)) != 0) {
+		fprintf(stderr, "vigil-agent: config: %s: ignored\n", err);
+		node_config_free(&nc);
+		return;
+	}
+	apply_nonlocal(&nc);
 	json_decref(a->config);
 	a->config = json_incref(cfg);
 	checks_apply(a->checks, cfg, a->opt->node);
-	bool fault = false;
-	a->env.check_adjust = checks_priority_adjust(a->checks, &fault);
-	a->env.check_fault = fault;
-	notify_apply(a->notify, cfg);
-	inst_apply(&a->env, a->tab, &a->n, cfg);
 	apply_checks(a);
+	notify_apply(a->notify, &nc);
+	inst_table_apply(a->table, &nc);
+	node_config_free(&nc);
 	persist_moves(a);
-	send_status(a);
-}
-
-static void
-retry_later(struct agent *a, void (*what)(struct agent *), const char *why)
-{
-	if (a->stopping)
-		return;
-	a->backoff_ms = a->backoff_ms ? a->backoff_ms * 2 : 250;
-	if (a->backoff_ms > 10000)
-		a->backoff_ms = 10000;
-	fprintf(stderr, "vigil-agent: %s; retrying in %d ms\n", why, a->backoff_ms);
-	a->retry.fn = (loop_timer_fn)what;
-	a->retry.arg = a;
-	loop_timer_at(a->loop, &a->retry, loop_now_ms() + a->backoff_ms);
-}
-
-/* Returns the href of rel in a HAL document, or NULL. */
-static const char *
-link_of(json_t *doc, const char *rel)
-{
-	return json_string_value(
-	    json_object_get(json_object_get(json_object_get(doc, "_links"), rel), "href"));
-}
-
-static void
-on_config(const struct client_response *r, void *arg)
-{
-	struct agent *a = arg;
-	json_t *cfg;
-
-	if (a->stopping)
-		return;
-	if (r->status == 304) {
-		a->backoff_ms = 0;
-		poll_config(a);
-		return;
-	}
-	if (r->status != 200 || (cfg = json_loads(r->body, 0, NULL)) == NULL) {
-		char why[200];
-		snprintf(why, sizeof(why), "config: %s",
-			 r->status ? "unexpected answer" : r->error);
-		if (r->status == 404 || r->status == 401)
-			retry_later(a, discover, why);
-		else
-			retry_later(a, poll_config, why);
-		return;
-	}
-	a->backoff_ms = 0;
-	snprintf(a->config_etag, sizeof(a->config_etag), "%s", r->etag);
-	save_file(a->opt->state_dir, "config.json", r->body);
-	apply_config(a, cfg);
-	json_decref(cfg);
-	poll_config(a);
-}
-
-static void
-poll_config(struct agent *a)
-{
-	char href[600];
-
-	snprintf(href, sizeof(href), "%s%swait=%d", a->config_href,
-		 strchr(a->config_href, '?') ? "&" : "?", a->opt->poll_wait_s);
-	if (client_request(a->client, "GET", href, a->config_etag[0] ? a->config_etag : NULL, NULL,
-			   (long)(a->opt->poll_wait_s + 15) * 1000, on_config, a) != 0)
-		retry_later(a, poll_config, "cannot start the config request");
-}
-
-static void
-on_node(const struct client_response *r, void *arg)
-{
-	struct agent *a = arg;
-	json_t *doc = r->status == 200 ? json_loads(r->body, 0, NULL) : NULL;
-	const char *cfg = link_of(doc, "vg:config"), *st = link_of(doc, "vg:status");
-
-	if (cfg == NULL || st == NULL) {
-		json_decref(doc);
-		retry_later(a, discover, r->status ? "node: no config/status links" : r->error);
-		return;
-	}
-	snprintf(a->config_href, sizeof(a->config_href), "%s", cfg);
-	snprintf(a->status_href, sizeof(a->status_href), "%s", st);
-	json_decref(doc);
-	a->backoff_ms = 0;
-	poll_config(a);
-	send_status(a);
-}
-
-/* Follows the root's templated vg:node link to our node. */
-static void
-on_root(const struct client_response *r, void *arg)
-{
-	struct agent *a = arg;
-	json_t *doc = r->status == 200 ? json_loads(r->body, 0, NULL) : NULL;
-	const char *tmpl = link_of(doc, "vg:node"), *at;
-	char href[512];
-
-	if (tmpl == NULL || (at = strstr(tmpl, "{name}")) == NULL) {
-		json_decref(doc);
-		retry_later(a, discover, r->status ? "root: no vg:node link" : r->error);
-		return;
-	}
-	snprintf(href, sizeof(href), "%.*s%s%s", (int)(at - tmpl), tmpl, a->opt->node, at + 6);
-	json_decref(doc);
-	if (client_request(a->client, "GET", href, NULL, NULL, 5000, on_node, a) != 0)
-		retry_later(a, discover, "cannot start a request");
-}
-
-static void
-discover(struct agent *a)
-{
-	if (client_request(a->client, "GET", "/", NULL, NULL, 5000, on_root, a) != 0)
-		retry_later(a, discover, "cannot start a request");
+	session_report(a->session);
 }
 
 /* The capabilities this process holds now (effective set), as ["cap_net_admin", ...]; a new
@@ -311,18 +180,15 @@ caps_report(void)
 static json_t *
 status_report(struct agent *a)
 {
-	json_t *vrrp = json_object(), *held = json_array(), *counters = json_object();
+	json_t *vrrp = json_object(), *held = json_array(),
+	       *counters = inst_table_counters(a->table);
 
-	inst_report(a->tab, a->n, vrrp, held);
-	for (int e = VRRP_PKT_OK + 1; e < VRRP_DROP_MAX; e++)
-		if (a->env.drops.count[e])
-			json_object_set_new(counters, vrrp_drops_name(e),
-					    json_integer((json_int_t)a->env.drops.count[e]));
-	json_t *r =
-	    json_pack("{s:s, s:o, s:o, s:O, s:o}", "agent_version", AGENT_VERSION, "vrrp", vrrp,
-		      "vips_held", held, "moves_done", a->env.moves_done, "counters", counters);
-	if (a->env.last_transition)
-		json_object_set(r, "last_transition", a->env.last_transition);
+	inst_table_report(a->table, vrrp, held);
+	json_t *r = json_pack("{s:s, s:o, s:o, s:O, s:o}", "agent_version", AGENT_VERSION, "vrrp",
+			      vrrp, "vips_held", held, "moves_done",
+			      inst_table_moves_done(a->table), "counters", counters);
+	if (inst_table_last_transition(a->table))
+		json_object_set(r, "last_transition", inst_table_last_transition(a->table));
 	/* read back at every report: someone else may change it */
 	char err[160];
 	bool on;
@@ -335,46 +201,32 @@ status_report(struct agent *a)
 	return r;
 }
 
+/* A new config from vigild: cached for the next start, then applied. */
 static void
-on_status(const struct client_response *r, void *arg)
+on_config(void *arg, json_t *doc, const char *text)
+{
+	struct agent *a = arg;
+	char err[300];
+
+	if (state_save(a->opt->state_dir, "config.json", text, err, sizeof(err)) != 0)
+		fprintf(stderr, "vigil-agent: %s\n", err);
+	apply_config(a, doc);
+}
+
+static json_t *
+on_report(void *arg)
+{
+	return status_report(arg);
+}
+
+/* Stopping, and the last report is answered: stop once the notify scripts are done too. */
+static void
+on_drained(void *arg)
 {
 	struct agent *a = arg;
 
-	a->status_inflight = false;
-	if (r->status != 200 && !a->stopping)
-		fprintf(stderr, "vigil-agent: status report: %s (%ld)\n",
-			r->status ? "refused" : r->error, r->status);
-	if (a->stopping) {
-		if (a->status_dirty)
-			send_status(a);
-		else if (!notify_busy(a->notify))
-			loop_stop(a->loop);
-		return;
-	}
-	if (a->status_dirty)
-		send_status(a);
-}
-
-static void
-send_status(struct agent *a)
-{
-	json_t *rep;
-	char *body;
-
-	if (a->status_href[0] == '\0')
-		return; /* not discovered yet: the discovery sends one */
-	if (a->status_inflight) {
-		a->status_dirty = true;
-		return;
-	}
-	a->status_dirty = false;
-	rep = status_report(a);
-	body = json_dumps(rep, JSON_COMPACT);
-	json_decref(rep);
-	if (body != NULL &&
-	    client_request(a->client, "PUT", a->status_href, NULL, body, 3000, on_status, a) == 0)
-		a->status_inflight = true;
-	free(body);
+	if (!notify_busy(a->notify))
+		loop_stop(a->loop);
 }
 
 static void
@@ -382,8 +234,8 @@ on_heartbeat(void *arg)
 {
 	struct agent *a = arg;
 
-	inst_drops_flush(&a->env);
-	send_status(a);
+	inst_table_drops_flush(a->table);
+	session_report(a->session);
 	loop_timer_at(a->loop, &a->heartbeat, loop_now_ms() + a->opt->heartbeat_ms);
 }
 
@@ -407,18 +259,15 @@ on_signal(int fd, uint32_t events, void *arg)
 		return;
 	fprintf(stderr, "vigil-agent: stopping (signal %u): releasing VIPs\n", si.ssi_signo);
 	sdnotify("STOPPING=1", NULL, 0);
-	inst_shutdown_all(&a->env, a->tab, &a->n);
+	inst_table_shutdown(a->table);
 	notify_stopping(a->notify);
-	a->status_inflight = false; /* a final report, whatever is in flight */
-	send_status(a);
 	a->stopping = true;
 	a->give_up.fn = on_give_up;
 	a->give_up.arg = a;
 	loop_timer_at(a->loop, &a->give_up,
 		      loop_now_ms() + 1000 +
 			  (notify_busy(a->notify) ? 2 * (int64_t)a->opt->notify_timeout_ms : 0));
-	if (a->status_href[0] == '\0' && !notify_busy(a->notify))
-		loop_stop(a->loop);
+	session_stop(a->session); /* the last report; on_drained once it is answered */
 }
 
 static void
@@ -427,7 +276,7 @@ on_vrrp4(int fd, uint32_t events, void *arg)
 	struct agent *a = arg;
 
 	(void)events;
-	inst_receive(&a->env, a->tab, a->n, fd, AF_INET);
+	inst_table_receive(a->table, fd, AF_INET);
 }
 
 static void
@@ -436,7 +285,7 @@ on_vrrp6(int fd, uint32_t events, void *arg)
 	struct agent *a = arg;
 
 	(void)events;
-	inst_receive(&a->env, a->tab, a->n, fd, AF_INET6);
+	inst_table_receive(a->table, fd, AF_INET6);
 }
 
 static void
@@ -446,8 +295,7 @@ on_link_event(const struct nl_event *ev, void *arg)
 
 	if (ev->kind != NL_EV_LINK)
 		return;
-	inst_link(&a->env, a->tab, a->n, ev->ifindex, ev->up);
-	inst_track_link(&a->env, a->tab, a->n, ev->name, ev->ifindex, ev->up, ev->gone);
+	inst_table_link(a->table, ev->name, ev->ifindex, ev->up, ev->gone);
 }
 
 static void
@@ -480,19 +328,17 @@ open_kernel(struct agent *a)
 		return -1;
 	}
 	if (nl_watch_open(&a->watch, on_link_event, a, err, sizeof(err)) != 0 ||
-	    nl_ctx_open(&a->env.nl, err, sizeof(err)) != 0 ||
 	    loop_fd_add(a->loop, nl_watch_fd(a->watch), EPOLLIN, on_netlink, a) != 0) {
 		fprintf(stderr, "vigil-agent: netlink: %s\n", err);
 		return -1;
 	}
-	if ((a->env.sock4 = vrrp_io_open(AF_INET, err, sizeof(err))) < 0 ||
-	    (a->env.arp_fd = arp_open(err, sizeof(err))) < 0) {
-		fprintf(stderr, "vigil-agent: %s (the agent needs CAP_NET_RAW)\n", err);
+	if (kernel_open(&a->io, err, sizeof(err)) != 0) {
+		fprintf(stderr, "vigil-agent: %s\n", err);
 		return -1;
 	}
-	loop_fd_add(a->loop, a->env.sock4, EPOLLIN, on_vrrp4, a);
-	if ((a->env.sock6 = vrrp_io_open(AF_INET6, err, sizeof(err))) >= 0)
-		loop_fd_add(a->loop, a->env.sock6, EPOLLIN, on_vrrp6, a);
+	loop_fd_add(a->loop, a->io.sock4, EPOLLIN, on_vrrp4, a);
+	if (a->io.sock6 >= 0)
+		loop_fd_add(a->loop, a->io.sock6, EPOLLIN, on_vrrp6, a);
 	return 0;
 }
 
@@ -501,14 +347,7 @@ close_kernel(struct agent *a)
 {
 	if (a->watch)
 		nl_watch_close(a->watch);
-	if (a->env.nl)
-		nl_ctx_close(a->env.nl);
-	if (a->env.sock4 >= 0)
-		close(a->env.sock4);
-	if (a->env.sock6 >= 0)
-		close(a->env.sock6);
-	if (a->env.arp_fd >= 0)
-		close(a->env.arp_fd);
+	kernel_close(&a->io);
 	if (a->sfd >= 0)
 		close(a->sfd);
 }
@@ -543,26 +382,35 @@ agent_run(const struct agent_options *opt)
 {
 	struct agent a = {.opt = opt, .sfd = -1};
 	char err[200], rtmsg[512];
-	json_t *cached;
+	json_t *cached, *moves;
 	int status = 1;
+	const struct session_hooks hooks = {
+	    .config = on_config, .report = on_report, .drained = on_drained, .arg = &a};
+	const struct inst_table_hooks table_hooks = {.changed = on_changed,
+						     .transitioned = on_transitioned,
+						     .group_transitioned = on_group_transitioned,
+						     .arg = &a};
 
-	a.env.sock4 = a.env.sock6 = a.env.arp_fd = -1;
-	a.env.node = opt->node;
-	a.env.changed = on_changed;
-	a.env.changed_arg = &a;
-	a.env.transitioned = on_transitioned;
-	a.env.transitioned_arg = &a;
-	if (mkdir(opt->state_dir, 0700) != 0 && errno != EEXIST) {
-		fprintf(stderr, "vigil-agent: %s: %s\n", opt->state_dir, strerror(errno));
+	a.io.sock4 = a.io.sock6 = a.io.arp_fd = -1;
+
+	if (state_dir_open(opt->state_dir, err, sizeof(err)) != 0) {
+		fprintf(stderr, "vigil-agent: %s\n", err);
 		return 1;
 	}
-	a.env.moves_done = load_file(opt->state_dir, "moves.json");
-	if (!json_is_object(a.env.moves_done)) {
-		json_decref(a.env.moves_done);
-		a.env.moves_done = json_object();
+	if ((a.loop = a.io.loop = loop_new()) == NULL || open_kernel(&a) != 0)
+		goto out;
+	moves = state_load(opt->state_dir, "moves.json"); /* the moves done before a restart */
+	a.table = inst_table_new(&a.io, opt->node, moves, &table_hooks);
+	json_decref(moves);
+	if (a.table == NULL)
+		goto out;
+	if (client_new(&a.client, a.loop, opt->server, opt->token, err, sizeof(err)) != 0) {
+		fprintf(stderr, "vigil-agent: %s\n", err);
+		status = 2;
+		goto out;
 	}
-	if ((a.loop = a.env.loop = loop_new()) == NULL || open_kernel(&a) != 0 ||
-	    client_new(&a.client, a.loop, opt->server, opt->token, err, sizeof(err)) != 0)
+	if ((a.session = session_new(a.loop, a.client, opt->node, opt->poll_wait_s, &hooks)) ==
+	    NULL)
 		goto out;
 	if ((a.checks = checks_new(a.loop, opt->script_dir, opt->script_user, on_checks, &a)) ==
 		NULL ||
@@ -579,7 +427,7 @@ agent_run(const struct agent_options *opt)
 	fprintf(stderr, "vigil-agent: %s\n", rtmsg);
 	if (drop_privileges(opt, rt_caps_needed(&a.rt)) != 0)
 		goto out;
-	if ((cached = load_file(opt->state_dir, "config.json")) != NULL) {
+	if ((cached = state_load(opt->state_dir, "config.json")) != NULL) {
 		fprintf(stderr, "vigil-agent: starting from the cached config\n");
 		apply_config(&a, cached);
 		json_decref(cached);
@@ -587,24 +435,24 @@ agent_run(const struct agent_options *opt)
 	a.heartbeat.fn = on_heartbeat;
 	a.heartbeat.arg = &a;
 	loop_timer_at(a.loop, &a.heartbeat, loop_now_ms() + opt->heartbeat_ms);
-	discover(&a);
+	session_start(a.session);
 	fprintf(stderr, "vigil-agent: node %s, server %s\n", opt->node, opt->server);
 	/* sockets open and the cached config applied: VRRP runs without the server from here */
 	if (sdnotify("READY=1", err, sizeof(err)) < 0)
 		fprintf(stderr, "vigil-agent: %s\n", err);
 	status = loop_run(a.loop) == 0 ? 0 : 1;
-	inst_shutdown_all(&a.env, a.tab, &a.n);
+	inst_table_shutdown(a.table);
 out:
 	notify_free(a.notify); /* kills what the shutdown bound cut short */
+	session_free(a.session);
 	client_free(a.client);
 	if (a.checks)
 		checks_free(a.checks);
 	if (a.haproxy)
 		haproxy_free(a.haproxy);
+	inst_table_free(a.table);
 	close_kernel(&a);
 	loop_free(a.loop);
 	json_decref(a.config);
-	json_decref(a.env.moves_done);
-	json_decref(a.env.last_transition);
 	return status;
 }

@@ -9,6 +9,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
+#include "clock.h"
 #include "addr.h"
 #include "check_probe.h"
 #include "checks.h"
@@ -115,28 +116,6 @@ probe_result_set(struct probe_result *r, enum probe_verdict v, const char *fmt, 
 	r->verdict = v;
 }
 
-static int64_t
-wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* RFC 3339 5.6 date-time in UTC with milliseconds, as vigild writes them. */
-static const char *
-rfc3339(int64_t ms, char *buf, size_t len)
-{
-	time_t t = (time_t)(ms / 1000);
-	struct tm tm;
-
-	gmtime_r(&t, &tm);
-	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(ms % 1000));
-	return buf;
-}
-
 static void start_probe(struct check *c);
 
 static void
@@ -169,7 +148,7 @@ record(struct check *c, const struct probe_result *r)
 	changed = before != c->ctr.state || strcmp(c->output, r->output) != 0;
 	if (changed) {
 		snprintf(c->output, sizeof(c->output), "%s", r->output);
-		c->at_ms = wall_ms();
+		c->at_ms = clock_wall_ms();
 		c->version = ++cs->version;
 	}
 	if (before != c->ctr.state)
@@ -427,7 +406,7 @@ restart(struct check *c)
 	c->probe = NULL;
 	c->ctr = (struct check_counter){CHECK_UNKNOWN, 0, 0};
 	snprintf(c->output, sizeof(c->output), "%s", c->target_err);
-	c->at_ms = wall_ms();
+	c->at_ms = clock_wall_ms();
 	c->version = ++c->cs->version;
 	c->started_ms = loop_now_ms() - c->interval_ms + first_delay_ms(c);
 	if (c->target_err[0] == '\0')
@@ -545,7 +524,7 @@ checks_report_since(const struct checks *cs, uint64_t since, uint64_t *version)
 		json_object_set_new(r, c->name,
 				    json_pack("{s:s, s:s, s:s}", "state",
 					      checks_state_str(c->ctr.state), "output", c->output,
-					      "at", rfc3339(c->at_ms, ts, sizeof(ts))));
+					      "at", clock_rfc3339(c->at_ms, ts, sizeof(ts))));
 	}
 	return r;
 }

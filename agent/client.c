@@ -1,6 +1,7 @@
 /* The API client on a libcurl multi handle driven by the loop (curl_loop.c); finished transfers
  * go to their callbacks. Each request owns its buffers until its callback returns. */
 #include <curl/curl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,7 @@ struct creq {
 	size_t resp_len;
 	char etag[128];
 	char errbuf[CURL_ERROR_SIZE];
+	unsigned server; /* the index of the server it went to */
 	client_done_fn fn;
 	void *arg;
 	struct creq *next;
@@ -25,7 +27,8 @@ struct creq {
 
 struct client {
 	struct curl_loop cl;
-	char base[512];
+	char base[CLIENT_MAX_SERVERS][512];
+	unsigned nbase, cur; /* the servers, and the one new requests go to */
 	char auth[600];
 	struct creq *reqs;
 	int pending;
@@ -80,6 +83,26 @@ creq_free(struct creq *r)
 	free(r);
 }
 
+/* Did the server fail, rather than answer? No answer at all, or a gateway or availability
+ * error: the next request goes to the next server. */
+static bool
+server_failed(CURLcode rc, long status)
+{
+	return rc != CURLE_OK || status == 502 || status == 503 || status == 504;
+}
+
+/* The request r went to a server that failed: unless an earlier failure has moved on already,
+ * new requests go to the next server. */
+static void
+next_server(struct client *c, const struct creq *r, const char *why)
+{
+	if (c->nbase < 2 || r->server != c->cur)
+		return;
+	c->cur = (c->cur + 1) % c->nbase;
+	fprintf(stderr, "vigil-agent: server %s: %s; moving to %s\n", c->base[r->server], why,
+		c->base[c->cur]);
+}
+
 /* Hands finished transfers to their callbacks. */
 static void
 collect(void *arg)
@@ -107,6 +130,14 @@ collect(void *arg)
 			curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &resp.status);
 		else
 			resp.error = r->errbuf[0] ? r->errbuf : curl_easy_strerror(rc);
+		if (server_failed(rc, resp.status)) {
+			char why[CURL_ERROR_SIZE + 32];
+			if (resp.error != NULL)
+				snprintf(why, sizeof(why), "%s", resp.error);
+			else
+				snprintf(why, sizeof(why), "answered %ld", resp.status);
+			next_server(c, r, why);
+		}
 		r->fn(&resp, r->arg);
 		creq_free(r);
 	}
@@ -117,18 +148,34 @@ client_new(struct client **out, struct loop *l, const char *base_url, const char
 	   size_t errlen)
 {
 	struct client *c = calloc(1, sizeof(*c));
-	size_t n;
+	const char *p = base_url;
 
+	if (c != NULL)
+		for (;;) {
+			size_t len = strcspn(p, ","), n = len;
+			while (n > 0 && p[n - 1] == '/')
+				n--;
+			if (c->nbase == CLIENT_MAX_SERVERS || n == 0 || n >= sizeof(c->base[0]) ||
+			    (strncmp(p, "http://", 7) != 0 && strncmp(p, "https://", 8) != 0)) {
+				snprintf(
+				    err, errlen,
+				    "--server: up to %d http:// or https:// URLs, comma-separated",
+				    CLIENT_MAX_SERVERS);
+				free(c);
+				return -1;
+			}
+			memcpy(c->base[c->nbase], p, n);
+			c->base[c->nbase++][n] = '\0';
+			if (p[len] == '\0')
+				break;
+			p += len + 1;
+		}
 	if (c == NULL || curl_global_init(CURL_GLOBAL_DEFAULT) != 0 ||
 	    curl_loop_init(&c->cl, l, collect, c) != 0) {
 		snprintf(err, errlen, "cannot start libcurl");
 		free(c);
 		return -1;
 	}
-	snprintf(c->base, sizeof(c->base), "%s", base_url);
-	n = strlen(c->base);
-	while (n > 0 && c->base[n - 1] == '/')
-		c->base[--n] = '\0';
 	snprintf(c->auth, sizeof(c->auth), "Authorization: Bearer %s", token);
 	*out = c;
 	return 0;
@@ -164,7 +211,8 @@ client_request(struct client *c, const char *method, const char *href, const cha
 	if (strncmp(href, "http://", 7) == 0 || strncmp(href, "https://", 8) == 0)
 		snprintf(url, sizeof(url), "%s", href);
 	else
-		snprintf(url, sizeof(url), "%s%s", c->base, href);
+		snprintf(url, sizeof(url), "%s%s", c->base[c->cur], href);
+	r->server = c->cur;
 	r->fn = fn;
 	r->arg = arg;
 	r->headers = curl_slist_append(NULL, c->auth);
@@ -200,6 +248,12 @@ client_request(struct client *c, const char *method, const char *href, const cha
 	c->reqs = r;
 	c->pending++;
 	return 0;
+}
+
+const char *
+client_server(const struct client *c)
+{
+	return c->base[c->cur];
 }
 
 int

@@ -1,26 +1,6 @@
 /* The schedule of gratuitous ARP / unsolicited NA bursts of a Master (see garp.h). */
 #include "garp.h"
 
-/* The integer member name of v if it is one in lo..hi, else def. */
-static json_int_t
-int_in(json_t *v, const char *name, json_int_t lo, json_int_t hi, json_int_t def)
-{
-	json_t *j = json_object_get(v, name);
-
-	if (!json_is_integer(j) || json_integer_value(j) < lo || json_integer_value(j) > hi)
-		return def;
-	return json_integer_value(j);
-}
-
-void
-garp_params_parse(json_t *v, struct garp_params *out)
-{
-	/* The ranges of the API's GarpRepeat, GarpDelay and GarpRefresh. */
-	out->repeat = (unsigned)int_in(v, "garp_repeat", 1, 100, 5);
-	out->delay_ms = (uint32_t)int_in(v, "garp_delay_s", 0, 3600, 5) * 1000;
-	out->refresh_ms = (uint32_t)int_in(v, "garp_refresh_s", 0, 86400, 0) * 1000;
-}
-
 void
 garp_sched_init(struct garp_sched *s, const struct garp_params *p)
 {

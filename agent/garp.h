@@ -5,7 +5,6 @@
 #ifndef VIGIL_GARP_H
 #define VIGIL_GARP_H
 
-#include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -23,11 +22,6 @@ struct garp_sched {
 	int64_t delay_at;   /* the pending second burst, or GARP_NEVER */
 	int64_t refresh_at; /* the next refresh burst, or GARP_NEVER */
 };
-
-/* Reads "garp_repeat", "garp_delay_s" and "garp_refresh_s" of a node config VIP entry v
- * (borrowed). Absent or out of range (an old cached config) gives the API's defaults: 5 per
- * burst, a second burst after 5 s, no refresh. */
-void garp_params_parse(json_t *v, struct garp_params *out);
 
 /* Sets s up stopped with parameters p (repeat 0 is taken as 1). */
 void garp_sched_init(struct garp_sched *s, const struct garp_params *p);

@@ -1,16 +1,16 @@
-/* VRRP instances of the agent. The state machine (vrrp.c) decides; this file does what it says,
- * in the order it says: for a new Master, address then gratuitous ARP then advert (make before
- * break); for a Master stepping down, the address goes only after the higher advert was seen. */
+/* One VRRP instance (instance.h). The state machine (vrrp.c) decides; this file does what it
+ * says, in the order it says: for a new Master, address then gratuitous ARP then advert (make
+ * before break); for a Master stepping down, the address goes only after the higher advert was
+ * seen. */
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "arp.h"
 #include "instance.h"
 #include "realtime.h"
-#include "vrrp_io.h"
+#include "vrrp_drops.h"
 
 static void run(struct instance *in, struct vrrp_actions *acts);
 
@@ -18,6 +18,12 @@ static int64_t
 now(void)
 {
 	return loop_now_ms();
+}
+
+static struct loop *
+loop_of(const struct instance *in)
+{
+	return in->ctx->io->loop;
 }
 
 static void
@@ -39,19 +45,19 @@ rearm(struct instance *in)
 	int64_t at = vrrp_next_deadline(&in->vr);
 
 	if (at == VRRP_NEVER)
-		loop_timer_off(in->env->loop, &in->timer);
+		loop_timer_off(loop_of(in), &in->timer);
 	else
-		loop_timer_at(in->env->loop, &in->timer, at);
+		loop_timer_at(loop_of(in), &in->timer, at);
 }
 
 static int
 sock_of(const struct instance *in)
 {
-	return in->family == AF_INET ? in->env->sock4 : in->env->sock6;
+	return in->family == AF_INET ? in->ctx->io->sock4 : in->ctx->io->sock6;
 }
 
 /* Where the instance holds its addresses and sends from: its macvlan with vmac, else its
- * interface. Adverts arrive on either (see create()). */
+ * interface. Adverts arrive on either (see join()). */
 static int
 out_ifindex(const struct instance *in)
 {
@@ -103,12 +109,20 @@ send_advert(struct instance *in, uint8_t priority)
 static int
 announce_one(struct instance *in, const struct addr *a, char *err, size_t errlen)
 {
+	int fd = in->ctx->io->arp_fd;
+
 	if (a->family == AF_INET)
-		return arp_send_garp(in->env->arp_fd, out_ifindex(in), out_mac(in), a->u.v4, err,
-				     errlen);
-	return arp_send_na(in->env->arp_fd, out_ifindex(in), out_mac(in),
+		return arp_send_garp(fd, out_ifindex(in), out_mac(in), a->u.v4, err, errlen);
+	return arp_send_na(fd, out_ifindex(in), out_mac(in),
 			   in->ifc.has_ipv6_ll ? &in->ifc.ipv6_ll : &a->u.v6, &a->u.v6, false, err,
 			   errlen);
+}
+
+/* The i-th address of the instance: the advertised ones, then the excluded ones. */
+static const struct addr_prefix *
+prefix_at(const struct instance *in, unsigned i)
+{
+	return i < in->naddr ? &in->prefix[i] : &in->excl[i - in->naddr];
 }
 
 /* A burst: count announcements of every address, advertised and excluded (each of its own
@@ -120,14 +134,12 @@ announce(struct instance *in, unsigned count)
 	bool logged = false;
 
 	for (unsigned r = 0; r < count; r++)
-		for (unsigned i = 0; i < in->naddr + in->nexcl; i++) {
-			const struct addr *a =
-			    i < in->naddr ? &in->prefix[i].addr : &in->excl[i - in->naddr].addr;
-			if (announce_one(in, a, err, sizeof(err)) != 0 && !logged) {
+		for (unsigned i = 0; i < in->naddr + in->nexcl; i++)
+			if (announce_one(in, &prefix_at(in, i)->addr, err, sizeof(err)) != 0 &&
+			    !logged) {
 				fprintf(stderr, "vigil-agent: %s: announce: %s\n", in->name, err);
 				logged = true;
 			}
-		}
 }
 
 static void
@@ -136,9 +148,9 @@ rearm_garp(struct instance *in)
 	int64_t at = garp_sched_next(&in->garp);
 
 	if (at == GARP_NEVER)
-		loop_timer_off(in->env->loop, &in->garp_timer);
+		loop_timer_off(loop_of(in), &in->garp_timer);
 	else
-		loop_timer_at(in->env->loop, &in->garp_timer, at);
+		loop_timer_at(loop_of(in), &in->garp_timer, at);
 }
 
 /* The second burst or a refresh (garp_delay_s, garp_refresh_s) is due. */
@@ -151,17 +163,18 @@ on_garp_timer(void *arg)
 	rearm_garp(in);
 }
 
-/* Adds or removes every address of the instance, excluded ones too: they move together. */
+/* Adds or removes every address of the instance on ifindex, excluded ones too: they move
+ * together. */
 static void
 set_addr_on(struct instance *in, int ifindex, bool add)
 {
+	struct nl_ctx *nl = in->ctx->io->nl;
 	char err[160];
 
 	for (unsigned i = 0; i < in->naddr + in->nexcl; i++) {
-		const struct addr_prefix *p =
-		    i < in->naddr ? &in->prefix[i] : &in->excl[i - in->naddr];
-		int rc = add ? nl_ifaddr_add(in->env->nl, ifindex, p, err, sizeof(err))
-			     : nl_ifaddr_del(in->env->nl, ifindex, p, err, sizeof(err));
+		const struct addr_prefix *p = prefix_at(in, i);
+		int rc = add ? nl_ifaddr_add(nl, ifindex, p, err, sizeof(err))
+			     : nl_ifaddr_del(nl, ifindex, p, err, sizeof(err));
 		if (rc != 0)
 			fprintf(stderr, "vigil-agent: %s: %s address: %s\n", in->name,
 				add ? "add" : "remove", err);
@@ -174,81 +187,42 @@ set_addr(struct instance *in, bool add)
 	set_addr_on(in, out_ifindex(in), add);
 }
 
-/*
- * Parses a VIP entry's "addresses" (excluded false: 1 to VRRP_MAX_ADDRS of one family, every
- * one carried in the advertisement) or "excluded_addresses" (true: none to VRRP_MAX_ADDRS of
- * either family, keepalived's virtual_ipaddress_excluded; absent is none) into out. Returns 0,
- * or -1 with the reason in err. track_interfaces is track.c's, notify notify.c's (through
- * env->transitioned), vmac vmac.c's; sync groups are not acted on yet.
- */
-static int
-parse_prefixes(json_t *list, bool excluded, struct addr_prefix out[], unsigned *n, char *err,
-	       size_t errlen)
-{
-	json_t *a;
-	size_t i;
-
-	*n = 0;
-	if (json_array_size(list) < (excluded ? 0 : 1) || json_array_size(list) > VRRP_MAX_ADDRS) {
-		snprintf(err, errlen, "needs %d to %d %saddresses", excluded ? 0 : 1,
-			 VRRP_MAX_ADDRS, excluded ? "excluded " : "");
-		return -1;
-	}
-	json_array_foreach(list, i, a)
-	{
-		const char *s = json_string_value(a);
-		if (s == NULL || addr_parse_prefix(s, &out[i]) != 0 ||
-		    (!excluded && i > 0 && out[i].addr.family != out[0].addr.family)) {
-			snprintf(err, errlen, "bad %saddress %s", excluded ? "excluded " : "",
-				 s ? s : "(not a string)");
-			return -1;
-		}
-	}
-	*n = (unsigned)i;
-	return 0;
-}
-
+/* Says why the state changed: a fault names its input (the link, a tracked interface, the
+ * failing node checks), anything else the state machine's reason. */
 static void
 transition(struct instance *in, const struct vrrp_action *a)
 {
-	char ts[40];
-	struct inst_env *env = in->env;
-	struct timespec t;
-
-	clock_gettime(CLOCK_REALTIME, &t);
-	struct tm tm;
-	gmtime_r(&t.tv_sec, &tm);
-	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	/* A fault says which input caused it: the link, or the failing node checks. */
-	char reason[300];
+	const struct inst_ctx *ctx = in->ctx;
+	char reason[300], track_why[80];
 	int track_adjust;
 	bool track_fault;
-	char track_why[80];
+
 	track_eval(&in->track, &track_adjust, &track_fault, track_why, sizeof(track_why));
 	if (a->reason == VRRP_REASON_FAULT && in->link_down)
 		snprintf(reason, sizeof(reason), "interface %s down", in->ifname);
 	else if (a->reason == VRRP_REASON_FAULT && track_fault)
 		snprintf(reason, sizeof(reason), "%s", track_why);
-	else if (a->reason == VRRP_REASON_FAULT && env->check_fault)
-		snprintf(reason, sizeof(reason), "%s", env->fault_reason);
+	else if (a->reason == VRRP_REASON_FAULT && ctx->check_fault)
+		snprintf(reason, sizeof(reason), "%s", ctx->check_reason);
+	else if (a->reason == VRRP_REASON_FAULT && !in->own_fault && in->group[0])
+		snprintf(reason, sizeof(reason), "sync group %s: another member is at fault",
+			 in->group);
+	else if (a->reason == VRRP_REASON_SYNC)
+		snprintf(reason, sizeof(reason), "sync group %s", in->group);
 	else
 		snprintf(reason, sizeof(reason), "%s", vrrp_reason_str(a->reason));
-	json_decref(env->last_transition);
-	env->last_transition =
-	    json_pack("{s:s, s:s, s:s, s:s, s:s}", "vip", in->name, "from", vrrp_state_str(a->from),
-		      "to", vrrp_state_str(a->to), "reason", reason, "at", ts);
 	fprintf(stderr, "vigil-agent: %s: %s -> %s (%s)\n", in->name, vrrp_state_str(a->from),
 		vrrp_state_str(a->to), reason);
-	if (env->transitioned)
-		env->transitioned(env->transitioned_arg, in->name, a->to,
-				  vrrp_effective_priority(&in->vr));
+	if (ctx->state_changed)
+		ctx->state_changed(ctx->arg, in, a->from, a->to, reason);
 }
 
-/* Carries out the actions in order, then re-arms the instance's timer and reports. */
+/* Carries out the actions in order, re-arms the instance's timer, then tells the table what its
+ * sync group must know. */
 static void
 run(struct instance *in, struct vrrp_actions *acts)
 {
-	bool report = false;
+	struct inst_ran r = {false, VRRP_STATE_INIT, VRRP_REASON_NONE, false};
 
 	for (unsigned i = 0; i < acts->n; i++) {
 		const struct vrrp_action *a = &acts->list[i];
@@ -272,38 +246,49 @@ run(struct instance *in, struct vrrp_actions *acts)
 				rearm_garp(in);
 			}
 			transition(in, a);
-			report = true;
+			if (!r.changed) /* the group follows the first change */
+				r = (struct inst_ran){true, a->from, a->reason, r.want_master};
 			break;
 		case VRRP_ACT_MOVE_DONE:
-			json_object_set_new(in->env->moves_done, in->name,
-					    json_integer(a->move_id));
-			report = true;
+			if (in->ctx->move_done)
+				in->ctx->move_done(in->ctx->arg, in, a->move_id);
+			break;
+		case VRRP_ACT_WANT_MASTER:
+			r.want_master = true;
 			break;
 		}
 	}
 	rearm(in);
-	if (report && in->env->changed)
-		in->env->changed(in->env->changed_arg);
+	if (in->ctx->ran)
+		in->ctx->ran(in->ctx->arg, in, &r);
 }
 
-/* Builds the VRRP config of a VIP entry. Returns 0 or -1 (reason in err). */
-static int
-make_config(struct instance *in, json_t *v, struct vrrp_config *c, char *err, size_t errlen)
+void
+inst_sync_to(struct instance *in, enum vrrp_state to, enum vrrp_reason why)
 {
-	const char *pass = json_string_value(json_object_get(v, "auth_pass"));
-	json_int_t prio = json_integer_value(json_object_get(v, "priority"));
+	struct vrrp_actions acts;
 
+	vrrp_sync_to(&in->vr, to, why, now(), &acts);
+	run(in, &acts);
+}
+
+/* Builds the VRRP config of entry v on the instance's interface. Returns 0 or -1 (reason in
+ * err). */
+static int
+make_config(const struct instance *in, const struct nc_vip *v, struct vrrp_config *c, char *err,
+	    size_t errlen)
+{
 	vrrp_config_defaults(c);
-	c->vrid = (uint8_t)json_integer_value(json_object_get(v, "vrid"));
-	c->version = (uint8_t)json_integer_value(json_object_get(v, "version"));
-	c->priority = (uint8_t)(prio >= 1 && prio <= 254 ? prio : 100);
-	c->advert_int_ms = (uint32_t)json_integer_value(json_object_get(v, "advert_int_ms"));
-	c->preempt = json_is_true(json_object_get(v, "preempt"));
-	c->preempt_delay_ms = (uint32_t)json_integer_value(json_object_get(v, "preempt_delay_ms"));
-	c->family = in->family;
+	c->vrid = v->vrid;
+	c->version = v->version;
+	c->priority = v->priority;
+	c->advert_int_ms = v->advert_int_ms;
+	c->preempt = v->preempt;
+	c->preempt_delay_ms = v->preempt_delay_ms;
+	c->family = v->family;
 	c->garp_repeat = 0; /* the bursts after the first are garp.c's */
-	if (in->uc.on) {
-		c->primary = in->uc.src; /* keepalived's unicast_src_ip: source and tie-break */
+	if (v->uc.on) {
+		c->primary = v->uc.src; /* keepalived's unicast_src_ip: source and tie-break */
 	} else if (c->family == AF_INET) {
 		if (!in->ifc.has_ipv4) {
 			snprintf(err, errlen, "%s has no IPv4 address", in->ifname);
@@ -319,29 +304,29 @@ make_config(struct instance *in, json_t *v, struct vrrp_config *c, char *err, si
 		c->primary.family = AF_INET6;
 		c->primary.u.v6 = in->ifc.ipv6_ll;
 	}
-	c->naddr = (uint8_t)in->naddr;
-	for (unsigned i = 0; i < in->naddr; i++)
-		c->addrs[i] = in->prefix[i].addr;
-	if (c->version == 2 && pass != NULL) {
+	c->naddr = (uint8_t)v->naddr;
+	for (unsigned i = 0; i < v->naddr; i++)
+		c->addrs[i] = v->addrs[i].addr;
+	if (c->version == 2 && v->auth_pass[0] != '\0') {
 		c->auth_type = VRRP_AUTH_PASS;
-		memcpy(c->auth_data, pass, strnlen(pass, VRRP_AUTH_LEN)); /* NUL padded */
+		memcpy(c->auth_data, v->auth_pass, strnlen(v->auth_pass, VRRP_AUTH_LEN));
 	}
 	return 0;
 }
 
-/* Feeds the instance what moves its priority or faults it: the node checks (env), its link and
- * its tracked interfaces. */
-static void
-apply_inputs(struct instance *in)
+void
+inst_inputs(struct instance *in)
 {
-	struct inst_env *env = in->env;
+	const struct inst_ctx *ctx = in->ctx;
 	struct vrrp_actions acts;
 	int adjust;
-	bool fault;
+	bool fault, was_own = in->own_fault;
 
 	track_eval(&in->track, &adjust, &fault, NULL, 0);
-	adjust += env->check_adjust;
-	fault = fault || in->link_down || env->check_fault;
+	adjust += ctx->check_adjust;
+	in->own_fault = fault || in->link_down || ctx->check_fault;
+	fault =
+	    in->own_fault || (in->group[0] && ctx->group_fault && ctx->group_fault(ctx->arg, in));
 	if (in->vr.priority_adjust != adjust) {
 		vrrp_set_priority_adjust(&in->vr, adjust, now(), &acts);
 		run(in, &acts);
@@ -350,35 +335,17 @@ apply_inputs(struct instance *in)
 		vrrp_set_fault(&in->vr, fault, now(), &acts);
 		run(in, &acts);
 	}
+	if (in->group[0] && in->own_fault != was_own && ctx->own_fault_changed)
+		ctx->own_fault_changed(ctx->arg, in); /* the others' group fault changed */
 }
 
-/* The priority a move target advertises: above every other member's, at most 254. */
-static uint8_t
-move_priority(json_t *v)
+void
+inst_move(struct instance *in, const struct nc_vip *v)
 {
-	json_int_t best = json_integer_value(json_object_get(v, "priority"));
-	json_t *p;
-	size_t i;
-
-	json_array_foreach(json_object_get(v, "peers"), i,
-			   p) if (json_integer_value(json_object_get(p, "priority")) >= best) best =
-	    json_integer_value(json_object_get(p, "priority")) + 1;
-	return (uint8_t)(best > 254 ? 254 : best < 1 ? 1 : best);
-}
-
-static void
-apply_move(struct instance *in, json_t *v)
-{
-	json_t *move = json_object_get(v, "move");
 	struct vrrp_actions acts;
 
-	if (json_is_object(move)) {
-		const char *target = json_string_value(json_object_get(move, "target"));
-		json_int_t id = json_integer_value(json_object_get(move, "id"));
-		if (target == NULL || id <= 0)
-			return;
-		vrrp_move(&in->vr, id, strcmp(target, in->env->node) == 0, move_priority(v), now(),
-			  &acts);
+	if (v->move_id > 0) {
+		vrrp_move(&in->vr, v->move_id, v->move_here, v->move_priority, now(), &acts);
 		run(in, &acts);
 	} else if (in->vr.move_id != 0 && in->vr.move_priority != 0) {
 		vrrp_move_clear(&in->vr, now(), &acts);
@@ -386,13 +353,13 @@ apply_move(struct instance *in, json_t *v)
 	}
 }
 
-/* vmac: the macvlan of VIP entry v, made (or a leftover reused) before anything is sent. */
+/* vmac: the macvlan of entry v, made (or a crash's leftover reused) before anything is sent. */
 static int
-open_vmac(struct instance *in, json_t *v, char *err, size_t errlen)
+open_vmac(struct instance *in, const struct nc_vip *v, char *err, size_t errlen)
 {
-	if (!json_is_true(json_object_get(v, "vmac")))
+	if (!v->vmac)
 		return 0;
-	return vmac_open(in->env->nl, &in->ifc, in->vr.cfg.vrid, in->family, &in->vmac, err,
+	return vmac_open(in->ctx->io->nl, &in->ifc, in->vr.cfg.vrid, in->family, &in->vmac, err,
 			 errlen);
 }
 
@@ -401,345 +368,198 @@ close_vmac(struct instance *in)
 {
 	char err[160];
 
-	if (vmac_close(in->env->nl, &in->vmac, err, sizeof(err)) != 0)
+	if (vmac_close(in->ctx->io->nl, &in->vmac, err, sizeof(err)) != 0)
 		fprintf(stderr, "vigil-agent: %s: %s\n", in->name, err);
 }
 
-static void
-destroy(struct instance *in)
+void
+inst_destroy(struct instance *in)
 {
 	struct vrrp_actions acts;
 
 	vrrp_shutdown(&in->vr, now(), &acts);
 	run(in, &acts);
-	loop_timer_off(in->env->loop, &in->timer);
-	loop_timer_off(in->env->loop, &in->garp_timer);
+	loop_timer_off(loop_of(in), &in->timer);
+	loop_timer_off(loop_of(in), &in->garp_timer);
 	close_vmac(in);
 	free(in);
 }
 
-/* Creates and starts the instance of VIP entry v. Returns it or NULL (logged). */
-static struct instance *
-create(struct inst_env *env, json_t *v)
+/* Joins the sync group of entry v ("" none): gated, the group decides on Master. */
+static void
+group_from(struct instance *in, const struct nc_vip *v)
 {
-	struct instance *in = calloc(1, sizeof(*in));
-	const char *name = json_string_value(json_object_get(v, "name"));
-	const char *ifname = json_string_value(json_object_get(v, "interface"));
-	struct vrrp_config cfg;
-	struct vrrp_actions acts;
-	char err[200];
-	bool present[VRRP_MAX_ADDRS] = {false}, excl_present[VRRP_MAX_ADDRS] = {false};
-	struct garp_params gp;
+	snprintf(in->group, sizeof(in->group), "%s", v->group);
+	vrrp_set_sync_gate(&in->vr, in->group[0] != '\0');
+}
 
-	if (in == NULL || !name || !ifname)
-		goto fail_quiet;
-	in->env = env;
-	snprintf(in->name, sizeof(in->name), "%s", name);
-	snprintf(in->ifname, sizeof(in->ifname), "%s", ifname);
-	in->timer.fn = on_timer;
-	in->timer.arg = in;
-	in->garp_timer.fn = on_garp_timer;
-	in->garp_timer.arg = in;
-	garp_params_parse(v, &gp);
-	garp_sched_init(&in->garp, &gp);
-	if (parse_prefixes(json_object_get(v, "addresses"), false, in->prefix, &in->naddr, err,
-			   sizeof(err)) != 0 ||
-	    parse_prefixes(json_object_get(v, "excluded_addresses"), true, in->excl, &in->nexcl,
-			   err, sizeof(err)) != 0)
-		goto fail;
-	in->family = in->prefix[0].addr.family;
-	if (vrrp_unicast_parse(v, in->family, &in->uc, err, sizeof(err)) != 0)
-		goto fail;
-	if (nl_if_resolve(env->nl, ifname, &in->ifc, err, sizeof(err)) != 0 ||
-	    make_config(in, v, &cfg, err, sizeof(err)) != 0 ||
-	    vrrp_init(&in->vr, &cfg, err, sizeof(err)) != 0 ||
-	    open_vmac(in, v, err, sizeof(err)) != 0)
-		goto fail;
-	in->vr.move_done_id = json_integer_value(json_object_get(env->moves_done, name));
-	/* On start we hold nothing: an address left behind (a crash, a reboot) goes. */
-	if ((nl_ifaddr_present(env->nl, in->ifc.ifindex, in->prefix, in->naddr, present, err,
+/* Follows the tracked interfaces of entry v (resolving every one: all, or only those not known
+ * yet). */
+static void
+track_from(struct instance *in, const struct nc_vip *v, bool all)
+{
+	track_configure(&in->track, v->track, v->ntrack);
+	track_resolve(&in->track, in->ctx->io->nl, all);
+}
+
+/* On start we hold nothing: an address left behind (a crash, a reboot) goes. */
+static void
+remove_leftovers(struct instance *in)
+{
+	bool present[VRRP_MAX_ADDRS] = {false}, excl_present[VRRP_MAX_ADDRS] = {false};
+	struct nl_ctx *nl = in->ctx->io->nl;
+	char err[160];
+
+	if ((nl_ifaddr_present(nl, in->ifc.ifindex, in->prefix, in->naddr, present, err,
 			       sizeof(err)) == 0 &&
 	     memchr(present, true, in->naddr) != NULL) ||
 	    (in->nexcl > 0 &&
-	     nl_ifaddr_present(env->nl, in->ifc.ifindex, in->excl, in->nexcl, excl_present, err,
+	     nl_ifaddr_present(nl, in->ifc.ifindex, in->excl, in->nexcl, excl_present, err,
 			       sizeof(err)) == 0 &&
 	     memchr(excl_present, true, in->nexcl) != NULL))
 		set_addr_on(in, in->ifc.ifindex, false);
 	if (in->vmac.on) /* a reused macvlan may hold them too */
 		set_addr(in, false);
-	/* A unicast instance hears its peers without the group (RFC 5798 allows unicast). With
-	 * vmac it joins on the macvlan too: the kernel hands a frame whose source is our own
-	 * virtual MAC (a peer's advert, from its macvlan) to our macvlan alone, not to the parent.
-	 */
-	if (sock_of(in) < 0 ||
-	    (!in->uc.on &&
-	     (vrrp_io_join(sock_of(in), in->family, in->ifc.ifindex) != 0 ||
-	      (in->vmac.on && vrrp_io_join(sock_of(in), in->family, in->vmac.ifindex) != 0)))) {
-		snprintf(err, sizeof(err), "cannot join the VRRP group on %s", ifname);
+}
+
+/* Joins the VRRP group (a unicast instance hears its peers without it: RFC 5798 allows
+ * unicast). With vmac on the macvlan too: the kernel hands a frame whose source is our own
+ * virtual MAC (a peer's advert, from its macvlan) to our macvlan alone, not to the parent. */
+static int
+join(struct instance *in)
+{
+	if (sock_of(in) < 0)
+		return -1;
+	if (in->uc.on)
+		return 0;
+	if (vrrp_io_join(sock_of(in), in->family, in->ifc.ifindex) != 0 ||
+	    (in->vmac.on && vrrp_io_join(sock_of(in), in->family, in->vmac.ifindex) != 0))
+		return -1;
+	return 0;
+}
+
+struct instance *
+inst_create(const struct inst_ctx *ctx, const struct nc_vip *v, int64_t move_done_id, char *err,
+	    size_t errlen)
+{
+	struct instance *in = calloc(1, sizeof(*in));
+	struct vrrp_config cfg;
+	struct vrrp_actions acts;
+
+	if (in == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	in->ctx = ctx;
+	snprintf(in->name, sizeof(in->name), "%s", v->name);
+	snprintf(in->ifname, sizeof(in->ifname), "%s", v->ifname);
+	in->timer.fn = on_timer;
+	in->timer.arg = in;
+	in->garp_timer.fn = on_garp_timer;
+	in->garp_timer.arg = in;
+	garp_sched_init(&in->garp, &v->garp);
+	in->family = v->family;
+	in->naddr = v->naddr;
+	memcpy(in->prefix, v->addrs, sizeof(v->addrs[0]) * v->naddr);
+	in->nexcl = v->nexcl;
+	memcpy(in->excl, v->excl, sizeof(v->excl[0]) * v->nexcl);
+	in->uc = v->uc;
+	if (nl_if_resolve(ctx->io->nl, v->ifname, &in->ifc, err, errlen) != 0 ||
+	    make_config(in, v, &cfg, err, errlen) != 0 ||
+	    vrrp_init(&in->vr, &cfg, err, errlen) != 0 || open_vmac(in, v, err, errlen) != 0)
+		goto fail;
+	in->vr.move_done_id = move_done_id;
+	remove_leftovers(in);
+	if (join(in) != 0) {
+		snprintf(err, errlen, "cannot join the VRRP group on %s", v->ifname);
 		close_vmac(in);
 		goto fail;
 	}
 	in->link_down = !in->ifc.oper_up;
-	track_configure(&in->track, json_object_get(v, "track_interfaces"));
-	track_resolve(&in->track, env->nl, true);
-	apply_inputs(in);
+	group_from(in, v);
+	track_from(in, v, true);
+	inst_inputs(in);
 	vrrp_start(&in->vr, now(), &acts);
 	run(in, &acts);
 	return in;
 fail:
-	fprintf(stderr, "vigil-agent: VIP %s: %s\n", name ? name : "?", err);
-fail_quiet:
 	free(in);
 	return NULL;
 }
 
-/* Does the address list (excluded or not) equal have[nhave], in order, prefix lengths included?
- * (A changed list recreates the instance: the old addresses go, the new ones come.) */
-static bool
-same_prefixes(const struct addr_prefix *have, unsigned nhave, json_t *list, bool excluded)
+int
+inst_update(struct instance *in, const struct nc_vip *v, char *err, size_t errlen)
 {
-	static struct addr_prefix p[VRRP_MAX_ADDRS]; /* one thread: the agent's loop */
-	unsigned n;
-	char err[80];
+	struct vrrp_config cfg;
+	struct vrrp_actions acts;
+	struct nc_vip have;
 
-	if (parse_prefixes(list, excluded, p, &n, err, sizeof(err)) != 0 || n != nhave)
-		return false;
-	for (unsigned i = 0; i < n; i++)
-		if (!addr_equal(&p[i].addr, &have[i].addr) || p[i].prefix_len != have[i].prefix_len)
-			return false;
-	return true;
-}
-
-/* Can the instance take VIP entry v as an update? Same interface and addresses, excluded ones
- * too, and the same unicast settings (a change recreates it: release, then start afresh). */
-static bool
-same_instance(const struct instance *in, json_t *v)
-{
-	static struct vrrp_unicast uc; /* one thread: the agent's loop */
-	const char *ifname = json_string_value(json_object_get(v, "interface"));
-	char err[80];
-
-	return ifname && strcmp(ifname, in->ifname) == 0 &&
-	       same_prefixes(in->prefix, in->naddr, json_object_get(v, "addresses"), false) &&
-	       same_prefixes(in->excl, in->nexcl, json_object_get(v, "excluded_addresses"), true) &&
-	       vrrp_unicast_parse(v, in->family, &uc, err, sizeof(err)) == 0 &&
-	       vrrp_unicast_equal(&uc, &in->uc) &&
-	       json_is_true(json_object_get(v, "vmac")) == in->vmac.on;
-}
-
-void
-inst_apply(struct inst_env *env, struct instance *tab[], int *n, json_t *config)
-{
-	json_t *v;
-	size_t i;
-
-	for (int k = 0; k < *n; k++)
-		tab[k]->seen = false;
-	json_array_foreach(json_object_get(config, "vips"), i, v)
-	{
-		const char *name = json_string_value(json_object_get(v, "name"));
-		struct instance *in = NULL;
-		int k;
-		for (k = 0; k < *n && name; k++)
-			if (strcmp(tab[k]->name, name) == 0) {
-				in = tab[k];
-				break;
-			}
-		if (in != NULL) {
-			struct vrrp_config cfg;
-			struct vrrp_actions acts;
-			char err[200];
-			struct garp_params gp;
-			if (same_instance(in, v) &&
-			    make_config(in, v, &cfg, err, sizeof(err)) == 0 &&
-			    vrrp_update_config(&in->vr, &cfg, now(), &acts, err, sizeof(err)) ==
-				0) {
-				garp_params_parse(v, &gp);
-				garp_sched_set(&in->garp, &gp, now());
-				rearm_garp(in);
-				run(in, &acts);
-			} else {
-				destroy(in);
-				tab[k] = tab[--*n];
-				in = NULL;
-			}
-		}
-		if (in == NULL && *n < INST_MAX && (in = create(env, v)) != NULL)
-			tab[(*n)++] = in;
-		if (in != NULL) {
-			in->seen = true;
-			track_configure(&in->track, json_object_get(v, "track_interfaces"));
-			track_resolve(&in->track, env->nl, false);
-			apply_inputs(in);
-			apply_move(in, v);
-		}
+	/* what cannot change in place, as the instance holds it */
+	memset(&have, 0, sizeof(have));
+	snprintf(have.ifname, sizeof(have.ifname), "%s", in->ifname);
+	have.naddr = in->naddr;
+	memcpy(have.addrs, in->prefix, sizeof(in->prefix[0]) * in->naddr);
+	have.nexcl = in->nexcl;
+	memcpy(have.excl, in->excl, sizeof(in->excl[0]) * in->nexcl);
+	have.uc = in->uc;
+	have.vmac = in->vmac.on;
+	if (nc_vip_needs_restart(&have, v)) {
+		snprintf(err, errlen, "interface, addresses, unicast or vmac changed");
+		return -1;
 	}
-	for (int k = 0; k < *n;) {
-		if (tab[k]->seen) {
-			k++;
-			continue;
-		}
-		json_object_del(env->moves_done, tab[k]->name);
-		destroy(tab[k]);
-		tab[k] = tab[--*n];
+	if (make_config(in, v, &cfg, err, errlen) != 0 ||
+	    vrrp_update_config(&in->vr, &cfg, now(), &acts, err, errlen) != 0)
+		return -1;
+	group_from(in, v);
+	garp_sched_set(&in->garp, &v->garp, now());
+	rearm_garp(in);
+	run(in, &acts);
+	track_from(in, v, false);
+	return 0;
+}
+
+void
+inst_link(struct instance *in, bool up)
+{
+	if (in->link_down == !up)
+		return;
+	in->link_down = !up;
+	if (up) { /* the primary address may have changed while it was down */
+		struct nl_iface ifc;
+		char err[160];
+		if (nl_if_resolve(in->ctx->io->nl, in->ifname, &ifc, err, sizeof(err)) == 0)
+			in->ifc = ifc;
 	}
+	inst_inputs(in);
 }
 
-void
-inst_shutdown_all(struct inst_env *env, struct instance *tab[], int *n)
+bool
+inst_wants(const struct instance *in, const struct vrrp_rx *rx, int family)
 {
-	(void)env;
-	while (*n > 0)
-		destroy(tab[--*n]);
+	return (in->ifc.ifindex == rx->ifindex ||
+		(in->vmac.on && in->vmac.ifindex == rx->ifindex)) &&
+	       rx->len >= 2 && in->vr.cfg.vrid == rx->payload[1] && in->family == family;
 }
 
-/* Counts n occurrences of reason and logs the line vrrp_drops_note() says is due. */
-static void
-note(struct inst_env *env, int reason, uint64_t n, const char *detail)
+int
+inst_receive(struct instance *in, const struct vrrp_rx *rx, unsigned *warn, uint32_t *adv_int_ms)
 {
-	char line[300];
-
-	if (vrrp_drops_note(&env->drops, reason, n, detail, now(), line, sizeof(line)))
-		fprintf(stderr, "vigil-agent: %s\n", line);
-}
-
-void
-inst_drops_flush(struct inst_env *env)
-{
-	char line[300];
-
-	while (vrrp_drops_flush(&env->drops, now(), line, sizeof(line)))
-		fprintf(stderr, "vigil-agent: %s\n", line);
-}
-
-/* The instance a packet is for: same interface (or its macvlan), VRID and family. NULL when
- * none. */
-static struct instance *
-find(struct instance *tab[], int n, const struct vrrp_rx *rx, int family)
-{
-	for (int k = 0; k < n; k++)
-		if ((tab[k]->ifc.ifindex == rx->ifindex ||
-		     (tab[k]->vmac.on && tab[k]->vmac.ifindex == rx->ifindex)) &&
-		    tab[k]->vr.cfg.vrid == rx->payload[1] && tab[k]->family == family)
-			return tab[k];
-	return NULL;
-}
-
-/* Decodes, checks and feeds one received packet to its instance; counts what it refuses. */
-static void
-receive_one(struct inst_env *env, struct instance *tab[], int n, const struct vrrp_rx *rx,
-	    int family)
-{
-	struct instance *in;
 	struct vrrp_rx_expect expect;
 	struct vrrp_advert adv;
 	struct vrrp_actions acts;
 	enum vrrp_pkt_error e;
-	char src[ADDR_STRLEN], detail[96];
 
-	addr_format(&rx->meta.src, src, sizeof(src));
-	if (rx->len < 2) {
-		snprintf(detail, sizeof(detail), "from %s", src);
-		note(env, VRRP_PKT_TOO_SHORT, 1, detail);
-		return;
-	}
-	snprintf(detail, sizeof(detail), "from %s, vrid %u", src, rx->payload[1]);
-	if ((in = find(tab, n, rx, family)) == NULL) {
-		note(env, VRRP_DROP_UNKNOWN_VRID, 1, detail);
-		return;
-	}
-	if (!vrrp_unicast_accepts(&in->uc, &rx->meta.src)) {
-		note(env, VRRP_DROP_NOT_UNICAST_PEER, 1, detail);
-		return;
-	}
+	*warn = 0;
+	if (!vrrp_unicast_accepts(&in->uc, &rx->meta.src))
+		return VRRP_DROP_NOT_UNICAST_PEER;
 	vrrp_rx_expect_fill(&in->vr, &expect);
 	e = vrrp_packet_decode(rx->payload, rx->len, &rx->meta, &expect, &adv);
 	if (e == VRRP_PKT_OK)
 		e = vrrp_recv(&in->vr, &adv, &rx->meta.src, now(), &acts);
-	if (e != VRRP_PKT_OK) {
-		note(env, e, 1, detail);
-		return;
-	}
-	/* Used, but worth knowing (RFC 5798 7.1: SHOULD log; 6.4.2: the interval is learned). */
-	if (in->vr.rx_warn & VRRP_WARN_ADDRS)
-		note(env, VRRP_DROP_ADDR_DIFFERS, 1, detail);
-	if (in->vr.rx_warn & VRRP_WARN_INTERVAL) {
-		snprintf(detail, sizeof(detail), "from %s, vrid %u, %u ms", src, rx->payload[1],
-			 adv.adver_int_ms);
-		note(env, VRRP_DROP_INTERVAL_DIFFERS, 1, detail);
-	}
+	if (e != VRRP_PKT_OK)
+		return (int)e;
+	*warn = in->vr.rx_warn;
+	*adv_int_ms = adv.adver_int_ms;
 	run(in, &acts);
-}
-
-void
-inst_receive(struct inst_env *env, struct instance *tab[], int n, int fd, int family)
-{
-	static struct vrrp_io_batch b; /* one thread, one batch at a time: ~150 KB off the stack */
-	uint32_t *seen = &env->rxq_overflow[family == AF_INET ? 0 : 1];
-	int got = vrrp_io_recv_batch(fd, family, &b);
-
-	for (int i = 0; i < got; i++) {
-		if (!b.usable[i]) {
-			note(env, VRRP_PKT_TOO_SHORT, 1, NULL);
-			continue;
-		}
-		receive_one(env, tab, n, &b.rx[i], family);
-	}
-	if (got > 0 && b.has_overflow && b.overflow != *seen) {
-		note(env, VRRP_DROP_RXQ_OVERFLOW, (uint32_t)(b.overflow - *seen), NULL);
-		*seen = b.overflow;
-	}
-}
-
-void
-inst_link(struct inst_env *env, struct instance *tab[], int n, int ifindex, bool up)
-{
-	for (int k = 0; k < n; k++) {
-		struct instance *in = tab[k];
-		if (in->ifc.ifindex != ifindex || in->link_down == !up)
-			continue;
-		in->link_down = !up;
-		if (up) { /* the primary address may have changed while it was down */
-			struct nl_iface ifc;
-			char err[160];
-			if (nl_if_resolve(env->nl, in->ifname, &ifc, err, sizeof(err)) == 0)
-				in->ifc = ifc;
-		}
-		apply_inputs(in);
-	}
-}
-
-void
-inst_track_link(struct inst_env *env, struct instance *tab[], int n, const char *name, int ifindex,
-		bool up, bool gone)
-{
-	(void)env;
-	for (int k = 0; k < n; k++)
-		if (track_link_event(&tab[k]->track, name, ifindex, up, gone))
-			apply_inputs(tab[k]);
-}
-
-void
-inst_checks(struct inst_env *env, struct instance *tab[], int n)
-{
-	(void)env;
-	for (int k = 0; k < n; k++)
-		apply_inputs(tab[k]);
-}
-
-void
-inst_report(struct instance *tab[], int n, json_t *vrrp, json_t *held)
-{
-	for (int k = 0; k < n; k++) {
-		struct instance *in = tab[k];
-		json_t *e = json_pack("{s:s, s:i}", "state", vrrp_state_str(in->vr.state),
-				      "priority", vrrp_effective_priority(&in->vr));
-		if (in->track.n > 0)
-			json_object_set_new(e, "track", track_report(&in->track));
-		if (in->vmac.on)
-			json_object_set_new(e, "vmac", json_string(in->vmac.name));
-		json_object_set_new(vrrp, in->name, e);
-		if (in->vr.state == VRRP_STATE_MASTER)
-			json_array_append_new(held, json_string(in->name));
-	}
+	return VRRP_PKT_OK;
 }

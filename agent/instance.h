@@ -1,87 +1,124 @@
-/* One VRRP instance per VIP of the node's config, bound to its interface: builds the vrrp_config
- * from the config JSON, feeds the state machine its inputs (packets, timers, link state, moves) and
- * carries out the actions it returns (netlink, ARP/NA, adverts). */
+/* One VRRP instance (one VIP of the node's config) bound to its interface: it builds its
+ * vrrp_config from the typed config entry (node_config.h), feeds the pure state machine (vrrp.c)
+ * its inputs (packets, timers, link state, checks, moves) and carries out the actions it returns,
+ * in order: netlink addresses, gratuitous ARP / unsolicited NA, advertisements. What the
+ * instance table must know (a state change, a move carried out, what its sync group must follow)
+ * goes out through the context's hooks; the instance reads the context and never writes it.
+ * inst_table.c owns the instances. */
 #ifndef VIGIL_INSTANCE_H
 #define VIGIL_INSTANCE_H
 
-#include <jansson.h>
 #include <stdbool.h>
 
 #include "addr.h"
 #include "garp.h"
 #include "loop.h"
 #include "netlink.h"
+#include "node_config.h"
 #include "track.h"
 #include "vmac.h"
 #include "vrrp.h"
-#include "vrrp_drops.h"
+#include "vrrp_io.h"
 #include "vrrp_unicast.h"
 
-#define INST_MAX 64
-
-/* What instances share: owned by the agent. */
-struct inst_env {
+/* The kernel handles instances use: owned by the agent, borrowed here. */
+struct inst_io {
 	struct loop *loop;
 	struct nl_ctx *nl;
 	int sock4, sock6; /* VRRP raw sockets (-1 when unavailable) */
 	int arp_fd;
-	const char *node;
-	struct vrrp_drops drops;    /* what the receive path refused, per reason */
-	uint32_t rxq_overflow[2];   /* the kernel's drop counter last seen: IPv4, IPv6 socket */
-	json_t *moves_done;	    /* {vip: id}, owned here, persisted by the agent */
-	json_t *last_transition;    /* owned, or NULL */
-	int check_adjust;	    /* sum of the weights of failing node checks */
-	bool check_fault;	    /* a failing node check has weight 0 */
-	char fault_reason[256];	    /* why check_fault holds */
-	void (*changed)(void *arg); /* state, move or transition changed: report and persist */
-	void *changed_arg;
-	/* every state change, for notify scripts (may be NULL) */
-	void (*transitioned)(void *arg, const char *vip, enum vrrp_state to, int priority);
-	void *transitioned_arg;
+};
+
+struct instance;
+
+/* What one batch of actions did, for the instance's sync group (inst_group.h). */
+struct inst_ran {
+	bool changed;	      /* the state changed (the first change of the batch:) */
+	enum vrrp_state from; /* from */
+	enum vrrp_reason why; /* because of */
+	bool want_master;     /* sync-gated, the Master_Down_Timer ran out */
+};
+
+/* What every instance of a table reads (owned by the table, const to instances). */
+struct inst_ctx {
+	const struct inst_io *io;
+	const char *node; /* this node's name: is a move for us? */
+	/* Node checks: the sum of the failing ones' weights, whether one of weight 0 fails, and
+	 * which (the fault's reason). */
+	int check_adjust;
+	bool check_fault;
+	char check_reason[256];
+	/* Hooks: called from within the instance's input calls, after the action was carried out.
+	 * state: from -> to because of reason (text: the interface, the tracked interface or the
+	 * check that faulted it, else the state machine's reason). */
+	void (*state_changed)(void *arg, struct instance *in, enum vrrp_state from,
+			      enum vrrp_state to, const char *reason);
+	void (*move_done)(void *arg, struct instance *in, int64_t move_id);
+	/* Sync groups: does another member of in's group have a fault of its own (in must be
+	 * FAULT too)? in's own fault changed. A batch of in's actions was carried out. */
+	bool (*group_fault)(void *arg, struct instance *in);
+	void (*own_fault_changed)(void *arg, struct instance *in);
+	void (*ran)(void *arg, struct instance *in, const struct inst_ran *r);
+	void *arg;
 };
 
 struct instance {
-	char name[64];
+	char name[NC_NAME_MAX];
 	char ifname[NL_IFNAMSIZ];
+	char group[NC_NAME_MAX]; /* sync group, or "" */
 	struct nl_iface ifc;
-	int family;	/* AF_INET or AF_INET6: of every address */
-	unsigned naddr; /* 1..VRRP_MAX_ADDRS */
-	struct addr_prefix
-	    prefix[VRRP_MAX_ADDRS]; /* the VIP's addresses, added and removed together */
-	unsigned nexcl;		    /* 0..VRRP_MAX_ADDRS */
+	int family; /* AF_INET or AF_INET6: of every address */
+	unsigned naddr;
+	struct addr_prefix prefix[VRRP_MAX_ADDRS]; /* the advertised addresses, moved together */
+	unsigned nexcl;
 	struct addr_prefix excl[VRRP_MAX_ADDRS]; /* excluded_addresses: moved, not advertised */
 	struct vrrp_unicast uc;			 /* unicast peers, or multicast */
 	struct garp_sched garp;			 /* announcement bursts while Master */
 	struct loop_timer garp_timer;
 	struct vrrp_instance vr;
 	struct loop_timer timer;
-	struct inst_env *env;
-	bool seen;	    /* present in the config being applied */
+	const struct inst_ctx *ctx;
 	bool link_down;	    /* the interface is down (netlink) */
 	struct track track; /* track_interfaces: FAULT or a priority change while one is down */
-	struct vmac vmac;   /* vmac: the macvlan that holds the addresses and sends (vmac.h) */
+	bool own_fault;	    /* its own inputs fault it (link, tracked interface, node check) */
+	enum vrrp_state group_state; /* its sync group's state as last notified */
+	struct vmac vmac; /* vmac: the macvlan that holds the addresses and sends (vmac.h) */
 };
 
-/* Applies config (the node's config document, borrowed) to the instance table: creates, updates,
- * moves and removes instances. */
-void inst_apply(struct inst_env *env, struct instance *tab[], int *n, json_t *config);
-/* Releases every instance (priority 0, addresses removed) and frees them. */
-void inst_shutdown_all(struct inst_env *env, struct instance *tab[], int *n);
-/* Reads at most one batch (VRRP_IO_BATCH) of pending VRRP packets from fd (family) and
- * dispatches them; what is left waits for the next wake-up, after due timers. Counts and logs
- * (rate-limited) what it refuses. */
-void inst_receive(struct inst_env *env, struct instance *tab[], int n, int fd, int family);
-/* Logs the summaries of refused packets that are due (call it now and then). */
-void inst_drops_flush(struct inst_env *env);
-/* A link changed state (netlink event). */
-void inst_link(struct inst_env *env, struct instance *tab[], int n, int ifindex, bool up);
-/* A link event (netlink) for the instances' tracked interfaces (track.h). */
-void inst_track_link(struct inst_env *env, struct instance *tab[], int n, const char *name,
-		     int ifindex, bool up, bool gone);
-/* Node checks changed: the priority adjustment and the check fault (env->check_*) apply to every
- * instance (keepalived's track_script). */
-void inst_checks(struct inst_env *env, struct instance *tab[], int n);
-/* Adds {vip: {state, priority, track, vmac}} to vrrp and held VIP names to held. */
-void inst_report(struct instance *tab[], int n, json_t *vrrp, json_t *held);
+/* Creates and starts the instance of config entry v (usable: v->err empty), resuming from
+ * move_done_id (the last move carried out here before a restart, or 0). Returns it, or NULL with
+ * the reason in err. */
+struct instance *inst_create(const struct inst_ctx *ctx, const struct nc_vip *v,
+			     int64_t move_done_id, char *err, size_t errlen);
+
+/* Takes v as the instance's new config: returns 0, or -1 (reason in err) when it cannot (the
+ * interface, the addresses, unicast or vmac changed, or the VRRP config is refused): destroy it
+ * and create it anew. */
+int inst_update(struct instance *in, const struct nc_vip *v, char *err, size_t errlen);
+
+/* Releases the VIP (priority 0, addresses removed) and frees the instance. */
+void inst_destroy(struct instance *in);
+
+/* The inputs that move the priority or fault the instance changed (its context's checks, its
+ * link, its tracked interfaces): feeds the state machine what differs. */
+void inst_inputs(struct instance *in);
+
+/* The config's manual move for this VIP (v->move_id 0: none, a standing one is cleared). */
+void inst_move(struct instance *in, const struct nc_vip *v);
+
+/* Forced by its sync group (vrrp_sync_to): to MASTER or BACKUP because of why. */
+void inst_sync_to(struct instance *in, enum vrrp_state to, enum vrrp_reason why);
+
+/* The instance's interface went up or down. */
+void inst_link(struct instance *in, bool up);
+
+/* Is rx (a VRRP packet received on the socket of family) for this instance? */
+bool inst_wants(const struct instance *in, const struct vrrp_rx *rx, int family);
+
+/* One received packet for this instance: decoded, checked and fed to the state machine.
+ * Returns VRRP_PKT_OK or why it was refused (a vrrp_drops reason); *warn gets VRRP_WARN_* of a
+ * used packet worth logging and *adv_int_ms its interval. */
+int inst_receive(struct instance *in, const struct vrrp_rx *rx, unsigned *warn,
+		 uint32_t *adv_int_ms);
 
 #endif

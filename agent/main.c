@@ -12,8 +12,10 @@ usage(FILE *f)
 {
 	fprintf(
 	    f, "usage: vigil-agent --server URL --node NAME --token-file PATH [options]\n"
-	       "  --server URL         vigild's root URL, e.g. http://198.18.0.1:8080 (the agent\n"
-	       "                       finds everything else by following links)\n"
+	       "  --server URL[,URL]   vigild's root URL, e.g. http://198.18.0.1:8080 (the agent\n"
+	       "                       finds everything else by following links); several\n"
+	       "                       replicas comma-separated (up to 8): when one fails, the\n"
+	       "                       agent moves to the next\n"
 	       "  --node NAME          this node's name in vigild\n"
 	       "  --token-file PATH    file holding this node's agent token\n"
 	       "  --state-dir DIR      where the last config and carried-out moves are kept, so a\n"

@@ -6,13 +6,16 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "notify.h"
+#include "text.h"
 #include "notify_queue.h"
 #include "script.h"
 
 struct notifier {
 	char name[64];
 	char **argv;	/* the VIP's notify argv, owned; NULL: none */
+	char group[64]; /* the VIP's sync group, "" none */
 	bool in_config; /* still in the node config */
 	struct notify_queue q;
 	struct script_run *run; /* running, or NULL */
@@ -32,27 +35,13 @@ struct notify_set {
 	struct loop_timer kick;
 };
 
-static int64_t
-wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* RFC 3339 with milliseconds, UTC, as vigild writes them. */
 static json_t *
 timestamp(int64_t ms)
 {
-	time_t t = (time_t)(ms / 1000);
-	struct tm tm;
-	char buf[80];
+	char buf[CLOCK_RFC3339_LEN];
 
-	gmtime_r(&t, &tm);
-	snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(ms % 1000));
-	return json_string(buf);
+	return json_string(clock_rfc3339(ms, buf, sizeof(buf)));
 }
 
 static void
@@ -63,24 +52,21 @@ free_argv(char **argv)
 	free(argv);
 }
 
-/* A NULL-terminated copy of a JSON array of strings (caller frees), or NULL for anything else. */
+/* A copy of argv[0..n) with a NULL after it (caller frees), or NULL when n is 0 or out of
+ * memory. */
 static char **
-copy_argv(json_t *list)
+copy_argv(char *const *argv, unsigned n)
 {
-	size_t n = json_array_size(list), i;
-	char **argv;
-	json_t *a;
+	char **out;
 
-	if (n == 0 || n > 16 || (argv = calloc(n + 1, sizeof(*argv))) == NULL)
+	if (n == 0 || (out = calloc(n + 1, sizeof(*out))) == NULL)
 		return NULL;
-	json_array_foreach(list, i, a)
-	{
-		if (!json_is_string(a) || (argv[i] = strdup(json_string_value(a))) == NULL) {
-			free_argv(argv);
+	for (unsigned i = 0; i < n; i++)
+		if ((out[i] = strdup(argv[i])) == NULL) {
+			free_argv(out);
 			return NULL;
 		}
-	}
-	return argv;
+	return out;
 }
 
 static struct notifier *
@@ -134,10 +120,14 @@ record(struct notifier *n, const struct notify_event *ev, const struct script_re
 	    "exit_status", r->end == SCRIPT_EXITED ? json_integer(r->code) : json_null(), "signal",
 	    r->end == SCRIPT_SIGNALED || r->end == SCRIPT_TIMED_OUT ? json_integer(r->code)
 								    : json_null(),
-	    "output", r->output, "transition_at", timestamp(ev->at_ms), "at", timestamp(wall_ms()),
-	    "duration_ms", (json_int_t)r->duration_ms, "coalesced", (json_int_t)n->q.coalesced);
-	fprintf(stderr, "vigil-agent: %s: notify %s: %s\n", n->name, notify_state_str(ev->state),
-		script_end_str(r, end, sizeof(end)));
+	    "output", r->output, "transition_at", timestamp(ev->at_ms), "at",
+	    timestamp(clock_wall_ms()), "duration_ms", (json_int_t)r->duration_ms, "coalesced",
+	    (json_int_t)n->q.coalesced);
+	if (ev->group[0])
+		json_object_set_new(n->last, "group", json_string(ev->group));
+	fprintf(stderr, "vigil-agent: %s: notify %s%s%s%s: %s\n", n->name,
+		ev->group[0] ? "GROUP " : "", ev->group, ev->group[0] ? " " : "",
+		notify_state_str(ev->state), script_end_str(r, end, sizeof(end)));
 }
 
 static void
@@ -231,30 +221,27 @@ notify_free(struct notify_set *s)
 }
 
 void
-notify_apply(struct notify_set *s, json_t *config)
+notify_apply(struct notify_set *s, const struct node_config *c)
 {
-	json_t *v;
-	size_t i;
-
 	for (struct notifier *n = s->list; n != NULL; n = n->next)
 		n->in_config = false;
-	json_array_foreach(json_object_get(config, "vips"), i, v)
-	{
-		const char *name = json_string_value(json_object_get(v, "name"));
+	for (size_t i = 0; i < c->nvips; i++) {
+		const struct nc_vip *v = &c->vips[i];
 		struct notifier *n;
-		if (name == NULL)
+		if (v->name[0] == '\0')
 			continue;
-		if ((n = find(s, name)) == NULL) {
+		if ((n = find(s, v->name)) == NULL) {
 			if ((n = calloc(1, sizeof(*n))) == NULL)
 				continue;
-			snprintf(n->name, sizeof(n->name), "%s", name);
+			snprintf(n->name, sizeof(n->name), "%s", v->name);
 			n->set = s;
 			n->next = s->list;
 			s->list = n;
 		}
 		n->in_config = true;
 		free_argv(n->argv);
-		n->argv = copy_argv(json_object_get(v, "notify"));
+		n->argv = copy_argv(v->notify, v->nnotify);
+		snprintf(n->group, sizeof(n->group), "%s", v->group);
 	}
 	arm(s); /* collects those that left, once idle */
 }
@@ -263,11 +250,28 @@ void
 notify_transition(struct notify_set *s, const char *name, enum vrrp_state to, int priority)
 {
 	struct notifier *n = find(s, name);
-	struct notify_event ev = {notify_state_of(to), priority, wall_ms()};
+	struct notify_event ev = {notify_state_of(to), priority, clock_wall_ms(), ""};
 
 	if (n == NULL || n->argv == NULL)
 		return;
 	notify_queue_push(&n->q, &ev);
+	arm(s);
+}
+
+void
+notify_group(struct notify_set *s, const char *group, enum vrrp_state to)
+{
+	struct notifier *first = NULL;
+	struct notify_event ev = {notify_state_of(to), 0, clock_wall_ms(), ""};
+
+	for (struct notifier *n = s->list; n != NULL; n = n->next)
+		if (n->in_config && n->argv != NULL && strcmp(n->group, group) == 0 &&
+		    (first == NULL || strcmp(n->name, first->name) < 0))
+			first = n;
+	if (first == NULL || group[0] == '\0')
+		return;
+	snprintf(ev.group, sizeof(ev.group), "%s", group);
+	notify_queue_push(&first->q, &ev);
 	arm(s);
 }
 

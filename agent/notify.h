@@ -11,6 +11,7 @@
 #include <stdbool.h>
 
 #include "loop.h"
+#include "node_config.h"
 #include "vrrp.h"
 
 #define NOTIFY_TIMEOUT_MS_DEFAULT 10000 /* a run longer than this is killed */
@@ -28,14 +29,20 @@ struct notify_set *notify_new(struct loop *l, const char *script_dir, const char
  * fine. */
 void notify_free(struct notify_set *s);
 
-/* Takes each VIP's notify argv from a node config document (borrowed). Call it before the
- * instances are applied: a VIP that left the config keeps its argv until its queue has run (its
- * STOP included). */
-void notify_apply(struct notify_set *s, json_t *config);
+/* Takes each VIP's notify argv from a node config (borrowed). Call it before the instances are
+ * applied: a VIP that left the config keeps its argv until its queue has run (its STOP
+ * included). */
+void notify_apply(struct notify_set *s, const struct node_config *c);
 
 /* The instance of VIP name entered state to (INIT: stopped) advertising priority: queues a run
  * if the VIP has a notify argv. */
 void notify_transition(struct notify_set *s, const char *name, enum vrrp_state to, int priority);
+
+/* The sync group group entered state to (sync_group_state; INIT: stopped): queues one run with
+ * "GROUP <group> <state>" on the queue of the group's first member in name order that has a
+ * notify argv, after that VIP's own transitions. One run per group change, as keepalived's notify
+ * on a vrrp_sync_group; a VIP without notify is passed over, a group without any runs nothing. */
+void notify_group(struct notify_set *s, const char *group, enum vrrp_state to);
 
 /* Agent shutdown: from now on only each VIP's newest transition (its STOP) is still run after
  * the one running. */
@@ -44,8 +51,8 @@ void notify_stopping(struct notify_set *s);
 /* True while a script runs or a transition waits. */
 bool notify_busy(const struct notify_set *s);
 
-/* {vip: {state, priority, result, exit_status, signal, output, transition_at, at, duration_ms,
- * coalesced}} for each VIP with a finished (or refused) run; caller owns. */
+/* {vip: {state, priority, group (a GROUP run), result, exit_status, signal, output, transition_at,
+ * at, duration_ms, coalesced}} for each VIP with a finished (or refused) run; caller owns. */
 json_t *notify_report(const struct notify_set *s);
 
 #endif

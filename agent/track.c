@@ -12,30 +12,19 @@ track_link_str(enum track_link l)
 }
 
 void
-track_configure(struct track *t, json_t *list)
+track_configure(struct track *t, const struct track_spec *specs, unsigned n)
 {
 	struct track old = *t;
-	json_t *e;
-	size_t i;
 
 	t->n = 0;
-	json_array_foreach(list, i, e)
-	{
-		const char *name = json_string_value(json_object_get(e, "interface"));
-		json_t *w = json_object_get(e, "weight");
-		struct track_if *ti;
-		if (t->n >= TRACK_MAX || name == NULL || strlen(name) >= NL_IFNAMSIZ ||
-		    (w != NULL && !json_is_integer(w)))
-			continue;
-		ti = &t->list[t->n++];
+	for (unsigned i = 0; i < n && t->n < TRACK_MAX; i++) {
+		struct track_if *ti = &t->list[t->n++];
 		memset(ti, 0, sizeof(*ti));
-		snprintf(ti->name, sizeof(ti->name), "%s", name);
-		ti->weight = (int)json_integer_value(w);
-		if (ti->weight < -254 || ti->weight > 254)
-			ti->weight = 0;
+		snprintf(ti->name, sizeof(ti->name), "%s", specs[i].name);
+		ti->weight = specs[i].weight;
 		ti->link = TRACK_MISSING;
 		for (unsigned k = 0; k < old.n; k++)
-			if (strcmp(old.list[k].name, name) == 0) {
+			if (strcmp(old.list[k].name, ti->name) == 0) {
 				ti->ifindex = old.list[k].ifindex;
 				ti->link = old.list[k].link;
 			}

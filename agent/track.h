@@ -19,6 +19,12 @@ enum track_link {
 	TRACK_MISSING, /* no such interface: counts as down */
 };
 
+/* One tracked interface as configured (node_config.h reads it from the VIP entry). */
+struct track_spec {
+	char name[NL_IFNAMSIZ];
+	int weight; /* -254..254; 0: FAULT while down */
+};
+
 struct track_if {
 	char name[NL_IFNAMSIZ];
 	int weight;  /* -254..254; 0: FAULT while down */
@@ -31,10 +37,9 @@ struct track {
 	struct track_if list[TRACK_MAX];
 };
 
-/* Replaces t's list with the VIP entry's "track_interfaces" (borrowed; absent or null: none).
- * An interface tracked before keeps its known link state; a new one starts MISSING until
- * track_resolve() or an event. Entries that are not {interface, weight} are skipped. */
-void track_configure(struct track *t, json_t *list);
+/* Replaces t's list with specs[0..n) (at most TRACK_MAX are taken). An interface tracked before
+ * keeps its known link state; a new one starts MISSING until track_resolve() or an event. */
+void track_configure(struct track *t, const struct track_spec *specs, unsigned n);
 
 /* Reads the current state of every tracked link that is not known yet (all with all = true). */
 void track_resolve(struct track *t, struct nl_ctx *nl, bool all);

@@ -196,6 +196,7 @@ set_state(struct vrrp_instance *inst, enum vrrp_state to, enum vrrp_reason why, 
 	     (struct vrrp_action){
 		 .type = VRRP_ACT_STATE_CHANGED, .from = inst->state, .to = to, .reason = why});
 	inst->state = to;
+	inst->want_master = false;
 	inst->last_reason = why;
 	inst->last_change_ms = now_ms;
 }
@@ -393,6 +394,27 @@ vrrp_move_clear(struct vrrp_instance *inst, int64_t now_ms, struct vrrp_actions 
 	priority_changed(inst, before, now_ms, out);
 }
 
+void
+vrrp_set_sync_gate(struct vrrp_instance *inst, bool gate)
+{
+	inst->sync_gate = gate;
+	if (!gate)
+		inst->want_master = false;
+}
+
+void
+vrrp_sync_to(struct vrrp_instance *inst, enum vrrp_state to, enum vrrp_reason why, int64_t now_ms,
+	     struct vrrp_actions *out)
+{
+	reset_out(out);
+	if (to == VRRP_STATE_MASTER && inst->state == VRRP_STATE_BACKUP) {
+		enter_master(inst, why, now_ms, out);
+	} else if (to == VRRP_STATE_BACKUP && inst->state == VRRP_STATE_MASTER) {
+		act(out, VRRP_ACT_SEND_ADVERT, 0);
+		enter_backup(inst, why, now_ms, out);
+	}
+}
+
 /* True when the address lists hold the same addresses (any order). */
 static bool
 same_addrs(const struct vrrp_config *c, const struct vrrp_advert *adv)
@@ -466,6 +488,7 @@ recv_backup(struct vrrp_instance *inst, const struct vrrp_advert *adv, const str
 		inst->down_reason = VRRP_REASON_MASTER_DOWN;
 		inst->master_addr = *src;
 		inst->master_priority = adv->priority;
+		inst->want_master = false; /* a Master is heard: the group stays Backup */
 		return;
 	}
 	/* Preempt and lower priority: discard; the Master_Down_Timer runs out and we take over. */
@@ -516,6 +539,14 @@ void
 vrrp_timer(struct vrrp_instance *inst, int64_t now_ms, struct vrrp_actions *out)
 {
 	reset_out(out);
+	if (inst->state == VRRP_STATE_BACKUP && now_ms >= inst->master_down_at && inst->sync_gate) {
+		/* A sync group goes Master only when every member wants to (keepalived prefers
+		 * Backup to thrashing): say so, and wait another Master_Down_Interval. */
+		inst->want_master = true;
+		inst->master_down_at = after_us(now_ms, vrrp_master_down_interval_us(inst));
+		act(out, VRRP_ACT_WANT_MASTER, 0);
+		return;
+	}
 	if (inst->state == VRRP_STATE_BACKUP && now_ms >= inst->master_down_at) {
 		/* RFC 5798 6.4.2: Master_Down_Timer fired. */
 		enter_master(inst, inst->down_reason, now_ms, out);
@@ -621,6 +652,7 @@ vrrp_reason_str(enum vrrp_reason r)
 	    [VRRP_REASON_FAULT] = "fault",
 	    [VRRP_REASON_FAULT_CLEARED] = "fault_cleared",
 	    [VRRP_REASON_MOVE] = "move",
+	    [VRRP_REASON_SYNC] = "sync",
 	};
 
 	if ((unsigned)r >= sizeof(names) / sizeof(names[0]) || names[r] == NULL)

@@ -37,6 +37,7 @@ enum vrrp_reason {
 	VRRP_REASON_FAULT,	     /* interface down, or a weight-0 check failing */
 	VRRP_REASON_FAULT_CLEARED,   /* fault over: Initialize again, then Backup */
 	VRRP_REASON_MOVE,	     /* manual move: this node is the target */
+	VRRP_REASON_SYNC,	     /* another member of its sync group changed (sync_group.h) */
 };
 
 enum vrrp_action_type {
@@ -46,6 +47,7 @@ enum vrrp_action_type {
 	VRRP_ACT_DEL_VIP,	/* remove the addresses */
 	VRRP_ACT_STATE_CHANGED, /* .from -> .to because of .reason: report it */
 	VRRP_ACT_MOVE_DONE,	/* the move .move_id was carried out here: report moves_done */
+	VRRP_ACT_WANT_MASTER,	/* sync-gated: the Master_Down_Timer ran out (vrrp_set_sync_gate) */
 };
 
 struct vrrp_action {
@@ -106,6 +108,8 @@ struct vrrp_instance {
 	struct addr master_addr;      /* Backup: source of the last accepted advert */
 	uint8_t master_priority;      /* and its priority */
 	unsigned rx_warn;	      /* VRRP_WARN_* of the last vrrp_recv() */
+	bool sync_gate;		      /* in a sync group: the group decides on Master */
+	bool want_master;	      /* gated Backup whose Master_Down_Timer ran out */
 	enum vrrp_reason last_reason; /* of the last state change */
 	int64_t last_change_ms;	      /* time of the last state change */
 };
@@ -178,6 +182,20 @@ enum vrrp_move_result vrrp_move(struct vrrp_instance *inst, int64_t move_id, boo
 /* The move request was deleted: back to the configured priority (a Master advertises it). */
 void vrrp_move_clear(struct vrrp_instance *inst, int64_t now_ms, struct vrrp_actions *out);
 
+/* Sync groups (keepalived's vrrp_sync_group, sync_group.h decides). While gated, a Backup whose
+ * Master_Down_Timer runs out does not become Master: it sets want_master, restarts the timer
+ * (Master_Down_Interval) and gives VRRP_ACT_WANT_MASTER; the caller makes it Master with
+ * vrrp_sync_to() once the whole group wants it. An advert it accepts from a Master (priority
+ * above 0, not discarded for preempt) clears want_master; so does any state change. */
+void vrrp_set_sync_gate(struct vrrp_instance *inst, bool gate);
+
+/* Forced by the sync group. to MASTER: a Backup becomes Master at once (ADD_VIP, SEND_GARP,
+ * SEND_ADVERT, STATE_CHANGED with why). to BACKUP: a Master sends priority 0 (its peer takes over
+ * after Skew_Time, as on a fault) and drops the VIP, then waits as Backup. Any other case, and
+ * INIT or FAULT instances, are left alone (a fault is an input: vrrp_set_fault). */
+void vrrp_sync_to(struct vrrp_instance *inst, enum vrrp_state to, enum vrrp_reason why,
+		  int64_t now_ms, struct vrrp_actions *out);
+
 /* The priority this instance advertises now: 255 for an owner, else clamp(base + adjust). */
 uint8_t vrrp_effective_priority(const struct vrrp_instance *inst);
 
@@ -200,7 +218,7 @@ void vrrp_rx_expect_fill(const struct vrrp_instance *inst, struct vrrp_rx_expect
 const char *vrrp_state_str(enum vrrp_state s);
 
 /* snake_case: "startup", "owner", "master_down", "master_released", "preempt",
- * "higher_priority", "shutdown", "fault", "fault_cleared", "move"; "none". */
+ * "higher_priority", "shutdown", "fault", "fault_cleared", "move", "sync"; "none". */
 const char *vrrp_reason_str(enum vrrp_reason r);
 
 #endif

@@ -1,11 +1,10 @@
 /* Unicast VRRP (RFC 5798 allows it; keepalived's unicast_src_ip / unicast_peer): an instance
  * that sends each advertisement to every peer address instead of the group, from a given source,
- * and accepts advertisements only from those peers. This module reads the settings from a node
- * config VIP entry and decides what is accepted; instance.c sends, vrrp_io.c does the I/O. */
+ * and accepts advertisements only from those peers. This module decides what is accepted
+ * (node_config.c reads the settings); instance.c sends, vrrp_io.c does the I/O. */
 #ifndef VIGIL_VRRP_UNICAST_H
 #define VIGIL_VRRP_UNICAST_H
 
-#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -19,12 +18,6 @@ struct vrrp_unicast {
 	unsigned npeers; /* on: 0..VRRP_UNICAST_MAX_PEERS */
 	struct addr peers[VRRP_UNICAST_MAX_PEERS]; /* destinations and the only accepted sources */
 };
-
-/* Reads "unicast", "unicast_src" and "unicast_peers" of the VIP entry v (borrowed) into out,
- * for an instance of family. Without unicast out->on is false and the rest is ignored. Returns
- * 0, or -1 with the reason in err: a source or peer that is not an address of family, too
- * many peers. */
-int vrrp_unicast_parse(json_t *v, int family, struct vrrp_unicast *out, char *err, size_t errlen);
 
 /* Does an instance with settings u take an advertisement from IP source src? Multicast: any;
  * unicast: only one of its peers (RFC 5798 7.1 lets a router drop what it does not expect). */

@@ -7,7 +7,7 @@ PKGS="build-essential pkg-config libmicrohttpd-dev libjansson-dev libsqlite3-dev
 libnl-3-dev libnl-route-3-dev libgnutls28-dev libcurl4-gnutls-dev libcmocka-dev \
 sqlite3 curl iproute2 procps valgrind wrk nginx-light keepalived haproxy chromium \
 python3 python3-pytest python3-jsonschema python3-prometheus-client python3-yaml python3-requests \
-systemd man-db groff-base clang libclang-rt-14-dev"
+systemd man-db groff-base clang libclang-rt-14-dev etcd-server etcd-client"
 
 missing=""
 for p in $PKGS; do

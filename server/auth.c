@@ -236,7 +236,7 @@ add_admin(const char *id, const char *secret, const char *description, const cha
 	snprintf(aw.t.id, sizeof(aw.t.id), "%s", id);
 	snprintf(aw.t.role, sizeof(aw.t.role), "admin");
 	snprintf(aw.t.description, sizeof(aw.t.description), "%s", description);
-	aw.t.created_ms = http_now_ms();
+	aw.t.created_ms = clock_wall_ms();
 	if (auth_digest(secret, aw.digest) != 0)
 		return -1;
 	return write_background("bootstrap", admin_apply, &aw);

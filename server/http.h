@@ -9,6 +9,8 @@
 #include <stdint.h>
 #include <jansson.h>
 
+#include "clock.h"
+
 #include "validate.h"
 
 enum http_method {
@@ -174,11 +176,6 @@ void hal_link_array_add(json_t *repr, const char *rel, const char *href, const c
 
 /* Percent-encodes a query value into buf (returns buf). */
 const char *http_qs_escape(const char *s, char *buf, size_t len);
-
-/* Formats an RFC 3339 UTC timestamp of ms since the epoch into buf (returns buf). */
-const char *http_rfc3339(int64_t ms, char *buf, size_t len);
-/* Wall clock in ms. */
-int64_t http_now_ms(void);
 
 void http_response_clear(struct http_response *res);
 

@@ -234,7 +234,7 @@ main(int argc, char **argv)
 	}
 	cfg.idle_timeout_s = (unsigned)idle_timeout;
 	cfg.connection_limit = raise_nofile();
-	http_opts.start_ms = http_now_ms();
+	http_opts.start_ms = clock_wall_ms();
 	/* Signals are taken synchronously by sigwait below; every thread inherits the mask. */
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGTERM);
@@ -263,7 +263,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "vigild: %s\n", err);
 		goto out_store;
 	}
-	if (node_leases_load(http_now_ms()) != STORE_OK) {
+	if (node_leases_load(clock_wall_ms()) != STORE_OK) {
 		fprintf(stderr, "vigild: cannot read the nodes' agent state\n");
 		goto out_store;
 	}

@@ -83,7 +83,7 @@ event_repr(const struct store_change *c)
 	json_t *e =
 	    json_pack("{s:I, s:s, s:s, s:s, s:s, s:o}", "revision", (json_int_t)c->rev, "change",
 		      c->op, "kind", c->kind, "name", c->name, "time",
-		      http_rfc3339(c->ts_ms, ts, sizeof(ts)), "actor", actor_repr(&c->actor));
+		      clock_rfc3339(c->ts_ms, ts, sizeof(ts)), "actor", actor_repr(&c->actor));
 
 	hal_link(e, "about", "/%s/%s", plural_of(c->kind), c->name);
 	return e;

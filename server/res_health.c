@@ -79,7 +79,7 @@ derive_backend(struct store_tx *tx, const char *name)
 		json_object_set(st, "since", since);
 	else
 		json_object_set_new(st, "since",
-				    json_string(http_rfc3339(http_now_ms(), ts, sizeof(ts))));
+				    json_string(clock_rfc3339(clock_wall_ms(), ts, sizeof(ts))));
 	rc = store_set_status(tx, "backend", name, st);
 	json_decref(st);
 	store_obj_clear(&b);
@@ -117,7 +117,7 @@ health_record(struct store_tx *tx, const char *node, json_t *checks, bool *chang
 		else
 			json_object_set_new(
 			    entry, "since",
-			    json_string(http_rfc3339(http_now_ms(), ts, sizeof(ts))));
+			    json_string(clock_rfc3339(clock_wall_ms(), ts, sizeof(ts))));
 		bool same = prev != NULL && json_equal(prev, entry);
 		*changed = *changed || !same;
 		json_object_set_new(results, node, entry);

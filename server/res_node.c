@@ -127,7 +127,7 @@ node_overlay_last_seen(json_t *status, const char *node)
 
 	if (seen > 0 && json_is_object(status))
 		json_object_set_new(status, "last_seen",
-				    json_string(http_rfc3339(seen, ts, sizeof(ts))));
+				    json_string(clock_rfc3339(seen, ts, sizeof(ts))));
 }
 
 static void
@@ -246,6 +246,16 @@ v_track_list(json_t *entry, struct verr *e)
 	}
 }
 
+/* A report entry's "group": the VIP's sync group, a resource name (absent without one). */
+static void
+v_group(json_t *entry, struct verr *e)
+{
+	const char *s;
+
+	if (v_string(entry, "group", false, 1, 63, &s, e) && !valid_name(s))
+		verr_add(e, "/group", "must be a resource name");
+}
+
 static void
 v_vrrp_entry(json_t *entry, const char *ptr, struct verr *e)
 {
@@ -260,6 +270,8 @@ v_vrrp_entry(json_t *entry, const char *ptr, struct verr *e)
 	/* the macvlan of a vmac VIP (issue 10) */
 	if (v_string(entry, "vmac", false, 1, 15, &s, e) && s != NULL && !vipf_valid_ifname(s))
 		verr_add(e, "/vmac", "must be an interface name");
+	v_group(entry, e);
+	v_enum(entry, "group_state", false, vrrp_states, NULL, &s, e);
 }
 
 /* A notify entry: the last notify script run of a VIP on this node (issue 10). */
@@ -278,6 +290,7 @@ v_notify_entry(json_t *entry, const char *ptr, struct verr *e)
 		if (!json_is_null(json_object_get(entry, nullable[i])))
 			v_int(entry, nullable[i], false, 0, 255, 0, false, &n, e);
 	v_string(entry, "output", false, 0, 4096, &s, e);
+	v_group(entry, e);
 	v_string(entry, "transition_at", false, 0, 64, &s, e);
 	v_string(entry, "at", false, 0, 64, &s, e);
 	v_int(entry, "duration_ms", false, 0, INT64_MAX, 0, false, &n, e);
@@ -336,12 +349,12 @@ v_realtime(json_t *r, struct verr *e)
 static void
 validate_report(json_t *r, struct verr *e)
 {
-	static const char *const vrrp_fields[] = {"state", "priority", "since",
-						  "track", "vmac",     NULL};
+	static const char *const vrrp_fields[] = {"state", "priority",	  "since", "track",
+						  "group", "group_state", "vmac",  NULL};
 	static const char *const check_fields[] = {"state", "output", "at", NULL};
 	static const char *const notify_fields[] = {
 	    "state", "priority",      "result",	     "exit_status", "signal", "output",
-	    "at",    "transition_at", "duration_ms", "coalesced",   NULL};
+	    "at",    "transition_at", "duration_ms", "coalesced",   "group",  NULL};
 	const char *s;
 	bool b;
 	json_t *v, *x;
@@ -400,7 +413,7 @@ merge_report(json_t *report, const json_t *old, int64_t now)
 	const char *k;
 	char ts[40];
 
-	http_rfc3339(now, ts, sizeof(ts));
+	clock_rfc3339(now, ts, sizeof(ts));
 	json_object_set_new(st, "agent", json_string("up"));
 	json_object_set_new(st, "last_seen", json_string(ts));
 	if (vrrp == NULL)
@@ -557,7 +570,7 @@ static int
 status_put(struct http_request *req, struct http_response *res, const char *name)
 {
 	struct verr e = {0};
-	struct report_write rw = {.name = name, .now_ms = http_now_ms()};
+	struct report_write rw = {.name = name, .now_ms = clock_wall_ms()};
 	int ret;
 
 	if ((rw.report = http_parse_body(req, res, false)) == NULL)
@@ -638,7 +651,7 @@ sweep_apply(struct store_tx *tx, void *arg)
 		char ts[40];
 		if (seen > 0) /* the stored last_seen is the last change; keep the last heartbeat */
 			json_object_set_new(st, "last_seen",
-					    json_string(http_rfc3339(seen, ts, sizeof(ts))));
+					    json_string(clock_rfc3339(seen, ts, sizeof(ts))));
 		rc = store_set_status(tx, "node", sw->names[i], st);
 		json_decref(st);
 		store_obj_clear(&node);

@@ -15,7 +15,7 @@ token_repr(const struct store_token *t)
 	char ts[40];
 	json_t *r =
 	    json_pack("{s:s, s:s, s:s, s:s}", "id", t->id, "role", t->role, "description",
-		      t->description, "created", http_rfc3339(t->created_ms, ts, sizeof(ts)));
+		      t->description, "created", clock_rfc3339(t->created_ms, ts, sizeof(ts)));
 
 	json_object_set_new(r, "node", t->node[0] ? json_string(t->node) : json_null());
 	hal_link(r, "self", "/tokens/%s", t->id);
@@ -158,7 +158,7 @@ tokens_create(struct http_request *req, struct http_response *res)
 	snprintf(t.node, sizeof(t.node), "%s", agent ? nodename : "");
 	snprintf(t.description, sizeof(t.description), "%s", desc);
 	json_decref(body);
-	t.created_ms = http_now_ms();
+	t.created_ms = clock_wall_ms();
 	if (auth_new_id(t.id, sizeof(t.id)) != 0 || auth_new_secret(secret, sizeof(secret)) != 0 ||
 	    auth_digest(secret, d) != 0)
 		return http_problem(res, req, 503, "unavailable", "no randomness available");

@@ -385,7 +385,8 @@ vip_derive_status(const json_t *spec, const json_t *old, json_t *const node_stat
 	old_holder = json_string_value(json_object_get(old, "holder"));
 	if ((old_holder == NULL) != (holder == NULL) ||
 	    (holder != NULL && strcmp(holder, old_holder) != 0))
-		json_object_set_new(st, "since", json_string(http_rfc3339(now_ms, ts, sizeof(ts))));
+		json_object_set_new(st, "since",
+				    json_string(clock_rfc3339(now_ms, ts, sizeof(ts))));
 	else
 		json_object_set(st, "since",
 				json_object_get(old, "since") ? json_object_get(old, "since")
@@ -430,7 +431,7 @@ vip_refresh_status(struct store_tx *tx, const char *name)
 		ns[i] = nodes[i].status;
 		n = i + 1;
 	}
-	st = vip_derive_status(vip.spec, vip.status, ns, name, http_now_ms());
+	st = vip_derive_status(vip.spec, vip.status, ns, name, clock_wall_ms());
 	rc = store_set_status(tx, "vip", name, st);
 out:
 	json_decref(st);

@@ -530,7 +530,7 @@ maybe_park(struct reqctx *ctx, struct http_response *res)
 	s.n_parked++;
 	ctx->parked_feed = res->nothing_yet;
 	memcpy(ctx->parked_etag, res->etag, sizeof(ctx->parked_etag));
-	ctx->deadline_ms = http_now_ms() + (int64_t)ctx->req.wait_s * 1000;
+	ctx->deadline_ms = clock_wall_ms() + (int64_t)ctx->req.wait_s * 1000;
 	ctx->res = *res; /* kept for the timeout answer */
 	memset(res, 0, sizeof(*res));
 	ctx->prev_parked = NULL;
@@ -746,7 +746,7 @@ reevaluate(struct reqctx *ctx)
 	} else if (s.stopping) {
 		answer_stopping(ctx);
 		finish(ctx);
-	} else if (http_now_ms() >= ctx->deadline_ms) {
+	} else if (clock_wall_ms() >= ctx->deadline_ms) {
 		finish(ctx); /* ctx->res is the 304 or the empty feed page computed at park time */
 	} else {
 		watch_or_requeue(ctx);
@@ -810,7 +810,7 @@ timer_main(void *arg)
 	(void)arg;
 	pthread_mutex_lock(&s.lock);
 	for (;;) {
-		int64_t now = http_now_ms();
+		int64_t now = clock_wall_ms();
 		s.timer_due_ms = expire(now);
 		if (s.stopping)
 			break;

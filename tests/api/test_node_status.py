@@ -124,6 +124,10 @@ BAD = [
     ({"vrrp": {"V": {"state": "MASTER", "vmac": "vrrp/51"}}}, "/vrrp/V/vmac"),
     ({"vrrp": {"V": {"state": "MASTER", "vmac": "vrrp.51.1.too.long"}}}, "/vrrp/V/vmac"),
     ({"vrrp": {"V": {"state": "MASTER", "vmac": 51}}}, "/vrrp/V/vmac"),
+    ({"vrrp": {"V": {"state": "FAULT", "group": "Not A Name"}}}, "/vrrp/V/group"),
+    ({"vrrp": {"V": {"state": "FAULT", "group": "g", "group_state": "UP"}}},
+     "/vrrp/V/group_state"),
+    ({"notify": {"V": {"state": "STOP", "result": "exit", "group": 7}}}, "/notify/V/group"),
     ({"realtime": "SCHED_RR"}, "/realtime"),
     ({"realtime": {"policy": "SCHED_RT", "priority": 10, "memory_locked": True}},
      "/realtime/policy"),
@@ -206,6 +210,20 @@ def test_notify_runs_and_tracked_links_appear_on_node_and_vip(admin, trio):
     assert st["last_notify"] == dict(run_b, node=b)
     # a report without notify keeps the last one (an agent that has nothing new to say)
     assert report(agents[a])["notify"] == {v: run_a}
+
+
+def test_sync_group_state_and_group_notify_run_are_kept(admin, trio):
+    """Issue 10 sync groups: the agent reports each VIP's group and the group's state, and a
+    GROUP notify run names the group."""
+    (a, _, _), agents, v = trio
+    run = {"state": "MASTER", "priority": 0, "group": "dbpair", "result": "exit",
+           "exit_status": 0, "signal": None, "output": "", "duration_ms": 3, "coalesced": 0,
+           "transition_at": "2024-01-02T03:04:05.000Z", "at": "2024-01-02T03:04:05.010Z"}
+    doc = report(agents[a], vrrp={v: {"state": "MASTER", "priority": 200, "group": "dbpair",
+                                      "group_state": "MASTER"}}, notify={v: run})
+    assert doc["vrrp"][v]["group"] == "dbpair"
+    assert doc["vrrp"][v]["group_state"] == "MASTER"
+    assert doc["notify"][v] == run
 
 
 def test_failback_link_when_held_by_non_preferred_and_preferred_up(admin, trio):

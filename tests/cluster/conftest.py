@@ -223,7 +223,10 @@ class Net:
 
     # -- keepalived --------------------------------------------------------------------------
     def keepalived(self, host, conf):
-        """Starts keepalived in the foreground in host's namespace (own session) with conf."""
+        """Starts keepalived in the foreground in host's namespace (own session) with conf.
+        Each run has pid files of its own: a killed run's VRRP child may not be reaped yet when
+        the next starts, and keepalived refuses to start while a pid file names a live process
+        ("daemon is already running")."""
         self.stop_keepalived(host)
         d = self.workdir / "lab"
         n = len([p for p in self.lab.procs if p.name.startswith(f"keepalived-{host}")])
@@ -231,7 +234,8 @@ class Net:
         cpath.write_text(conf)
         p = self.lab.proc(f"keepalived-{host}.{n}", host,
                           ["keepalived", "-n", "-l", "-D", "-f", cpath,
-                           "-p", d / f"keepalived-{host}.pid", "-r", d / f"vrrp-{host}.pid"])
+                           "-p", d / f"keepalived-{host}.{n}.pid",
+                           "-r", d / f"vrrp-{host}.{n}.pid"])
         self.ka[host] = p.start()
         return p
 

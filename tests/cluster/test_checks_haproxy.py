@@ -114,7 +114,7 @@ def checktool(tmp_path_factory):
            "-I" + str(ROOT / "agent"), "-I" + str(ROOT / "common"), "-o", str(out),
            str(ROOT / "tests/cluster/checktool.c")] + \
           [str(ROOT / f) for f in ("agent/checks.c", "agent/check_net.c", "agent/curl_loop.c",
-                                   "agent/check_script.c", "agent/script.c", "agent/text.c",
+                                   "agent/check_script.c", "agent/script.c", "agent/text.c", "common/clock.c",
                                    "agent/realtime.c", "agent/caps.c", "common/errmsg.c",
                                    "agent/haproxy.c", "agent/loop.c", "common/addr.c")] + pc
     r = subprocess.run(cmd, capture_output=True, text=True)

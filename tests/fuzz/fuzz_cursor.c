@@ -1,4 +1,4 @@
-// links: server/resource.c server/http.c server/validate.c server/store.c server/store_conn.c server/store_keys.c server/store_token.c server/hmap.c server/write.c server/auth.c server/embedded.c build/gen/embedded.c
+// links: server/resource.c server/http.c server/validate.c server/store.c server/store_conn.c server/store_keys.c server/store_token.c server/hmap.c server/write.c server/auth.c server/embedded.c build/gen/embedded.c common/clock.c
 /* Fuzzes the paging cursors and limits of collections (server/resource.c): page_cursor_decode on
  * any text, page_parse on ?limit and ?cursor, and page_links. Input: up to three lines, the
  * cursor (or a name to encode), the limit, and a filter value for the links' base. Oracles: a

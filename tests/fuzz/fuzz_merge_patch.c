@@ -1,4 +1,4 @@
-// links: server/resource.c server/http.c server/validate.c server/store.c server/store_conn.c server/store_keys.c server/store_token.c server/hmap.c server/write.c server/auth.c server/embedded.c build/gen/embedded.c
+// links: server/resource.c server/http.c server/validate.c server/store.c server/store_conn.c server/store_keys.c server/store_token.c server/hmap.c server/write.c server/auth.c server/embedded.c build/gen/embedded.c common/clock.c
 /* Fuzzes the RFC 7396 merge patch of PATCH (server/resource.c resource_merge_patch). Input: two
  * JSON texts one after the other, the target and the patch (a lone text patches null). Oracles
  * from RFC 7396 section 2: a patch that is not an object replaces the target; otherwise every

@@ -134,7 +134,7 @@ fz_server_init(void)
 	snprintf(fz_template, sizeof(fz_template), "%s/template.db", fz_dir);
 	snprintf(fz_db, sizeof(fz_db), "%s/vigil.db", fz_dir);
 	atexit(fz_cleanup);
-	http_opts.start_ms = http_now_ms();
+	http_opts.start_ms = clock_wall_ms();
 	if (store_open(fz_template, 1000, NULL, err, sizeof(err)) != STORE_OK)
 		fz_die("store_open", err);
 	if (write_background("fuzz-setup", fz_add_token, (void *)fz_secrets[0]) != STORE_OK)

@@ -1,7 +1,8 @@
 // Takes the README's picture of the dashboard: `node tests/ui/dashboard-shot.mjs [out.png]`
 // (default docs/dashboard.png). A vigild of its own with a small cluster in it: three nodes, two
-// VIPs (one held away from its preferred node, one whose backup is in FAULT), backends up, down,
-// drained and disabled, and check results, as an operator sees it at 1280x800.
+// VIPs (one held away from its preferred node, one by unicast whose backup is in FAULT because a
+// tracked link is down, with its notify runs), backends up, down, drained and disabled, and check
+// results, as an operator sees it at 1280x800.
 import path from 'node:path';
 import { mkdir } from 'node:fs/promises';
 import { ROOT, Vigild, launch, signIn } from './harness.mjs';
@@ -23,7 +24,8 @@ async function cluster(v) {
       { node: 'lb3', priority: 50 }] });
   await v.ok('POST', '/vips', { name: 'api', addresses: ['198.18.0.101/24'], interface: 'eth0',
     vrid: 52, version: 2, advert_int_ms: 1000, preempt: true, preempt_delay_ms: 5000,
-    auth_pass: 'vigil',
+    auth_pass: 'vigil', unicast: true, peers: ['198.18.0.50'],
+    track_interfaces: [{ interface: 'eth1' }], notify: ['notify-eip.sh', 'api'],
     members: [{ node: 'lb2', priority: 120 }, { node: 'lb3', priority: 110 }] });
   const backends = [['web-a', 'web', '198.18.1.11'], ['web-b', 'web', '198.18.1.12'],
     ['web-c', 'web', '198.18.1.13'], ['api-a', 'api', '198.18.2.11'],
@@ -42,18 +44,23 @@ async function cluster(v) {
   const up = (s) => ({ state: 'up', output: 'HTTP 200', at: ago(s) });
   const results = { 'web-a-http': up(1), 'web-c-http': up(2), 'api-a-http': up(1),
     'web-b-http': { state: 'down', output: 'HTTP 503', at: ago(1) } };
-  // web was failed over to lb2 and lb1 came back: vg:failback is linked. On api, lb3's
-  // interface went down (FAULT) and lb2 holds it.
+  // web was failed over to lb2 and lb1 came back: vg:failback is linked. On api, lb3's tracked
+  // eth1 went down (FAULT) and lb2 holds it; lb3's notify script was refused.
   await v.report('lb1', { web: ['BACKUP', 150] }, { vips_held: [], agent_version: '0.1.0',
     ip_nonlocal_bind: true, checks: results,
     last_transition: change('web', 'FAULT', 'BACKUP', 'interface up', 40) });
-  await v.report('lb2', { web: ['MASTER', 100], api: ['MASTER', 120] }, {
-    vips_held: ['web', 'api'], agent_version: '0.1.0', ip_nonlocal_bind: true, checks: {
+  const eth1 = (state) => [{ interface: 'eth1', weight: 0, state }];
+  await v.report('lb2', { web: ['MASTER', 100], api: ['MASTER', 120, eth1('up')] }, {
+    vips_held: ['web', 'api'], agent_version: '0.1.0', ip_nonlocal_bind: true,
+    notify: { api: { state: 'MASTER', priority: 120, result: 'exit', exit_status: 0,
+      at: ago(94), duration_ms: 650 } }, checks: {
       ...results, 'lb-uplink': { state: 'up', output: 'uplink ok', at: ago(1) } },
     last_transition: change('web', 'BACKUP', 'MASTER', 'master down', 95) });
-  await v.report('lb3', { web: ['BACKUP', 50], api: ['FAULT', 0] }, { vips_held: [],
-    agent_version: '0.1.0', ip_nonlocal_bind: false, checks: results,
-    last_transition: change('api', 'BACKUP', 'FAULT', 'interface eth0 down', 12) });
+  await v.report('lb3', { web: ['BACKUP', 50], api: ['FAULT', 0, eth1('down')] }, {
+    vips_held: [], agent_version: '0.1.0', ip_nonlocal_bind: false, checks: results,
+    notify: { api: { state: 'FAULT', priority: 0, result: 'refused', at: ago(12),
+      output: 'notify-eip.sh: writable by others' } },
+    last_transition: change('api', 'BACKUP', 'FAULT', 'interface eth1 down', 12) });
   return token;
 }
 

@@ -97,10 +97,13 @@ export class Vigild {
     return r.body;
   }
 
-  // A simulated agent report for node: vrrp {vip: [state, priority]}, plus any other members.
+  // A simulated agent report for node: vrrp {vip: [state, priority, track?]} (track: the VIP's
+  // tracked links as the agent sees them), plus any other members.
   async report(node, vrrp, extra = {}) {
     const v = {};
-    for (const [vip, [state, priority]] of Object.entries(vrrp)) v[vip] = { state, priority };
+    for (const [vip, [state, priority, track]] of Object.entries(vrrp)) {
+      v[vip] = track ? { state, priority, track } : { state, priority };
+    }
     return this.ok('PUT', `/nodes/${node}/status`, { vrrp: v, ...extra });
   }
 

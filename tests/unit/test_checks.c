@@ -1,4 +1,4 @@
-// links: agent/checks.c agent/check_net.c agent/curl_loop.c agent/check_script.c agent/script.c agent/text.c agent/loop.c common/addr.c agent/realtime.c agent/caps.c common/errmsg.c
+// links: agent/checks.c agent/check_net.c agent/curl_loop.c agent/check_script.c agent/script.c agent/text.c agent/loop.c common/addr.c agent/realtime.c agent/caps.c common/errmsg.c common/clock.c
 /* Unit tests for the check runner: the rise/fall counter, the script security decisions
  * (keepalived's enable_script_security, on real files in a temporary directory: owners, modes,
  * sticky directories, symlinks, names), output cleaning, and checks_apply / checks_report /

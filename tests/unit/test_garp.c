@@ -114,31 +114,6 @@ test_stop_and_set(void **state)
 	assert_int_equal(garp_sched_next(&s), GARP_NEVER);
 }
 
-static void
-test_params_from_vip_entry(void **state)
-{
-	struct garp_params p;
-	json_t *v;
-
-	(void)state;
-	v = J("{\"garp_repeat\":3,\"garp_delay_s\":1,\"garp_refresh_s\":2}");
-	garp_params_parse(v, &p);
-	assert_int_equal(p.repeat, 3);
-	assert_int_equal(p.delay_ms, 1000);
-	assert_int_equal(p.refresh_ms, 2000);
-	json_decref(v);
-	v = J("{\"garp_repeat\":0,\"garp_delay_s\":-1,\"garp_refresh_s\":\"x\"}");
-	garp_params_parse(v, &p); /* out of range: the API's defaults */
-	assert_int_equal(p.repeat, 5);
-	assert_int_equal(p.delay_ms, 5000);
-	assert_int_equal(p.refresh_ms, 0);
-	json_decref(v);
-	v = J("{\"garp_delay_s\":0}");
-	garp_params_parse(v, &p);
-	assert_int_equal(p.delay_ms, 0);
-	json_decref(v);
-}
-
 int
 main(void)
 {
@@ -148,7 +123,6 @@ main(void)
 	    cmocka_unit_test(test_coinciding_bursts_merge),
 	    cmocka_unit_test(test_refresh_does_not_drift),
 	    cmocka_unit_test(test_stop_and_set),
-	    cmocka_unit_test(test_params_from_vip_entry),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

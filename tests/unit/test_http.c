@@ -1,4 +1,4 @@
-// links: server/http.c server/validate.c
+// links: server/http.c server/validate.c common/clock.c
 /* HTTP semantics without the wire (server/http.c): content negotiation (RFC 9110 12.5.1),
  * entity-tag comparison and write preconditions (RFC 9110 8.8.3, 13.1, 13.2.2), request bodies
  * (400/415), problem details (RFC 9457), the Allow header, HAL links, timestamps and query
@@ -754,16 +754,16 @@ test_rfc3339(void **state)
 	char buf[40];
 
 	(void)state;
-	assert_string_equal(http_rfc3339(0, buf, sizeof(buf)), "1970-01-01T00:00:00.000Z");
-	assert_string_equal(http_rfc3339(1700000000123LL, buf, sizeof(buf)),
+	assert_string_equal(clock_rfc3339(0, buf, sizeof(buf)), "1970-01-01T00:00:00.000Z");
+	assert_string_equal(clock_rfc3339(1700000000123LL, buf, sizeof(buf)),
 			    "2023-11-14T22:13:20.123Z");
-	assert_string_equal(http_rfc3339(951782400000LL, buf, sizeof(buf)),
+	assert_string_equal(clock_rfc3339(951782400000LL, buf, sizeof(buf)),
 			    "2000-02-29T00:00:00.000Z");
-	assert_string_equal(http_rfc3339(4102444799999LL, buf, sizeof(buf)),
+	assert_string_equal(clock_rfc3339(4102444799999LL, buf, sizeof(buf)),
 			    "2099-12-31T23:59:59.999Z");
-	assert_string_equal(http_rfc3339(1005, buf, sizeof(buf)), "1970-01-01T00:00:01.005Z");
+	assert_string_equal(clock_rfc3339(1005, buf, sizeof(buf)), "1970-01-01T00:00:01.005Z");
 	/* the wall clock is after this file was written and before 2100 */
-	int64_t now = http_now_ms();
+	int64_t now = clock_wall_ms();
 	assert_true(now > 1700000000000LL);
 	assert_true(now < 4102444800000LL);
 }

@@ -1,5 +1,6 @@
-// links: agent/instance.c agent/track.c agent/garp.c agent/vrrp_unicast.c agent/realtime.c agent/caps.c common/errmsg.c agent/vrrp.c agent/vrrp_packet.c agent/vrrp_drops.c agent/loop.c common/addr.c tests/unit/stub_kernel.c
-/* Unit tests for the agent's VRRP instance table (agent/instance.c) fed node configs, with the
+// links: agent/inst_table.c agent/instance.c agent/inst_group.c agent/sync_group.c agent/node_config.c agent/text.c agent/track.c agent/garp.c agent/vrrp_unicast.c agent/realtime.c agent/caps.c common/errmsg.c agent/vrrp.c agent/vrrp_packet.c agent/vrrp_drops.c agent/loop.c common/addr.c tests/unit/stub_kernel.c common/clock.c
+/* Unit tests for the agent's VRRP instance table (agent/inst_table.c, agent/instance.c) fed node
+ * configs read by agent/node_config.c, with the
  * kernel replaced by tests/unit/stub_kernel.c: configs that are not what vigild renders (they may
  * come from the cache on disk) are refused entry by entry, never crash the agent. */
 #include <arpa/inet.h>
@@ -10,46 +11,53 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "instance.h"
+#include "inst_table.h"
 #include "stub_kernel.h"
 #include "unit_json.h"
 
 struct table {
 	struct loop *loop;
-	struct inst_env env;
-	struct instance *tab[INST_MAX];
-	int n;
+	struct inst_io io;
+	struct inst_table *t;
 };
 
 static void
 table_init(struct table *t)
 {
+	const struct inst_table_hooks hooks = {0};
+
 	memset(t, 0, sizeof(*t));
 	assert_non_null(t->loop = loop_new());
-	t->env.loop = t->loop;
-	t->env.sock4 = t->env.sock6 = 100; /* the stubs ignore them */
-	t->env.arp_fd = -1;
-	t->env.node = "lb1";
-	t->env.moves_done = json_object();
+	t->io.loop = t->loop;
+	t->io.sock4 = t->io.sock6 = 100; /* the stubs ignore them */
+	t->io.arp_fd = -1;
+	assert_non_null(t->t = inst_table_new(&t->io, "lb1", NULL, &hooks));
 }
 
 static void
 table_free(struct table *t)
 {
-	inst_shutdown_all(&t->env, t->tab, &t->n);
-	json_decref(t->env.moves_done);
-	json_decref(t->env.last_transition);
+	inst_table_free(t->t);
 	loop_free(t->loop);
 }
 
+/* Applies a config as the agent does: read by node_config, then handed to the table. */
 static void
 apply(struct table *t, const char *text)
 {
 	json_t *cfg = J(text);
+	struct node_config c;
+	char err[120];
 
-	inst_apply(&t->env, t->tab, &t->n, cfg);
+	assert_int_equal(node_config_parse(cfg, "lb1", &c, err, sizeof(err)), 0);
+	inst_table_apply(t->t, &c);
+	node_config_free(&c);
 	json_decref(cfg);
 }
+
+/* Instances running, and the one of VIP name. */
+#define COUNT(t) inst_table_count((t).t)
+#define FIND(t, name) inst_table_find((t).t, name)
 
 #define VIP_WEB                                                                                    \
 	"{\"name\":\"web\",\"addresses\":[\"198.18.0.100/24\"],\"interface\":\"eth0\","            \
@@ -66,15 +74,15 @@ test_update_without_address_removes_the_instance(void **state)
 	(void)state;
 	table_init(&t);
 	apply(&t, "{\"vips\":[" VIP_WEB "]}");
-	assert_int_equal(t.n, 1);
+	assert_int_equal(COUNT(t), 1);
 	apply(&t, "{\"vips\":[{\"name\":\"web\",\"interface\":\"eth0\",\"vrid\":51}]}");
-	assert_int_equal(t.n, 0);
+	assert_int_equal(COUNT(t), 0);
 	apply(&t, "{\"vips\":[" VIP_WEB "]}");
 	apply(&t, "{\"vips\":[{\"name\":\"web\",\"addresses\":7,\"interface\":\"eth0\"}]}");
-	assert_int_equal(t.n, 0);
+	assert_int_equal(COUNT(t), 0);
 	apply(&t, "{\"vips\":[" VIP_WEB "]}");
 	apply(&t, "{\"vips\":[{\"name\":\"web\",\"addresses\":[7],\"interface\":\"eth0\"}]}");
-	assert_int_equal(t.n, 0);
+	assert_int_equal(COUNT(t), 0);
 	table_free(&t);
 }
 
@@ -93,7 +101,7 @@ test_duplicate_name_without_address(void **state)
 	table_init(&t);
 	apply(&t, cfg);
 	apply(&t, cfg);
-	assert_true(t.n <= 1);
+	assert_true(COUNT(t) <= 1);
 	table_free(&t);
 }
 
@@ -106,13 +114,13 @@ test_unchanged_config_keeps_the_instance(void **state)
 	(void)state;
 	table_init(&t);
 	apply(&t, "{\"vips\":[" VIP_WEB "]}");
-	assert_int_equal(t.n, 1);
-	before = t.tab[0];
+	assert_int_equal(COUNT(t), 1);
+	before = FIND(t, "web");
 	apply(&t, "{\"vips\":[" VIP_WEB "]}");
-	assert_int_equal(t.n, 1);
-	assert_ptr_equal(t.tab[0], before);
+	assert_int_equal(COUNT(t), 1);
+	assert_ptr_equal(FIND(t, "web"), before);
 	apply(&t, "{\"vips\":[]}");
-	assert_int_equal(t.n, 0);
+	assert_int_equal(COUNT(t), 0);
 	table_free(&t);
 }
 
@@ -156,7 +164,7 @@ receive_on(struct table *t, const char *src, int ifindex)
 	rx.len = (size_t)len;
 	stub_kernel.rx = &rx;
 	stub_kernel.rx_n = 1;
-	inst_receive(&t->env, t->tab, t->n, t->env.sock4, AF_INET);
+	inst_table_receive(t->t, t->io.sock4, AF_INET);
 }
 
 static void
@@ -165,13 +173,17 @@ receive_from(struct table *t, const char *src)
 	receive_on(t, src, 2); /* eth0 */
 }
 
-static uint64_t
-drops_total(const struct table *t)
+/* The count of refused packets of one reason (NULL: of every reason). */
+static json_int_t
+drops(const struct table *t, const char *reason)
 {
-	uint64_t n = 0;
+	json_t *c = inst_table_counters(t->t), *v;
+	json_int_t n = 0;
+	const char *k;
 
-	for (int r = 0; r < VRRP_DROP_MAX; r++)
-		n += t->env.drops.count[r];
+	json_object_foreach(c, k, v) if (reason == NULL || strcmp(k, reason) == 0) n +=
+	    json_integer_value(v);
+	json_decref(c);
 	return n;
 }
 
@@ -187,19 +199,19 @@ test_unicast_sends_to_each_peer_and_takes_only_peers(void **state)
 	table_init(&t);
 	memset(&stub_kernel, 0, sizeof(stub_kernel));
 	apply(&t, VIP_UNI(UNI_PEERS, UNI_MOVE));
-	assert_int_equal(t.n, 1);
-	assert_int_equal(t.tab[0]->vr.state, VRRP_STATE_MASTER);
+	assert_int_equal(COUNT(t), 1);
+	assert_int_equal(FIND(t, "uni")->vr.state, VRRP_STATE_MASTER);
 	assert_int_equal(stub_kernel.adverts, 2); /* the takeover's advert, once per peer */
 	addr_parse("198.18.0.13", &peer2);
 	assert_true(addr_equal(&stub_kernel.last_dst, &peer2));
-	assert_int_equal(t.tab[0]->vr.cfg.primary.u.v4.s_addr, inet_addr("198.18.0.11"));
+	assert_int_equal(FIND(t, "uni")->vr.cfg.primary.u.v4.s_addr, inet_addr("198.18.0.11"));
 
 	receive_from(&t, "198.18.0.50");
-	assert_int_equal(t.env.drops.count[VRRP_DROP_NOT_UNICAST_PEER], 1);
+	assert_int_equal(drops(&t, "not_unicast_peer"), 1);
 	receive_from(&t, "198.18.0.12");
 	receive_from(&t, "198.18.0.13");
-	assert_int_equal(drops_total(&t), 1);
-	assert_int_equal(t.tab[0]->vr.state, VRRP_STATE_MASTER);
+	assert_int_equal(drops(&t, NULL), 1);
+	assert_int_equal(FIND(t, "uni")->vr.state, VRRP_STATE_MASTER);
 	table_free(&t);
 }
 
@@ -214,9 +226,9 @@ test_excluded_addresses_move_and_are_announced(void **state)
 	table_init(&t);
 	memset(&stub_kernel, 0, sizeof(stub_kernel));
 	apply(&t, VIP_UNI(UNI_PEERS, UNI_MOVE));
-	assert_int_equal(t.n, 1);
-	assert_int_equal(t.tab[0]->nexcl, 2);
-	assert_int_equal(t.tab[0]->vr.cfg.naddr, 2);
+	assert_int_equal(COUNT(t), 1);
+	assert_int_equal(FIND(t, "uni")->nexcl, 2);
+	assert_int_equal(FIND(t, "uni")->vr.cfg.naddr, 2);
 	assert_int_equal(stub_kernel.addr_adds, 4);
 	assert_int_equal(stub_kernel.announcements, 3 * 4);
 	table_free(&t);
@@ -232,23 +244,23 @@ test_unicast_change_recreates_garp_change_does_not(void **state)
 	(void)state;
 	table_init(&t);
 	apply(&t, VIP_UNI(UNI_PEERS, "null"));
-	before = t.tab[0];
+	before = FIND(t, "uni");
 	apply(&t, VIP_UNI(UNI_PEERS, "null"));
-	assert_ptr_equal(t.tab[0], before);
+	assert_ptr_equal(FIND(t, "uni"), before);
 	apply(&t, VIP_UNI("[\"198.18.0.12\"]", "null"));
-	assert_int_equal(t.n, 1);
-	assert_int_equal(t.tab[0]->uc.npeers, 1);
-	before = t.tab[0];
+	assert_int_equal(COUNT(t), 1);
+	assert_int_equal(FIND(t, "uni")->uc.npeers, 1);
+	before = FIND(t, "uni");
 	apply(&t, "{\"vips\":[{\"name\":\"uni\",\"addresses\":[\"198.18.0.110/24\","
 		  "\"198.18.0.111/24\"],\"excluded_addresses\":[\"198.18.0.113/24\","
 		  "\"2001:db8::113/64\"],\"interface\":\"eth0\",\"vrid\":51,\"version\":3,"
 		  "\"advert_int_ms\":1000,\"priority\":100,\"unicast\":true,\"unicast_src\":"
 		  "\"198.18.0.11\",\"unicast_peers\":[\"198.18.0.12\"],\"garp_repeat\":9,"
 		  "\"garp_refresh_s\":60}]}");
-	assert_ptr_equal(t.tab[0], before);
-	assert_int_equal(t.tab[0]->garp.p.repeat, 9);
-	assert_int_equal(t.tab[0]->garp.p.refresh_ms, 60000);
-	assert_int_equal(t.tab[0]->garp.p.delay_ms, 5000); /* absent: the default */
+	assert_ptr_equal(FIND(t, "uni"), before);
+	assert_int_equal(FIND(t, "uni")->garp.p.repeat, 9);
+	assert_int_equal(FIND(t, "uni")->garp.p.refresh_ms, 60000);
+	assert_int_equal(FIND(t, "uni")->garp.p.delay_ms, 5000); /* absent: the default */
 	table_free(&t);
 }
 
@@ -271,23 +283,23 @@ test_vmac_sends_from_the_macvlan_and_hears_both(void **state)
 	table_init(&t);
 	memset(&stub_kernel, 0, sizeof(stub_kernel));
 	apply(&t, VIP_VMAC("true"));
-	assert_int_equal(t.n, 1);
+	assert_int_equal(COUNT(t), 1);
 	assert_int_equal(stub_kernel.vmacs, 1);
-	assert_int_equal(t.tab[0]->vr.state, VRRP_STATE_MASTER);
+	assert_int_equal(FIND(t, "web")->vr.state, VRRP_STATE_MASTER);
 	assert_int_equal(stub_kernel.advert_ifindex, 151);
 	assert_int_equal(stub_kernel.announce_ifindex, 151);
 	receive_on(&t, "198.18.0.12", 151);
 	receive_on(&t, "198.18.0.12", 2);
-	assert_int_equal(t.env.drops.count[VRRP_DROP_UNKNOWN_VRID], 0);
+	assert_int_equal(drops(&t, "unknown_vrid"), 0);
 	receive_on(&t, "198.18.0.12", 3); /* eth1: not this instance's */
-	assert_int_equal(t.env.drops.count[VRRP_DROP_UNKNOWN_VRID], 1);
-	inst_report(t.tab, t.n, vrrp, held);
+	assert_int_equal(drops(&t, "unknown_vrid"), 1);
+	inst_table_report(t.t, vrrp, held);
 	assert_string_equal(
 	    json_string_value(json_object_get(json_object_get(vrrp, "web"), "vmac")), "vrrp.51");
 	apply(&t, VIP_VMAC("false"));
-	assert_int_equal(t.n, 1);
+	assert_int_equal(COUNT(t), 1);
 	assert_int_equal(stub_kernel.vmacs, 0);
-	assert_false(t.tab[0]->vmac.on);
+	assert_false(FIND(t, "web")->vmac.on);
 	apply(&t, VIP_VMAC("true"));
 	assert_int_equal(stub_kernel.vmacs, 1);
 	table_free(&t);
@@ -306,8 +318,8 @@ test_vmac_unicast_adverts_leave_from_the_parent(void **state)
 	table_init(&t);
 	memset(&stub_kernel, 0, sizeof(stub_kernel));
 	apply(&t, VIP_UNI(UNI_PEERS, UNI_MOVE ",\"vmac\":true"));
-	assert_int_equal(t.n, 1);
-	assert_int_equal(t.tab[0]->vr.state, VRRP_STATE_MASTER);
+	assert_int_equal(COUNT(t), 1);
+	assert_int_equal(FIND(t, "uni")->vr.state, VRRP_STATE_MASTER);
 	assert_int_equal(stub_kernel.advert_ifindex, 2);
 	assert_int_equal(stub_kernel.announce_ifindex, 151);
 	table_free(&t);
@@ -321,11 +333,77 @@ test_bad_unicast_entry_is_refused(void **state)
 	(void)state;
 	table_init(&t);
 	apply(&t, VIP_UNI("[\"2001:db8::12\"]", "null"));
-	assert_int_equal(t.n, 0);
+	assert_int_equal(COUNT(t), 0);
 	apply(&t, VIP_UNI("[7]", "null"));
-	assert_int_equal(t.n, 0);
+	assert_int_equal(COUNT(t), 0);
 	apply(&t, VIP_UNI("[]", "null")); /* a member alone: fine */
-	assert_int_equal(t.n, 1);
+	assert_int_equal(COUNT(t), 1);
+	table_free(&t);
+}
+
+/* A sync group of two VIPs on eth0 and eth1 (sync_group.h): a move of one makes both Master,
+ * the report shows the group and its state, one link down faults both, and both leave FAULT
+ * only once it is back. */
+#define VIP_G(name, ifname, vrid, move)                                                            \
+	"{\"name\":\"" name "\",\"addresses\":[\"198.18." vrid                                     \
+	".100/24\"],\"interface\":\"" ifname "\",\"vrid\":" vrid                                   \
+	",\"version\":3,\"advert_int_ms\":1000,\"priority\":100,"                                  \
+	"\"group\":\"g\",\"move\":" move "}"
+
+static int group_runs;
+static enum vrrp_state group_last;
+
+static void
+on_group(void *arg, const char *group, enum vrrp_state to)
+{
+	(void)arg;
+	assert_string_equal(group, "g");
+	group_runs++;
+	group_last = to;
+}
+
+static void
+test_sync_group_moves_and_faults_together(void **state)
+{
+	struct table t;
+	json_t *vrrp = json_object(), *held = json_array();
+	const struct inst_table_hooks hooks = {.group_transitioned = on_group};
+	const char *names[] = {"a", "b"};
+
+	(void)state;
+	memset(&t, 0, sizeof(t));
+	assert_non_null(t.loop = loop_new());
+	t.io = (struct inst_io){.loop = t.loop, .sock4 = 100, .sock6 = 100, .arp_fd = -1};
+	assert_non_null(t.t = inst_table_new(&t.io, "lb1", NULL, &hooks));
+	memset(&stub_kernel, 0, sizeof(stub_kernel));
+	group_runs = 0;
+	apply(&t, "{\"vips\":[" VIP_G("a", "eth0", "1", "{\"id\":3,\"target\":\"lb1\"}") "," VIP_G(
+		      "b", "eth1", "2", "null") "]}");
+	assert_int_equal(COUNT(t), 2);
+	for (int k = 0; k < 2; k++) {
+		assert_int_equal(FIND(t, names[k])->vr.state, VRRP_STATE_MASTER);
+		assert_int_equal(FIND(t, names[k])->group_state, VRRP_STATE_MASTER);
+	}
+	assert_int_equal(group_last, VRRP_STATE_MASTER);
+	inst_table_report(t.t, vrrp, held);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(vrrp, "b"), "group")),
+			    "g");
+	assert_string_equal(
+	    json_string_value(json_object_get(json_object_get(vrrp, "b"), "group_state")),
+	    "MASTER");
+	assert_int_equal(json_array_size(held), 2);
+	group_runs = 0;
+	inst_table_link(t.t, "eth1", 3, false, false);
+	for (int k = 0; k < 2; k++)
+		assert_int_equal(FIND(t, names[k])->vr.state, VRRP_STATE_FAULT);
+	assert_int_equal(group_runs, 1);
+	assert_int_equal(group_last, VRRP_STATE_FAULT);
+	inst_table_link(t.t, "eth1", 3, true, false);
+	for (int k = 0; k < 2; k++)
+		assert_int_equal(FIND(t, names[k])->vr.state, VRRP_STATE_BACKUP);
+	assert_int_equal(group_last, VRRP_STATE_BACKUP);
+	json_decref(vrrp);
+	json_decref(held);
 	table_free(&t);
 }
 
@@ -342,6 +420,7 @@ main(void)
 	    cmocka_unit_test(test_bad_unicast_entry_is_refused),
 	    cmocka_unit_test(test_vmac_sends_from_the_macvlan_and_hears_both),
 	    cmocka_unit_test(test_vmac_unicast_adverts_leave_from_the_parent),
+	    cmocka_unit_test(test_sync_group_moves_and_faults_together),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

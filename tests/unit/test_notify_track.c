@@ -1,4 +1,4 @@
-// links: agent/notify_queue.c agent/track.c agent/vrrp.c agent/vrrp_packet.c common/addr.c tests/unit/stub_kernel.c
+// links: agent/notify_queue.c agent/track.c agent/node_config.c agent/vrrp_unicast.c agent/vrrp.c agent/vrrp_packet.c common/addr.c tests/unit/stub_kernel.c
 /* Unit tests for the pure parts of issue 10's notify scripts and tracked interfaces: the notify
  * queue's order and coalescing (agent/notify_queue.c), the argv a run gets, and track_interfaces'
  * weight arithmetic and link events (agent/track.c; links resolved by tests/unit/stub_kernel.c:
@@ -13,12 +13,13 @@
 #include <cmocka.h>
 
 #include "notify_queue.h"
+#include "node_config.h"
 #include "track.h"
 
 static void
 push(struct notify_queue *q, enum notify_state s, int prio)
 {
-	struct notify_event ev = {s, prio, 0};
+	struct notify_event ev = {s, prio, 0, ""};
 
 	notify_queue_push(q, &ev);
 }
@@ -124,7 +125,7 @@ static void
 test_argv_appends_keepalived_generic_arguments(void **state)
 {
 	char *base[] = {"notify.sh", "--flag", NULL}, *out[NOTIFY_ARGV_MAX], prio[12];
-	struct notify_event ev = {NOTIFY_FAULT, 254, 0};
+	struct notify_event ev = {NOTIFY_FAULT, 254, 0, ""};
 
 	(void)state;
 	assert_int_equal(notify_build_argv(base, "web", &ev, prio, out), 6);
@@ -137,11 +138,73 @@ test_argv_appends_keepalived_generic_arguments(void **state)
 	assert_null(out[6]);
 }
 
+/* Pops the next event and checks its state and group ("" for the instance's); returns it. */
+static struct notify_event
+pop_expect(struct notify_queue *q, enum notify_state st, const char *group)
+{
+	struct notify_event ev;
+
+	assert_true(notify_queue_pop(q, &ev));
+	assert_int_equal(ev.state, st);
+	assert_string_equal(ev.group, group);
+	return ev;
+}
+
+/* Sync groups: a GROUP event has its own repeats (GROUP MASTER after INSTANCE MASTER is a new
+ * transition), keeps its place in the order, and gets "GROUP <group> <state>". */
+static void
+test_group_events_interleave_and_repeat_on_their_own(void **state)
+{
+	struct notify_queue q = {0};
+	struct notify_event g = {NOTIFY_MASTER, 0, 0, "dbpair"}, ev;
+	char *base[] = {"notify.sh", NULL}, *out[NOTIFY_ARGV_MAX], prio[12];
+
+	(void)state;
+	push(&q, NOTIFY_MASTER, 100);
+	notify_queue_push(&q, &g);
+	notify_queue_push(&q, &g);    /* a repeat of the group's state */
+	push(&q, NOTIFY_MASTER, 120); /* a repeat of the instance's: priority only */
+	push(&q, NOTIFY_BACKUP, 100);
+	g.state = NOTIFY_BACKUP;
+	notify_queue_push(&q, &g);
+	assert_int_equal(q.n, 4);
+	assert_int_equal(pop_expect(&q, NOTIFY_MASTER, "").priority, 120);
+	ev = pop_expect(&q, NOTIFY_MASTER, "dbpair");
+	assert_int_equal(notify_build_argv(base, "web", &ev, prio, out), 4);
+	assert_string_equal(out[1], "GROUP");
+	assert_string_equal(out[2], "dbpair");
+	assert_string_equal(out[3], "MASTER");
+	assert_null(out[4]);
+	pop_expect(&q, NOTIFY_BACKUP, "");
+	pop_expect(&q, NOTIFY_BACKUP, "dbpair");
+	assert_false(notify_queue_pop(&q, &ev));
+}
+
+/* Agent shutdown with a group: the VIP's STOP and its group's STOP both stay. */
+static void
+test_keep_last_keeps_the_newest_of_each_kind(void **state)
+{
+	struct notify_queue q = {0};
+	struct notify_event g = {NOTIFY_MASTER, 0, 0, "dbpair"};
+
+	(void)state;
+	push(&q, NOTIFY_MASTER, 100);
+	notify_queue_push(&q, &g);
+	push(&q, NOTIFY_STOP, 100);
+	g.state = NOTIFY_STOP;
+	notify_queue_push(&q, &g);
+	notify_queue_keep_last(&q);
+	assert_int_equal(q.n, 2);
+	assert_int_equal(q.coalesced, 2);
+	pop_expect(&q, NOTIFY_STOP, "");
+	pop_expect(&q, NOTIFY_STOP, "dbpair");
+}
+
 static void
 test_argv_refuses_empty_or_oversized_base(void **state)
 {
 	char *empty[] = {NULL}, *big[NOTIFY_ARGV_MAX + 1], *out[NOTIFY_ARGV_MAX], prio[12];
-	struct notify_event ev = {NOTIFY_MASTER, 1, 0};
+	struct notify_event ev = {NOTIFY_MASTER, 1, 0, ""};
 
 	(void)state;
 	for (int i = 0; i < NOTIFY_ARGV_MAX; i++)
@@ -152,13 +215,22 @@ test_argv_refuses_empty_or_oversized_base(void **state)
 	assert_int_equal(notify_build_argv(big, "web", &ev, prio, out), -1);
 }
 
+/* Follows the track_interfaces list in json, read as node_config.c reads it. */
 static void
 configure(struct track *t, const char *json)
 {
-	json_t *list = json_loads(json, JSON_DECODE_ANY, NULL);
+	json_t *doc =
+	    json_pack("{s:[{s:s, s:s, s:i, s:i, s:[s], s:o}]}", "vips", "name", "v", "interface",
+		      "eth0", "vrid", 7, "version", 3, "addresses", "198.18.1.1/24",
+		      "track_interfaces", json_loads(json, JSON_DECODE_ANY, NULL));
+	struct node_config c;
+	char err[80];
 
-	track_configure(t, list);
-	json_decref(list);
+	assert_int_equal(node_config_parse(doc, "lb1", &c, err, sizeof(err)), 0);
+	assert_string_equal(c.vips[0].err, "");
+	track_configure(t, c.vips[0].track, c.vips[0].ntrack);
+	node_config_free(&c);
+	json_decref(doc);
 }
 
 static void
@@ -254,6 +326,8 @@ main(void)
 	    cmocka_unit_test(test_queue_keep_last_leaves_only_the_stop),
 	    cmocka_unit_test(test_state_of_vrrp_states),
 	    cmocka_unit_test(test_argv_appends_keepalived_generic_arguments),
+	    cmocka_unit_test(test_group_events_interleave_and_repeat_on_their_own),
+	    cmocka_unit_test(test_keep_last_keeps_the_newest_of_each_kind),
 	    cmocka_unit_test(test_argv_refuses_empty_or_oversized_base),
 	    cmocka_unit_test(test_track_weights_add_while_down_and_zero_faults),
 	    cmocka_unit_test(test_track_link_events_by_name_index_and_deletion),

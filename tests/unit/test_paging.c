@@ -1,4 +1,4 @@
-// links: server/resource.c server/store.c server/store_conn.c server/store_token.c server/store_keys.c server/hmap.c server/write.c server/auth.c server/validate.c server/http.c server/embedded.c build/gen/embedded.c common/addr.c
+// links: server/resource.c server/store.c server/store_conn.c server/store_token.c server/store_keys.c server/hmap.c server/write.c server/auth.c server/validate.c server/http.c server/embedded.c build/gen/embedded.c common/addr.c common/clock.c
 /* Collection paging (server/resource.c): opaque cursors ("a:NAME" / "b:NAME" in base64url without
  * padding, RFC 4648 5), ?limit and ?cursor parsing with their 400s, and the self/first/next/prev
  * links in the HAL body and in the RFC 8288 Link header. */

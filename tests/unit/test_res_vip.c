@@ -1,4 +1,4 @@
-// links: server/res_vip.c server/vip_fields.c server/res_holder.c server/validate.c server/store.c server/store_conn.c server/store_token.c server/store_keys.c server/hmap.c server/write.c server/auth.c server/http.c server/embedded.c build/gen/embedded.c common/addr.c
+// links: server/res_vip.c server/vip_fields.c server/res_holder.c server/validate.c server/store.c server/store_conn.c server/store_token.c server/store_keys.c server/hmap.c server/write.c server/auth.c server/http.c server/embedded.c build/gen/embedded.c common/addr.c common/clock.c
 /* VIPs (server/res_vip.c, server/res_holder.c): field rules with their JSON Pointers, refs and the
  * vrid unique key, the derived status (holder, preferred, per-member state, move completion), the
  * vg:failback rule, and the holder sub-resource, on a temporary database. */

@@ -1,4 +1,4 @@
-// links: server/store.c server/store_conn.c server/store_token.c server/store_keys.c server/hmap.c server/embedded.c build/gen/embedded.c
+// links: server/store.c server/store_conn.c server/store_token.c server/store_keys.c server/hmap.c server/embedded.c build/gen/embedded.c common/clock.c
 /* The SQLite store (server/store.c) on a real temporary database: migrations, put/get, list paging
  * forwards and backwards and by reference, refs (no delete while referenced, no dangling target),
  * unique keys, status writes that change nothing, the change feed and its trimming (STORE_GONE),

@@ -651,6 +651,61 @@ test_subsecond_timers(void **state)
 	assert_int_equal(vrrp_next_deadline(&m), 1120);
 }
 
+/* Sync gate: a gated Backup whose Master_Down_Timer runs out only says it wants Master and waits
+ * another interval; hearing a Master clears the wish; vrrp_sync_to() forces Master and Backup. */
+static void
+test_sync_gate_and_forced_states(void **state)
+{
+	struct vrrp_instance b, m;
+	struct vrrp_actions a;
+	int64_t down;
+
+	(void)state;
+	mk(&b, 3, 100, "198.18.0.2", false);
+	mk(&m, 3, 200, "198.18.0.3", false);
+	vrrp_set_sync_gate(&b, true);
+	vrrp_start(&b, 0, &a);
+	down = b.master_down_at;
+	vrrp_timer(&b, down, &a);
+	expect_types(&a, 1, VRRP_ACT_WANT_MASTER);
+	assert_int_equal(b.state, VRRP_STATE_BACKUP);
+	assert_true(b.want_master);
+	assert_int_equal(b.master_down_at, down + 3610); /* 3.609375 s rounded up */
+	/* A Master heard: the wish goes; the timer restarts as usual. */
+	vrrp_start(&m, 0, &a);
+	m.state = VRRP_STATE_MASTER;
+	assert_int_equal(deliver(&m, 200, &b, down + 10, &a), VRRP_PKT_OK);
+	assert_false(b.want_master);
+	/* A priority-0 release does not clear it (the Master is gone). */
+	vrrp_timer(&b, b.master_down_at, &a);
+	assert_true(b.want_master);
+	assert_int_equal(deliver(&m, 0, &b, down + 5000, &a), VRRP_PKT_OK);
+	assert_true(b.want_master);
+	/* Forced Master: make before break, reason given. */
+	vrrp_sync_to(&b, VRRP_STATE_MASTER, VRRP_REASON_SYNC, down + 5001, &a);
+	expect_types(&a, 4, VRRP_ACT_ADD_VIP, VRRP_ACT_SEND_GARP, VRRP_ACT_SEND_ADVERT,
+		     VRRP_ACT_STATE_CHANGED);
+	expect_change(last(&a), VRRP_STATE_BACKUP, VRRP_STATE_MASTER, VRRP_REASON_SYNC);
+	assert_false(b.want_master);
+	/* Forced to Master again: nothing. Forced Backup: priority 0, then the VIP goes. */
+	vrrp_sync_to(&b, VRRP_STATE_MASTER, VRRP_REASON_SYNC, down + 5002, &a);
+	expect_types(&a, 0);
+	vrrp_sync_to(&b, VRRP_STATE_BACKUP, VRRP_REASON_SYNC, down + 5003, &a);
+	expect_types(&a, 3, VRRP_ACT_SEND_ADVERT, VRRP_ACT_DEL_VIP, VRRP_ACT_STATE_CHANGED);
+	assert_int_equal(a.list[0].priority, 0);
+	expect_change(last(&a), VRRP_STATE_MASTER, VRRP_STATE_BACKUP, VRRP_REASON_SYNC);
+	assert_int_equal(b.master_down_at, down + 5003 + 3610);
+	/* A FAULT instance is left alone; ungated, the timer makes it Master as always. */
+	vrrp_set_fault(&b, true, down + 5004, &a);
+	vrrp_sync_to(&b, VRRP_STATE_MASTER, VRRP_REASON_SYNC, down + 5005, &a);
+	expect_types(&a, 0);
+	vrrp_set_sync_gate(&b, false);
+	vrrp_set_fault(&b, false, down + 5006, &a);
+	vrrp_timer(&b, b.master_down_at, &a);
+	expect_change(last(&a), VRRP_STATE_BACKUP, VRRP_STATE_MASTER, VRRP_REASON_MASTER_DOWN);
+	assert_string_equal(vrrp_reason_str(VRRP_REASON_SYNC), "sync");
+}
+
 int
 main(void)
 {
@@ -671,6 +726,7 @@ main(void)
 	    cmocka_unit_test(test_config_checks_and_update),
 	    cmocka_unit_test(test_keepalived_capture_drives_backup),
 	    cmocka_unit_test(test_subsecond_timers),
+	    cmocka_unit_test(test_sync_gate_and_forced_states),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -47,8 +47,7 @@ test_first_at_once_then_one_summary_per_window(void **state)
 					     line, sizeof(line)));
 	assert_int_equal(d.count[VRRP_PKT_BAD_TTL], 1000);
 	/* Another reason has its own window. */
-	assert_true(vrrp_drops_note(&d, VRRP_PKT_BAD_CHECKSUM, 1, NULL, t + 5, line,
-				    sizeof(line)));
+	assert_true(vrrp_drops_note(&d, VRRP_PKT_BAD_CHECKSUM, 1, NULL, t + 5, line, sizeof(line)));
 	assert_false(vrrp_drops_flush(&d, t + VRRP_DROPS_LOG_MS - 1, line, sizeof(line)));
 	/* The window over: the next one logs a summary with the suppressed count. */
 	assert_true(vrrp_drops_note(&d, VRRP_PKT_BAD_TTL, 1, "from 198.18.0.52",
@@ -57,8 +56,8 @@ test_first_at_once_then_one_summary_per_window(void **state)
 	assert_non_null(strstr(line, "198.18.0.52"));
 	assert_non_null(strstr(line, "1001 since start"));
 	assert_int_equal(d.pending[VRRP_PKT_BAD_TTL], 0);
-	assert_false(vrrp_drops_note(&d, VRRP_PKT_BAD_TTL, 1, NULL, t + VRRP_DROPS_LOG_MS + 1,
-				     line, sizeof(line)));
+	assert_false(vrrp_drops_note(&d, VRRP_PKT_BAD_TTL, 1, NULL, t + VRRP_DROPS_LOG_MS + 1, line,
+				     sizeof(line)));
 }
 
 static void

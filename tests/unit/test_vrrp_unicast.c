@@ -1,6 +1,7 @@
-// links: agent/vrrp_unicast.c common/addr.c
+// links: agent/vrrp_unicast.c agent/node_config.c common/addr.c
 /* Unit tests for the unicast settings of a VRRP instance (agent/vrrp_unicast.c): read from a node
- * config VIP entry, and the source filter that takes adverts only from the peers. */
+ * config VIP entry (agent/node_config.c), and the source filter that takes adverts only from the
+ * peers. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,6 +11,7 @@
 #include <jansson.h>
 
 #include "unit_json.h"
+#include "node_config.h"
 #include "vrrp_unicast.h"
 
 static struct addr
@@ -22,14 +24,27 @@ ip(const char *s)
 	return a;
 }
 
+/* Reads the unicast fields in text (J's notation) as node_config.c reads them from a VIP entry
+ * whose addresses are of family. Returns 0, or -1 when the entry is refused. */
 static int
 parse(const char *text, int family, struct vrrp_unicast *u)
 {
-	json_t *v = J(text);
+	json_t *doc = J("{'vips':[{'name':'v','interface':'eth0','vrid':7,'version':3}]}"),
+	       *v = json_array_get(json_object_get(doc, "vips"), 0), *x = J(text);
+	struct node_config c;
 	char err[120];
-	int rc = vrrp_unicast_parse(v, family, u, err, sizeof(err));
+	int rc;
 
-	json_decref(v);
+	json_object_update(v, x);
+	json_object_set_new(
+	    v, "addresses",
+	    json_pack("[s]", family == AF_INET ? "198.18.1.1/24" : "2001:db8::1/64"));
+	assert_int_equal(node_config_parse(doc, "lb1", &c, err, sizeof(err)), 0);
+	rc = c.vips[0].err[0] == '\0' ? 0 : -1;
+	*u = c.vips[0].uc;
+	node_config_free(&c);
+	json_decref(x);
+	json_decref(doc);
 	return rc;
 }
 
