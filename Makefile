@@ -133,9 +133,9 @@ FUZZ_BIN     := $(FUZZ_NAMES:%=$(BUILD)/fuzz/%)
 FUZZ_FLAGS   = -dict=tests/fuzz/$(1).dict -artifact_prefix=$(BUILD)/fuzz/crash/$(1)- \
 	-print_final_stats=1 -close_fd_mask=3
 # Seeds read from outside the project at run time (never copied in): the real keepalived.conf
-# files for the keepalived.conf reader.
-fuzz_seeds_of = tests/fuzz/corpus/$(1) $$([ $(1) = fuzz_kaconf ] && [ -d ../shared/keepalived-corpus ] && \
-	echo ../shared/keepalived-corpus)
+# files for the keepalived.conf reader and the import.
+fuzz_seeds_of = tests/fuzz/corpus/$(1) $$(case $(1) in (fuzz_kaconf|fuzz_import) \
+	[ -d ../shared/keepalived-corpus ] && echo ../shared/keepalived-corpus;; esac)
 fuzz_links_of = $(patsubst %.c,$(BUILD)/fuzz/obj/%.o,$(shell sed -n '1s|^// links:||p' tests/fuzz/$(1).c))
 
 $(BUILD)/fuzz/obj/%.o: %.c

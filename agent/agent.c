@@ -79,19 +79,25 @@ apply_nonlocal(const struct node_config *c)
 		fprintf(stderr, "vigil-agent: ip_nonlocal_bind: %s\n", err);
 }
 
-/* Node checks move the priority or fault every VRRP instance; backend health, admin state and
+/* The node checks that move VIP vip, for its instance (inst_table.h). */
+static void
+on_checks_for(void *arg, const char *vip, int *adjust, bool *fault, char *reason, size_t len)
+{
+	struct agent *a = arg;
+
+	*adjust = checks_priority_adjust(a->checks, vip, fault);
+	if (*fault && reason != NULL)
+		checks_node_failures(a->checks, vip, reason, len);
+}
+
+/* Node checks move the priority or fault the VRRP instances; backend health, admin state and
  * weight go to the node's HAProxy. */
 static void
 apply_checks(struct agent *a)
 {
-	bool fault = false;
-	int adjust = checks_priority_adjust(a->checks, &fault);
-	char reason[256] = "";
 	json_t *health;
 
-	if (fault)
-		checks_node_failures(a->checks, reason, sizeof(reason));
-	inst_table_checks(a->table, adjust, fault, reason);
+	inst_table_checks(a->table);
 	health = checks_backend_health(a->checks);
 	haproxy_apply(a->haproxy, json_string_value(json_object_get(a->config, "haproxy_socket")),
 		      json_object_get(a->config, "backends"), health);
@@ -388,6 +394,7 @@ agent_run(const struct agent_options *opt)
 	    .config = on_config, .report = on_report, .drained = on_drained, .arg = &a};
 	const struct inst_table_hooks table_hooks = {.changed = on_changed,
 						     .transitioned = on_transitioned,
+						     .checks_for = on_checks_for,
 						     .group_transitioned = on_group_transitioned,
 						     .arg = &a};
 

@@ -28,6 +28,13 @@ struct check {
 	char backend[64]; /* "" for a node check */
 	enum check_type type;
 	int interval_ms, timeout_ms, rise, fall, weight;
+	/* A node check's "vips" (keepalived's per-instance track_script): the VIPs it moves, each
+	 * by its own weight; nvips 0: every VIP of the node, by weight. */
+	unsigned nvips;
+	struct check_vip {
+		char vip[64];
+		int weight;
+	} vips[CHECK_VIPS_MAX];
 	char *ident;	      /* what the probe does, canonical JSON: a change restarts the check */
 	char target_err[200]; /* the check cannot run (config): unknown with this output */
 	struct sockaddr_storage sa;
@@ -314,6 +321,28 @@ copy_argv(json_t *arr)
 	return argv;
 }
 
+/* A node check's "vips" [{vip, weight?}] into c (absent or malformed entries: left out; weight
+ * absent: the check's). */
+static void
+read_vips(struct check *c, json_t *list)
+{
+	json_t *e;
+	size_t i;
+
+	c->nvips = 0;
+	json_array_foreach(list, i, e)
+	{
+		const char *vip = json_string_value(json_object_get(e, "vip"));
+		json_t *w = json_object_get(e, "weight");
+		if (c->nvips >= CHECK_VIPS_MAX || vip == NULL ||
+		    strlen(vip) >= sizeof(c->vips[0].vip))
+			continue;
+		snprintf(c->vips[c->nvips].vip, sizeof(c->vips[0].vip), "%s", vip);
+		c->vips[c->nvips++].weight =
+		    json_is_integer(w) ? (int)json_integer_value(w) : c->weight;
+	}
+}
+
 /*
  * Builds what check c does from its spec (borrowed) and the config's backends into c (type,
  * target, parameters, ident). A problem that keeps it from running goes to c->target_err.
@@ -344,6 +373,7 @@ build(struct check *c, json_t *spec, json_t *backends)
 	c->rise = (int)json_integer_value(json_object_get(spec, "rise"));
 	c->fall = (int)json_integer_value(json_object_get(spec, "fall"));
 	c->weight = backend ? 0 : (int)json_integer_value(json_object_get(spec, "weight"));
+	read_vips(c, backend ? NULL : json_object_get(spec, "vips"));
 	c->interval_ms = c->interval_ms >= 100 ? c->interval_ms : 2000;
 	c->timeout_ms = c->timeout_ms >= 10 ? c->timeout_ms : 1000;
 	c->rise = c->rise >= 1 ? c->rise : 1;
@@ -438,6 +468,8 @@ merge(struct checks *cs, struct check *c)
 		old->rise = c->rise;
 		old->fall = c->fall;
 		old->weight = c->weight;
+		old->nvips = c->nvips;
+		memcpy(old->vips, c->vips, sizeof(c->vips));
 		snprintf(old->backend, sizeof(old->backend), "%s", c->backend);
 		if (old->interval_ms != c->interval_ms) {
 			old->interval_ms = c->interval_ms;
@@ -529,28 +561,44 @@ checks_report_since(const struct checks *cs, uint64_t since, uint64_t *version)
 	return r;
 }
 
-int
-checks_priority_adjust(const struct checks *cs, bool *fault)
+/* Does failing node check c move VIP vip (NULL: any), and by what weight (0: FAULT)? */
+static bool
+moves(const struct check *c, const char *vip, int *weight)
 {
-	int sum = 0;
+	if (c->backend[0] != '\0' || c->ctr.state != CHECK_DOWN)
+		return false;
+	*weight = c->weight;
+	if (c->nvips == 0 || vip == NULL)
+		return true;
+	for (unsigned i = 0; i < c->nvips; i++)
+		if (strcmp(c->vips[i].vip, vip) == 0) {
+			*weight = c->vips[i].weight;
+			return true;
+		}
+	return false;
+}
+
+int
+checks_priority_adjust(const struct checks *cs, const char *vip, bool *fault)
+{
+	int sum = 0, w;
 
 	*fault = false;
 	for (int i = 0; i < cs->n; i++) {
-		const struct check *c = cs->tab[i];
-		if (c->backend[0] != '\0' || c->ctr.state != CHECK_DOWN)
+		if (!moves(cs->tab[i], vip, &w))
 			continue;
-		if (c->weight == 0)
+		if (w == 0)
 			*fault = true;
 		else
-			sum += c->weight;
+			sum += w;
 	}
 	return sum;
 }
 
 int
-checks_node_failures(const struct checks *cs, char *buf, size_t len)
+checks_node_failures(const struct checks *cs, const char *vip, char *buf, size_t len)
 {
-	int count = 0;
+	int count = 0, w;
 	size_t used = 0;
 
 	if (len > 0)
@@ -558,8 +606,7 @@ checks_node_failures(const struct checks *cs, char *buf, size_t len)
 	for (int pass = 0; pass < 2; pass++) /* weight 0 (FAULT) first */
 		for (int i = 0; i < cs->n; i++) {
 			const struct check *c = cs->tab[i];
-			if (c->backend[0] != '\0' || c->ctr.state != CHECK_DOWN ||
-			    (pass == 0) != (c->weight == 0))
+			if (!moves(c, vip, &w) || (pass == 0) != (w == 0))
 				continue;
 			if (used < len) {
 				int n = snprintf(buf + used, len - used, "%scheck %s down (%.*s)",

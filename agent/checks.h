@@ -61,17 +61,23 @@ json_t *checks_report(const struct checks *cs);
  */
 json_t *checks_report_since(const struct checks *cs, uint64_t since, uint64_t *version);
 
-/*
- * keepalived's track_script for node checks: returns the sum of the weights of node checks that
- * are down and have a weight != 0 (add it to every VRRP instance's priority), and sets *fault when
- * a node check with weight 0 is down (every instance goes to FAULT). unknown is not down.
- */
-int checks_priority_adjust(const struct checks *cs, bool *fault);
+#define CHECK_VIPS_MAX 32 /* the API's CheckVips */
 
-/* Describes the failing node checks ("check haproxy down (exit 1: ...); check ..."), those with
- * weight 0 first, into buf (truncated to len). Returns how many fail. For last_transition's reason
- * when a check takes the node to FAULT or lowers its priority. */
-int checks_node_failures(const struct checks *cs, char *buf, size_t len);
+/*
+ * keepalived's track_script for node checks, for the VRRP instance of VIP vip: returns the sum
+ * of the weights of the node checks that are down and move it with a weight != 0 (add it to the
+ * instance's priority), and sets *fault when one that moves it with weight 0 is down (the
+ * instance goes to FAULT). A check moves every VIP of the node by its weight, or, with "vips",
+ * only those it names, each by its own weight. vip NULL: every failing node check counts.
+ * unknown is not down.
+ */
+int checks_priority_adjust(const struct checks *cs, const char *vip, bool *fault);
+
+/* Describes the failing node checks that move vip (NULL: all), ("check haproxy down (exit 1:
+ * ...); check ..."), those with weight 0 first, into buf (truncated to len). Returns how many
+ * fail. For last_transition's reason when a check takes an instance to FAULT or lowers its
+ * priority. */
+int checks_node_failures(const struct checks *cs, const char *vip, char *buf, size_t len);
 
 /* {backend: "up"|"down"|"unknown"} from this node's backend checks (down if any check is down, up
  * if all are up, else unknown), caller owns. Backends without checks are absent. */

@@ -52,6 +52,19 @@ on_move_done(void *arg, struct instance *in, int64_t move_id)
 	changed(t);
 }
 
+static void
+on_checks_for(void *arg, const char *vip, int *adjust, bool *fault, char *reason, size_t len)
+{
+	struct inst_table *t = arg;
+
+	*adjust = 0;
+	*fault = false;
+	if (reason != NULL && len > 0)
+		reason[0] = '\0';
+	if (t->hooks.checks_for)
+		t->hooks.checks_for(t->hooks.arg, vip, adjust, fault, reason, len);
+}
+
 static bool
 on_group_fault(void *arg, struct instance *in)
 {
@@ -96,6 +109,7 @@ inst_table_new(const struct inst_io *io, const char *node, json_t *moves_done,
 	t->ctx.node = t->node;
 	t->ctx.state_changed = on_state_changed;
 	t->ctx.move_done = on_move_done;
+	t->ctx.checks_for = on_checks_for;
 	t->ctx.group_fault = on_group_fault;
 	t->ctx.own_fault_changed = on_own_fault_changed;
 	t->ctx.ran = on_ran;
@@ -307,12 +321,8 @@ inst_table_link(struct inst_table *t, const char *name, int ifindex, bool up, bo
 }
 
 void
-inst_table_checks(struct inst_table *t, int adjust, bool fault, const char *reason)
+inst_table_checks(struct inst_table *t)
 {
-	t->ctx.check_adjust = adjust;
-	t->ctx.check_fault = fault;
-	snprintf(t->ctx.check_reason, sizeof(t->ctx.check_reason), "%s",
-		 fault && reason ? reason : "");
 	for (int k = 0; k < t->n; k++)
 		inst_inputs(t->tab[k]);
 }

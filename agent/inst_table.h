@@ -21,6 +21,9 @@ struct inst_table_hooks {
 	void (*changed)(void *arg);
 	/* Every state change of an instance, for notify scripts. */
 	void (*transitioned)(void *arg, const char *vip, enum vrrp_state to, int priority);
+	/* The node checks that move VIP vip (instance.h's inst_ctx.checks_for). */
+	void (*checks_for)(void *arg, const char *vip, int *adjust, bool *fault, char *reason,
+			   size_t len);
 	/* Every change of a sync group's state (sync_group_state), for notify scripts. */
 	void (*group_transitioned)(void *arg, const char *group, enum vrrp_state to);
 	void *arg;
@@ -55,9 +58,8 @@ void inst_table_drops_flush(struct inst_table *t);
 /* A link changed (netlink): the instances on it and those tracking it. */
 void inst_table_link(struct inst_table *t, const char *name, int ifindex, bool up, bool gone);
 
-/* Node checks changed: the sum of the failing checks' weights and whether one of weight 0
- * fails (reason: which) apply to every instance (keepalived's track_script). */
-void inst_table_checks(struct inst_table *t, int adjust, bool fault, const char *reason);
+/* Node checks changed: every instance asks hooks->checks_for again (keepalived's track_script). */
+void inst_table_checks(struct inst_table *t);
 
 /* Adds {vip: {state, priority, track, group, group_state}} to vrrp and held VIP names to held. */
 void inst_table_report(const struct inst_table *t, json_t *vrrp, json_t *held);

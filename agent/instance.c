@@ -193,17 +193,20 @@ static void
 transition(struct instance *in, const struct vrrp_action *a)
 {
 	const struct inst_ctx *ctx = in->ctx;
-	char reason[300], track_why[80];
-	int track_adjust;
-	bool track_fault;
+	char reason[300], track_why[80], check_why[256] = "";
+	int track_adjust, check_adjust = 0;
+	bool track_fault, check_fault = false;
 
 	track_eval(&in->track, &track_adjust, &track_fault, track_why, sizeof(track_why));
+	if (a->reason == VRRP_REASON_FAULT && ctx->checks_for)
+		ctx->checks_for(ctx->arg, in->name, &check_adjust, &check_fault, check_why,
+				sizeof(check_why));
 	if (a->reason == VRRP_REASON_FAULT && in->link_down)
 		snprintf(reason, sizeof(reason), "interface %s down", in->ifname);
 	else if (a->reason == VRRP_REASON_FAULT && track_fault)
 		snprintf(reason, sizeof(reason), "%s", track_why);
-	else if (a->reason == VRRP_REASON_FAULT && ctx->check_fault)
-		snprintf(reason, sizeof(reason), "%s", ctx->check_reason);
+	else if (a->reason == VRRP_REASON_FAULT && check_fault)
+		snprintf(reason, sizeof(reason), "%s", check_why);
 	else if (a->reason == VRRP_REASON_FAULT && !in->own_fault && in->group[0])
 		snprintf(reason, sizeof(reason), "sync group %s: another member is at fault",
 			 in->group);
@@ -319,12 +322,14 @@ inst_inputs(struct instance *in)
 {
 	const struct inst_ctx *ctx = in->ctx;
 	struct vrrp_actions acts;
-	int adjust;
-	bool fault, was_own = in->own_fault;
+	int adjust, check_adjust = 0;
+	bool fault, check_fault = false, was_own = in->own_fault;
 
 	track_eval(&in->track, &adjust, &fault, NULL, 0);
-	adjust += ctx->check_adjust;
-	in->own_fault = fault || in->link_down || ctx->check_fault;
+	if (ctx->checks_for)
+		ctx->checks_for(ctx->arg, in->name, &check_adjust, &check_fault, NULL, 0);
+	adjust += check_adjust;
+	in->own_fault = fault || in->link_down || check_fault;
 	fault =
 	    in->own_fault || (in->group[0] && ctx->group_fault && ctx->group_fault(ctx->arg, in));
 	if (in->vr.priority_adjust != adjust) {

@@ -43,17 +43,16 @@ struct inst_ran {
 struct inst_ctx {
 	const struct inst_io *io;
 	const char *node; /* this node's name: is a move for us? */
-	/* Node checks: the sum of the failing ones' weights, whether one of weight 0 fails, and
-	 * which (the fault's reason). */
-	int check_adjust;
-	bool check_fault;
-	char check_reason[256];
 	/* Hooks: called from within the instance's input calls, after the action was carried out.
 	 * state: from -> to because of reason (text: the interface, the tracked interface or the
 	 * check that faulted it, else the state machine's reason). */
 	void (*state_changed)(void *arg, struct instance *in, enum vrrp_state from,
 			      enum vrrp_state to, const char *reason);
 	void (*move_done)(void *arg, struct instance *in, int64_t move_id);
+	/* The node checks that move VIP vip: the sum of the failing ones' weights, whether one of
+	 * weight 0 fails, and which (reason may be NULL). */
+	void (*checks_for)(void *arg, const char *vip, int *adjust, bool *fault, char *reason,
+			   size_t len);
 	/* Sync groups: does another member of in's group have a fault of its own (in must be
 	 * FAULT too)? in's own fault changed. A batch of in's actions was carried out. */
 	bool (*group_fault)(void *arg, struct instance *in);

@@ -1,6 +1,7 @@
 /* The check resource: a health check (keepalived's TCP_CHECK, HTTP_GET, SSL_GET, MISC_CHECK) that
  * targets either a backend (run by the agents serving its VIP) or a node (run by that node's
  * agent, track_script-like through weight). Only its fields and links live here. */
+#include <stdio.h>
 #include <string.h>
 
 #include "resource.h"
@@ -8,8 +9,9 @@
 /* Spec members in the order they are stored and shown. */
 static const char *const check_fields[] = {
     "name", "type", "backend",	     "node",	   "interval_ms", "timeout_ms", "rise", "fall",
-    "port", "path", "expect_status", "verify_tls", "script",	  "weight",	NULL,
+    "port", "path", "expect_status", "verify_tls", "script",	  "weight",	"vips", NULL,
 };
+static const char *const check_vip_fields[] = {"vip", "weight", NULL};
 
 static const char *const check_types[] = {"tcp", "http", "https", "script", NULL};
 
@@ -17,6 +19,7 @@ static const char *const check_filters[] = {"backend", "node", NULL};
 
 #define CHECK_SCRIPT_MAX_ARGS 32
 #define CHECK_PATH_MAX 1024
+#define CHECK_VIPS_MAX 32 /* VIPs one node check names (each a ref: STORE_MAX_REFS) */
 
 /* Which types a type-specific field belongs to. */
 enum {
@@ -147,6 +150,52 @@ check_target(json_t *spec, struct verr *e)
 }
 
 /*
+ * A node check's "vips" (keepalived's per-instance track_script, issue 11): absent, every VIP of
+ * the node tracks the check with its weight; else [{vip, weight?}], only those VIPs, each with
+ * its own weight when given. VIPs must exist and be named once.
+ */
+static void
+check_vips(json_t *spec, struct verr *e)
+{
+	json_t *list = json_object_get(spec, "vips"), *v;
+	size_t i, j;
+
+	if (list == NULL)
+		return;
+	if (!json_is_array(list) || json_array_size(list) > CHECK_VIPS_MAX) {
+		verr_add(e, "/vips", "must be an array of at most %d {vip, weight}",
+			 CHECK_VIPS_MAX);
+		return;
+	}
+	json_array_foreach(list, i, v)
+	{
+		struct verr sub = {0};
+		struct store_obj obj = {0};
+		const char *vip = NULL;
+		json_int_t n;
+		char ptr[32];
+
+		snprintf(ptr, sizeof(ptr), "/vips/%zu", i);
+		if (!json_is_object(v)) {
+			verr_add(e, ptr, "must be an object {vip, weight}");
+			continue;
+		}
+		v_only_fields(v, check_vip_fields, &sub);
+		if (v_name_ref(v, "vip", true, &vip, &sub) &&
+		    store_get("vip", vip, &obj) == STORE_NOTFOUND)
+			verr_add(&sub, "/vip", "no vip named %s", vip);
+		store_obj_clear(&obj);
+		for (j = 0; vip != NULL && j < i; j++)
+			if (json_equal(json_object_get(json_array_get(list, j), "vip"),
+				       json_object_get(v, "vip")))
+				verr_add(&sub, "/vip", "names a VIP listed before");
+		v_int(v, "weight", false, -253, 253, 0, false, &n, &sub);
+		v_order_fields(v, check_vip_fields);
+		verr_nest(e, ptr, &sub);
+	}
+}
+
+/*
  * Validates a check spec in place. Defaults: interval_ms 2000, timeout_ms 1000, rise and fall 1;
  * for http/https path "/" and expect_status 200; for https verify_tls true; for node checks
  * weight 0; "name" set from the URL, members in canonical order. A field of another type (or
@@ -200,13 +249,20 @@ check_validate(json_t *spec, const char *name, const json_t *old, struct verr *e
 		verr_add(e, "/weight", "is only allowed for node checks");
 	else if (target != 'b')
 		v_int(spec, "weight", false, -253, 253, 0, target == 'n', &n, e);
+	if (target == 'b' && json_object_get(spec, "vips") != NULL)
+		verr_add(e, "/vips", "is only allowed for node checks");
+	else if (target != 'b')
+		check_vips(spec, e);
 	v_order_fields(spec, check_fields);
 }
 
-/* A check references its backend or its node (deleting either is refused while it does). */
+/* A check references its backend or its node, and the VIPs it names (deleting any of them is
+ * refused while it does). */
 static void
 check_links(const json_t *spec, struct store_links *out, char *scratch, size_t scratch_len)
 {
+	json_t *v;
+	size_t i;
 	const char *backend = json_string_value(json_object_get(spec, "backend"));
 	const char *node = json_string_value(json_object_get(spec, "node"));
 
@@ -220,6 +276,13 @@ check_links(const json_t *spec, struct store_links *out, char *scratch, size_t s
 	if (node != NULL) {
 		out->refs[out->n_refs].kind = "node";
 		out->refs[out->n_refs++].name = node;
+	}
+	json_array_foreach(json_object_get(spec, "vips"), i, v)
+	{
+		if (out->n_refs >= STORE_MAX_REFS)
+			break;
+		out->refs[out->n_refs].kind = "vip";
+		out->refs[out->n_refs++].name = json_string_value(json_object_get(v, "vip"));
 	}
 }
 

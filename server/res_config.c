@@ -7,6 +7,7 @@
 
 #include "res_node.h"
 #include "resource.h"
+#include "vip_fields.h"
 
 #define PAGE 64
 #define VIGIL_SCRIPT_DIR "/etc/vigil/scripts" /* vigil-agent's default --script-dir */
@@ -56,7 +57,7 @@ add_named_spec(const struct store_obj *o, void *arg)
 
 struct vip_ctx {
 	const char *node;
-	json_t *address; /* the node's own address (borrowed) */
+	const json_t *node_spec; /* the node's spec: its address and unicast sources (borrowed) */
 	bool with_secret;
 	json_t *vips, *backends, *checks;
 	int64_t modified_ms; /* the newest object read so far */
@@ -88,6 +89,10 @@ add_vip(const struct store_obj *o, void *arg)
 
 	json_t *unicast_peers = json_array();
 	bool unicast = json_is_true(json_object_get(o->spec, "unicast"));
+	const char *a0 =
+	    json_string_value(json_array_get(json_object_get(o->spec, "addresses"), 0));
+	int family = a0 != NULL && strchr(a0, ':') ? 6 : 4;
+	const char *src = vipf_unicast_source(c->node_spec, family);
 
 	json_object_update(v, o->spec);
 	json_object_del(v, "members");
@@ -110,8 +115,9 @@ add_vip(const struct store_obj *o, void *arg)
 		if (store_get("node", node, &peer) != STORE_OK)
 			continue;
 		saw(&c->modified_ms, &peer);
-		if (unicast)
-			json_array_append(unicast_peers, json_object_get(peer.spec, "address"));
+		if (unicast && vipf_unicast_source(peer.spec, family) != NULL)
+			json_array_append_new(unicast_peers,
+					      json_string(vipf_unicast_source(peer.spec, family)));
 		json_array_append_new(peers, json_pack("{s:s, s:O, s:O}", "node", node, "address",
 						       json_object_get(peer.spec, "address"),
 						       "priority", prio));
@@ -119,9 +125,10 @@ add_vip(const struct store_obj *o, void *arg)
 	}
 	json_object_set_new(v, "peers", peers);
 	/* Unicast: what the agent sends from and to (RFC 5798 allows unicast; keepalived's
-	 * unicast_src_ip and unicast_peer): this node's address, every other member's and the
+	 * unicast_src_ip and unicast_peer): this node's source of the VIP's family (its address or
+	 * unicast_sources, vipf_unicast_source), every other member's and the
 	 * external peers. */
-	json_object_set(v, "unicast_src", unicast ? c->address : json_null());
+	json_object_set_new(v, "unicast_src", unicast && src ? json_string(src) : json_null());
 	if (unicast)
 		json_array_extend(unicast_peers, json_object_get(o->spec, "peers"));
 	json_object_set_new(v, "unicast_peers", unicast_peers);
@@ -141,10 +148,8 @@ add_vip(const struct store_obj *o, void *arg)
 static json_t *
 build_config(const struct store_obj *node, bool with_secret, int64_t *modified_ms, int *rc)
 {
-	struct vip_ctx c = {node->name,	      json_object_get(node->spec, "address"),
-			    with_secret,      json_array(),
-			    json_array(),     json_array(),
-			    node->modified_ms};
+	struct vip_ctx c = {node->name,	  node->spec,	with_secret,	  json_array(),
+			    json_array(), json_array(), node->modified_ms};
 	json_t *cfg = json_pack("{s:s, s:O, s:O}", "node", node->name, "address",
 				json_object_get(node->spec, "address"), "interface",
 				json_object_get(node->spec, "interface"));
@@ -191,6 +196,27 @@ secs(json_t *ms)
 	return v <= 0 ? 1 : (long)((v + 999) / 1000);
 }
 
+/* keepalived splits a script line on white space and honours single quotes: an argument with
+ * white space or quotes is quoted, a single quote in it written as '\''. */
+static void
+render_arg(FILE *f, const char *s)
+{
+	if (s[strcspn(s, " \t'\"\\")] == '\0') {
+		fputs(s, f);
+		return;
+	}
+	fputc('\'', f);
+	for (; *s != '\0'; s++) {
+		if (*s == '\'')
+			fputs("'\\''", f);
+		else
+			fputc(*s, f);
+	}
+	fputc('\'', f);
+}
+
+/* A node check of type script as a vrrp_script: its program is a bare name in the agent's
+ * --script-dir, shown there (VIGIL_SCRIPT_DIR) as for notify, since keepalived wants a path. */
 static void
 render_script(FILE *f, json_t *chk)
 {
@@ -198,8 +224,13 @@ render_script(FILE *f, json_t *chk)
 	json_t *argv = json_object_get(chk, "script"), *a;
 	size_t i;
 
-	fprintf(f, "vrrp_script %s {\n\tscript \"", name);
-	json_array_foreach(argv, i, a) fprintf(f, "%s%s", i ? " " : "", json_string_value(a));
+	fprintf(f, "vrrp_script %s {\n\tscript \"%s/", name, VIGIL_SCRIPT_DIR);
+	json_array_foreach(argv, i, a)
+	{
+		if (i > 0)
+			fputc(' ', f);
+		render_arg(f, json_string_value(a));
+	}
 	fprintf(f, "\"\n\tinterval %ld\n\ttimeout %ld\n\trise %lld\n\tfall %lld\n",
 		secs(json_object_get(chk, "interval_ms")), secs(json_object_get(chk, "timeout_ms")),
 		json_integer_value(json_object_get(chk, "rise")),
@@ -234,25 +265,6 @@ render_unicast(FILE *f, json_t *v)
 	json_array_foreach(json_object_get(v, "unicast_peers"), i, a)
 	    fprintf(f, "\t\t%s\n", json_string_value(a));
 	fprintf(f, "\t}\n");
-}
-
-/* keepalived splits a script line on white space and honours single quotes: an argument with
- * white space or quotes is quoted, a single quote in it written as '\''. */
-static void
-render_arg(FILE *f, const char *s)
-{
-	if (s[strcspn(s, " \t'\"\\")] == '\0') {
-		fputs(s, f);
-		return;
-	}
-	fputc('\'', f);
-	for (; *s != '\0'; s++) {
-		if (*s == '\'')
-			fputs("'\\''", f);
-		else
-			fputc(*s, f);
-	}
-	fputc('\'', f);
 }
 
 /*
@@ -342,6 +354,24 @@ render_sync_groups(FILE *f, json_t *vips)
 	}
 }
 
+/* Does the VIP named vip track node check c? Every VIP does unless c lists its "vips"; then
+ * *weight is the listed VIP's own weight (borrowed), if it has one. */
+static bool
+check_tracked_by(json_t *c, json_t *vip, json_t **weight)
+{
+	json_t *list = json_object_get(c, "vips"), *e;
+	size_t i;
+
+	if (list == NULL)
+		return true;
+	json_array_foreach(list, i, e) if (json_equal(json_object_get(e, "vip"), vip))
+	{
+		*weight = json_object_get(e, "weight");
+		return true;
+	}
+	return false;
+}
+
 static void
 render_vip(FILE *f, json_t *v, json_t *checks)
 {
@@ -379,13 +409,18 @@ render_vip(FILE *f, json_t *v, json_t *checks)
 	render_vrrp_extras(f, v);
 	json_array_foreach(checks, i, c)
 	{
+		json_t *weight = NULL;
 		if (json_object_get(c, "node") == NULL ||
-		    strcmp(json_string_value(json_object_get(c, "type")), "script") != 0)
+		    strcmp(json_string_value(json_object_get(c, "type")), "script") != 0 ||
+		    !check_tracked_by(c, json_object_get(v, "name"), &weight))
 			continue;
 		if (!tracked)
 			fprintf(f, "\ttrack_script {\n");
 		tracked = true;
-		fprintf(f, "\t\t%s\n", json_string_value(json_object_get(c, "name")));
+		fprintf(f, "\t\t%s", json_string_value(json_object_get(c, "name")));
+		if (weight != NULL)
+			fprintf(f, " weight %lld", json_integer_value(weight));
+		fprintf(f, "\n");
 	}
 	if (tracked)
 		fprintf(f, "\t}\n");

@@ -15,8 +15,9 @@
 #include "resource.h"
 #include "write.h"
 
-static const char *const node_fields[] = {"address",	      "interface",	"labels",
-					  "ip_nonlocal_bind", "haproxy_socket", NULL};
+static const char *const node_fields[] = {
+    "address",	      "interface",	 "labels", "ip_nonlocal_bind",
+    "haproxy_socket", "unicast_sources", NULL};
 
 /* Interface names as the kernel takes them: 1..15 bytes, no '/', ':' or whitespace. */
 static void
@@ -52,6 +53,47 @@ v_address(json_t *spec, const char *key, bool required, struct verr *e)
 	json_object_set_new(spec, key, json_string(addr_format(&a, buf, sizeof(buf))));
 }
 
+/* unicast_sources (optional): at most one address per family, canonical (issue 11: keepalived's
+ * unicast_src_ip per instance, a dual-stack node's IPv6 source beside an IPv4 address). */
+static void
+v_unicast_sources(json_t *spec, struct verr *e)
+{
+	json_t *list = json_object_get(spec, "unicast_sources"), *one;
+	int seen = 0;
+	size_t i;
+
+	if (list == NULL)
+		return;
+	if (!json_is_array(list) || json_array_size(list) > 2) {
+		verr_add(e, "/unicast_sources", "must be an array of at most 2 addresses");
+		return;
+	}
+	json_array_foreach(list, i, one)
+	{
+		json_t *wrap = json_pack("{s:O}", "a", one);
+		struct verr sub = {0};
+		char ptr[48];
+		const char *a;
+		int fam;
+
+		snprintf(ptr, sizeof(ptr), "/unicast_sources/%zu", i);
+		v_address(wrap, "a", true, &sub);
+		a = json_string_value(json_object_get(wrap, "a"));
+		if (sub.list != NULL && json_array_size(sub.list) > 0) {
+			verr_add(e, ptr, "must be an IPv4 or IPv6 address");
+		} else {
+			fam = strchr(a, ':') ? 6 : 4;
+			if (seen & (1 << (fam == 6)))
+				verr_add(e, ptr, "one address per family: IPv%d is listed before",
+					 fam);
+			seen |= 1 << (fam == 6);
+			json_array_set(list, i, json_object_get(wrap, "a"));
+		}
+		verr_clear(&sub);
+		json_decref(wrap);
+	}
+}
+
 static void
 node_validate(json_t *spec, const char *name, const json_t *old, struct verr *e)
 {
@@ -65,6 +107,7 @@ node_validate(json_t *spec, const char *name, const json_t *old, struct verr *e)
 	(void)old;
 	v_only_fields(spec, node_fields, e);
 	v_address(spec, "address", true, e);
+	v_unicast_sources(spec, e);
 	v_ifname(spec, "interface", true, e);
 	v_bool(spec, "ip_nonlocal_bind", false, false, false, &b, e);
 	if (v_string(spec, "haproxy_socket", false, 2, 107, &s, e) && s[0] != '/')

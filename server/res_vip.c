@@ -100,11 +100,11 @@ vip_unicast_members(const json_t *spec, int family, struct verr *e)
 			continue;
 		}
 		const char *a = json_string_value(json_object_get(o.spec, "address"));
-		if (a != NULL && (strchr(a, ':') ? 6 : 4) != family) {
+		if (a != NULL && vipf_unicast_source(o.spec, family) == NULL) {
 			snprintf(ptr, sizeof(ptr), "/members/%zu/node", i);
 			verr_add(e, ptr,
-				 "node %s has address %s: unicast needs an IPv%d node address, the "
-				 "family of addresses",
+				 "node %s has address %s: unicast needs an IPv%d node address (or "
+				 "unicast source), the family of addresses",
 				 node, a, family);
 		}
 		store_obj_clear(&o);

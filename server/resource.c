@@ -269,6 +269,43 @@ take_name(json_t *spec, const char *name, struct verr *e)
 	return 0;
 }
 
+int
+resource_apply(const struct resource_kind *k, struct store_tx *tx, const char *name, json_t *spec,
+	       const json_t *old, bool must_create, bool keep_same, struct verr *e, char *detail,
+	       size_t detail_len, enum resource_did *did)
+{
+	struct store_links links;
+	char scratch[2048];
+	bool created = false;
+	int rc;
+
+	take_name(spec, name, e);
+	k->validate(spec, name, old, e);
+	if (verr_any(e))
+		return RESOURCE_INVALID;
+	if (keep_same && old != NULL && json_equal(spec, old)) {
+		*did = RESOURCE_UNCHANGED;
+		return STORE_OK;
+	}
+	memset(&links, 0, sizeof(links));
+	if (k->links)
+		k->links(spec, &links, scratch, sizeof(scratch));
+	rc = store_put(tx, k->kind, name, spec, &links, must_create, &created, detail, detail_len);
+	if (rc != STORE_OK)
+		return rc;
+	*did = created ? RESOURCE_CREATED : RESOURCE_UPDATED;
+	if (created && k->initial_status) {
+		json_t *st = k->initial_status(spec);
+		rc = st ? store_set_status(tx, k->kind, name, st) : STORE_OK;
+		json_decref(st);
+		if (rc != STORE_OK)
+			return rc;
+	}
+	if (k->after_write)
+		return k->after_write(tx, name, spec);
+	return STORE_OK;
+}
+
 /*
  * Validates spec (owned by the caller) and stores it as (kind, name) through w->tx. old is the
  * current object (spec NULL when absent). Fills *created. Returns STORE_OK, a store_rc (detail in
@@ -279,33 +316,16 @@ store_spec(const struct resource_kind *k, struct write_ctx *w, const char *name,
 	   const struct store_obj *old, bool must_create, bool *created)
 {
 	struct verr e = {0};
-	struct store_links links;
-	char scratch[2048];
-	int rc;
+	enum resource_did did = RESOURCE_UNCHANGED;
+	int rc = resource_apply(k, w->tx, name, spec, old->spec, must_create, false, &e, w->detail,
+				sizeof(w->detail), &did);
 
-	take_name(spec, name, &e);
-	k->validate(spec, name, old->spec, &e);
-	if (verr_any(&e)) {
+	*created = did == RESOURCE_CREATED;
+	if (rc == RESOURCE_INVALID) {
 		http_problem_validation(w->res, w->req, &e);
 		return WRITE_ANSWERED;
 	}
-	memset(&links, 0, sizeof(links));
-	if (k->links)
-		k->links(spec, &links, scratch, sizeof(scratch));
-	rc = store_put(w->tx, k->kind, name, spec, &links, must_create, created, w->detail,
-		       sizeof(w->detail));
-	if (rc != STORE_OK)
-		return rc;
-	if (*created && k->initial_status) {
-		json_t *st = k->initial_status(spec);
-		rc = st ? store_set_status(w->tx, k->kind, name, st) : STORE_OK;
-		json_decref(st);
-		if (rc != STORE_OK)
-			return rc;
-	}
-	if (k->after_write)
-		return k->after_write(w->tx, name, spec);
-	return STORE_OK;
+	return rc;
 }
 
 /* After a successful write: puts the stored representation into the answer (committed by the

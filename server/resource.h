@@ -63,6 +63,19 @@ struct resource_kind {
 /* The kinds, defined in res_*.c. */
 extern const struct resource_kind res_node_kind, res_vip_kind, res_backend_kind, res_check_kind;
 
+/*
+ * One write of (k, name) inside an open transaction, as PUT does it: spec (the caller's, changed
+ * in place) is validated against old (the stored spec when replacing, else NULL), then stored
+ * with its links, initial status and after_write. With keep_same, a valid spec equal to old is
+ * not written (*did RESOURCE_UNCHANGED). Returns STORE_OK, a store_rc (detail filled) or
+ * RESOURCE_INVALID (the errors in e, nothing written).
+ */
+#define RESOURCE_INVALID (-101)
+enum resource_did { RESOURCE_UNCHANGED, RESOURCE_CREATED, RESOURCE_UPDATED };
+int resource_apply(const struct resource_kind *k, struct store_tx *tx, const char *name,
+		   json_t *spec, const json_t *old, bool must_create, bool keep_same,
+		   struct verr *e, char *detail, size_t detail_len, enum resource_did *did);
+
 /* Handlers for /{plural} and /{plural}/{name} (req->params[0] is the name). */
 int resource_collection(const struct resource_kind *k, struct http_request *req,
 			struct http_response *res);

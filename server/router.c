@@ -8,6 +8,7 @@
 
 #include "auth.h"
 #include "cache.h"
+#include "res_import.h"
 #include "res_node.h"
 #include "res_vip.h"
 #include "resource.h"
@@ -55,6 +56,9 @@ static const struct route routes[] = {
     {"/backends/*", ITEM, ROLE_VIEWER, ROLE_OPERATOR, false, OFFER_JSON, NULL, &res_backend_kind},
     {"/checks", COLL, ROLE_VIEWER, ROLE_OPERATOR, false, OFFER_JSON, NULL, &res_check_kind},
     {"/checks/*", ITEM, ROLE_VIEWER, ROLE_OPERATOR, false, OFFER_JSON, NULL, &res_check_kind},
+    {"/imports", HTTP_POST | HTTP_OPTIONS, ROLE_OPERATOR, ROLE_OPERATOR, false, OFFER_JSON,
+     res_imports, NULL},
+    {"/imports/*", R, ROLE_VIEWER, ROLE_ADMIN, false, OFFER_JSON, res_import, NULL},
     {"/tokens", COLL, ROLE_ADMIN, ROLE_ADMIN, false, OFFER_JSON, res_tokens, NULL},
     {"/tokens/*", R | HTTP_DELETE, ROLE_ADMIN, ROLE_ADMIN, false, OFFER_JSON, res_token, NULL},
 };

@@ -241,4 +241,20 @@ int store_token_list(const char *after, const char *before, int limit, struct st
 		     int *total);
 int store_token_count(void);
 
+/* keepalived.conf import reports (schema 5), immutable once added; not objects, so no change of
+ * their own: the objects an import writes carry its changes. add stores report (borrowed) and
+ * sets *id. get fills *node (STORE_NAME_MAX), *created_ms and *report (caller owns); NOTFOUND.
+ * of_vip: the node and file line of the latest import that wrote VIP name; NOTFOUND. */
+int store_import_add(struct store_tx *tx, const char *node, int64_t created_ms,
+		     const json_t *report, int64_t *id);
+int store_import_get(int64_t id, char *node, int64_t *created_ms, json_t **report);
+int store_import_of_vip(const char *name, char *node, int *line);
+/* Ownership of objects by imports (schema 5, import_owned): own records that node's import owns
+ * (kind, name); disown drops it; owners counts the nodes owning it (or a negative store_rc);
+ * owned_by sets *list (caller owns) to [[kind, name]] of what node's imports own. */
+int store_import_own(struct store_tx *tx, const char *kind, const char *name, const char *node);
+int store_import_disown(struct store_tx *tx, const char *kind, const char *name, const char *node);
+int store_import_owners(const char *kind, const char *name);
+int store_import_owned_by(const char *node, json_t **list);
+
 #endif

@@ -117,6 +117,16 @@ static const char *const stmt_sql[S_MAX] = {
 			"WHERE id < ?1 ORDER BY id DESC LIMIT ?2",
     [S_TOK_COUNT] = "SELECT count(*) FROM tokens",
     [S_TOK_OF_NODE] = "SELECT id FROM tokens WHERE node = ?1",
+    [S_IMP_ADD] = "INSERT INTO imports (node, created_ms, report) VALUES (?1, ?2, ?3) RETURNING id",
+    [S_IMP_GET] = "SELECT node, created_ms, report FROM imports WHERE id = ?1",
+    /* The latest import that wrote VIP ?1, and the line of the file it came from. */
+    [S_IMP_OF_VIP] = "SELECT i.node, json_extract(r.value, '$.line') FROM imports i, "
+		     "json_each(i.report, '$.resources') r WHERE json_extract(r.value, '$.kind') = "
+		     "'vip' AND json_extract(r.value, '$.name') = ?1 ORDER BY i.id DESC LIMIT 1",
+    [S_IMP_OWN] = "INSERT OR IGNORE INTO import_owned (kind, name, node) VALUES (?1, ?2, ?3)",
+    [S_IMP_DISOWN] = "DELETE FROM import_owned WHERE kind = ?1 AND name = ?2 AND node = ?3",
+    [S_IMP_OWNERS] = "SELECT count(*) FROM import_owned WHERE kind = ?1 AND name = ?2",
+    [S_IMP_OWNED_BY] = "SELECT kind, name FROM import_owned WHERE node = ?1 ORDER BY kind, name",
 };
 
 /* One thread's connection. Owned by the global list; freed by store_close/store_thread_done. */

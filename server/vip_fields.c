@@ -272,3 +272,19 @@ vipf_garp_vmac(json_t *spec, struct verr *e)
 	v_int(spec, "garp_refresh_s", false, 0, 86400, 0, true, &n, e);
 	v_bool(spec, "vmac", false, false, true, &b, e);
 }
+
+const char *
+vipf_unicast_source(const json_t *node_spec, int family)
+{
+	const char *a = json_string_value(json_object_get(node_spec, "address"));
+	json_t *s;
+	size_t i;
+
+	json_array_foreach(json_object_get(node_spec, "unicast_sources"), i, s)
+	{
+		const char *t = json_string_value(s);
+		if (t != NULL && (strchr(t, ':') ? 6 : 4) == family)
+			return t;
+	}
+	return a != NULL && (strchr(a, ':') ? 6 : 4) == family ? a : NULL;
+}

@@ -44,6 +44,11 @@ void vipf_excluded(json_t *spec, struct verr *e);
  * 0: not checked), canonical, no duplicates; peers only with unicast. */
 void vipf_unicast(json_t *spec, int family, struct verr *e);
 
+/* The address a member node (node_spec) sends unicast advertisements of family (4 or 6) from,
+ * and other members send to: its unicast_sources entry of that family, else its address when of
+ * that family, else NULL. Borrowed from node_spec. */
+const char *vipf_unicast_source(const json_t *node_spec, int family);
+
 /* group: a name ([a-z0-9][a-z0-9-]{0,62}) or null (the default). Returns it (borrowed) or NULL. */
 const char *vipf_group(json_t *spec, struct verr *e);
 

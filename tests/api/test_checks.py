@@ -196,3 +196,47 @@ def test_get_then_put_back_unchanged(admin, targets):
     r = admin.put(f"/checks/{n}", json=doc)
     assert r.status_code == 200, r.text
     assert admin.get(f"/checks/{n}").json() == doc
+
+
+# -- vips: keepalived's per-instance track_script (issue 11) -------------------------------------
+
+def test_node_check_vips_choose_the_vips_and_their_weights(admin):
+    node = admin.node()
+    ms = [{"node": node["name"], "priority": 100}]
+    v1, v2, v3 = (admin.vip(members=ms, vrid=51 + i) for i in range(3))
+    chk = admin.create("checks", {"name": uniq("chk"), "type": "script", "node": node["name"],
+                                  "script": ["chk_web"], "weight": -20,
+                                  "vips": [{"vip": v1["name"]},
+                                           {"vip": v2["name"], "weight": -50}]})
+    assert chk["vips"] == [{"vip": v1["name"]}, {"vip": v2["name"], "weight": -50}]
+    cfg = admin.get(f"/nodes/{node['name']}/config").json()
+    assert [c["vips"] for c in cfg["checks"] if c["name"] == chk["name"]] == [chk["vips"]]
+    text = admin.get(f"/nodes/{node['name']}/config", accept="text/plain").text
+    blocks = {b.split(" ", 1)[0]: b for b in text.split("vrrp_instance ")[1:]}
+    assert f"\t\t{chk['name']}\n" in blocks[v1["name"]]
+    assert f"\t\t{chk['name']} weight -50\n" in blocks[v2["name"]]
+    assert chk["name"] not in blocks[v3["name"]]
+    # a VIP a check names cannot go while it does
+    assert admin.delete(f"/vips/{v1['name']}").status_code == 409
+    assert admin.delete(f"/checks/{chk['name']}").status_code == 204
+
+
+@pytest.mark.parametrize("vips,pointer", [
+    ([{"vip": "no-such-vip"}], "/vips/0/vip"),
+    ([{"weight": 3}], "/vips/0/vip"),
+    ([{"vip": "V", "weight": 254}], "/vips/0/weight"),
+    ([{"vip": "V"}, {"vip": "V"}], "/vips/1/vip"),
+    ([{"vip": "V", "x": 1}], "/vips/0/x"),
+    ({"vip": "V"}, "/vips"),
+])
+def test_node_check_bad_vips_are_422(admin, targets, vips, pointer):
+    vips = [{k: (targets["vip"] if v == "V" else v) for k, v in e.items()} for e in vips] \
+        if isinstance(vips, list) else vips
+    r = admin.post("/checks", json=_body(targets, type="script", backend=None,
+                                          node=targets["node"], script=["x"], vips=vips))
+    assert_422(r, pointer)
+
+
+def test_backend_check_with_vips_is_422(admin, targets):
+    r = admin.post("/checks", json=_body(targets, vips=[{"vip": targets["vip"]}]))
+    assert_422(r, "/vips")

@@ -119,6 +119,11 @@ MATRIX = {
     ("/checks/{name}",         "PATCH"):   (401, 401,   403, 403,  403,   200,     200),
     ("/checks/{name}",         "DELETE"):  (401, 401,   403, 403,  403,   204,     204),
     ("/checks/{name}",         "OPTIONS"): (401, 401,   403, 403,  204,   204,     204),
+    ("/imports",               "POST"):    (401, 401,   403, 403,  403,   201,     201),
+    ("/imports",               "OPTIONS"): (401, 401,   403, 403,  403,   204,     204),
+    ("/imports/{id}",          "GET"):     (401, 401,   403, 403,  200,   200,     200),
+    ("/imports/{id}",          "HEAD"):    (401, 401,   403, 403,  200,   200,     200),
+    ("/imports/{id}",          "OPTIONS"): (401, 401,   403, 403,  204,   204,     204),
     ("/tokens",                "GET"):     (401, 401,   403, 403,  403,   403,     200),
     ("/tokens",                "HEAD"):    (401, 401,   403, 403,  403,   403,     200),
     ("/tokens",                "POST"):    (401, 401,   403, 403,  403,   403,     201),
@@ -137,7 +142,8 @@ for (_route, _method) in MATRIX:
 
 def _public(route):
     """A route whose GET every caller may do (no authentication at all)."""
-    return MATRIX[(route, "GET")][COLUMNS.index("none")] < 400
+    row = MATRIX.get((route, "GET"), MATRIX.get((route, "OPTIONS")))  # /imports has no GET
+    return row[COLUMNS.index("none")] < 400
 
 
 def _full_matrix():
@@ -170,6 +176,9 @@ def world(admin):
     admin.check("chk1", backend="be1")
     agent = admin.mint("agent", node="lb1")
     assert agent.put("/nodes/lb1/status", json={"agent_version": "matrix"}).status_code == 200
+    r = admin.request("POST", "/imports?node=lb1", data=b"",  # /imports/1: nothing to import
+                      headers={"Content-Type": "text/plain"})
+    assert r.status_code == 201 and r.headers["Location"] == "/imports/1"
     revoked = admin.mint("admin")
     assert admin.delete(f"/tokens/{revoked.token_id}").status_code == 204
     return {
@@ -256,9 +265,11 @@ def _target(w, route, method, col):
         "/checks": lambda: {"name": uniq("chk"), "type": "tcp", "backend": "be1"},
         "/tokens": lambda: {"role": "viewer"},
     }
+    if route == "/imports":
+        return client, "/imports?node=lb1", b"" if method == "POST" else None
     if route in creates:
         return client, route, creates[route]() if method == "POST" else None
-    fixed = {"/ui/{file}": "/ui/app.js", "/rels/{rel}": "/rels/failback",
+    fixed = {"/imports/{id}": "/imports/1", "/ui/{file}": "/ui/app.js", "/rels/{rel}": "/rels/failback",
              "/problems/{slug}": "/problems/forbidden"}
     return client, fixed.get(route, route), None
 
@@ -267,6 +278,8 @@ def _send(client, method, path, body):
     headers = None
     if method == "PATCH":
         headers = {"Content-Type": "application/merge-patch+json"}
+    if isinstance(body, bytes):  # a keepalived.conf
+        return client.request(method, path, data=body, headers={"Content-Type": "text/plain"})
     if body is None and method in ("POST", "PUT", "PATCH"):
         body = {}  # a 405 cell: the method is refused before the body is read
     return client.request(method, path, json=body, headers=headers,

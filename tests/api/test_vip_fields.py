@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from vigiltest import Background, assert_422, uniq, uniq_iface, uniq_ipv4, vip_body
+from vigiltest import Background, assert_422, node_body, uniq, uniq_iface, uniq_ipv4, vip_body
 
 DEFAULTS = {"excluded_addresses": [], "unicast": False, "peers": [], "group": None,
             "track_interfaces": [], "notify": None, "garp_repeat": 5, "garp_delay_s": 5,
@@ -174,6 +174,34 @@ def test_unicast_node_config_has_source_and_peers(admin, pair):
     m = admin.vip(members=members(a, b))
     cm = next(x for x in admin.get(f"/nodes/{a}/config").json()["vips"] if x["name"] == m["name"])
     assert cm["unicast_src"] is None and cm["unicast_peers"] == []
+
+
+def test_unicast_sources_give_a_node_a_source_per_family(admin):
+    """Issue 11: a dual-stack node (IPv4 address) sends IPv6 unicast from its IPv6 source."""
+    a = admin.node(unicast_sources=["2001:DB8:9::a"])
+    b = admin.node(unicast_sources=["2001:db8:9::b", "198.18.9.2"])
+    assert a["unicast_sources"] == ["2001:db8:9::a"]  # canonical
+    v = admin.vip(unicast=True, addresses=["2001:db8:99::1/64"],
+                  members=members(a["name"], b["name"]))
+    cv = next(x for x in admin.get(f"/nodes/{a['name']}/config").json()["vips"]
+              if x["name"] == v["name"])
+    assert cv["unicast_src"] == "2001:db8:9::a" and cv["unicast_peers"] == ["2001:db8:9::b"]
+    v4 = admin.vip(unicast=True, members=members(a["name"], b["name"]))
+    cv4 = next(x for x in admin.get(f"/nodes/{a['name']}/config").json()["vips"]
+               if x["name"] == v4["name"])
+    assert cv4["unicast_src"] == a["address"] and cv4["unicast_peers"] == ["198.18.9.2"]
+    text = admin.get(f"/nodes/{a['name']}/config", accept="text/plain").text
+    assert "unicast_src_ip 2001:db8:9::a\n" in text and "\t\t2001:db8:9::b\n" in text
+
+
+@pytest.mark.parametrize("sources,pointer", [
+    (["198.18.0.1", "198.18.0.2"], "/unicast_sources/1"),
+    (["nope"], "/unicast_sources/0"),
+    (["::1", "::2", "1.1.1.1"], "/unicast_sources"),
+    ("198.18.0.1", "/unicast_sources"),
+])
+def test_bad_unicast_sources_are_422(admin, sources, pointer):
+    assert_422(admin.post("/nodes", json=node_body(unicast_sources=sources)), pointer)
 
 
 # -- sync groups ---------------------------------------------------------------------------------

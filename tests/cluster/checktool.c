@@ -37,7 +37,7 @@ static void
 emit(struct tool *t, const char *event)
 {
 	bool fault;
-	int adjust = checks_priority_adjust(t->checks, &fault);
+	int adjust = checks_priority_adjust(t->checks, NULL, &fault);
 	json_t *health = checks_backend_health(t->checks);
 	json_t *line;
 	char *s;

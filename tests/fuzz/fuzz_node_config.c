@@ -26,10 +26,11 @@ apply(struct inst_table *t, struct checks *cs, struct haproxy *h, json_t *cfg)
 	struct node_config nc;
 
 	checks_apply(cs, cfg, "lb1");
-	int adjust = checks_priority_adjust(cs, &fault);
+	int adjust = checks_priority_adjust(cs, "web", &fault);
 	if (fault)
-		checks_node_failures(cs, buf, sizeof(buf));
-	inst_table_checks(t, adjust, fault, buf);
+		checks_node_failures(cs, "web", buf, sizeof(buf));
+	(void)adjust;
+	inst_table_checks(t);
 	if (node_config_parse(cfg, "lb1", &nc, err, sizeof(err)) == 0)
 		inst_table_apply(t, &nc);
 	node_config_free(&nc);
@@ -40,7 +41,7 @@ apply(struct inst_table *t, struct checks *cs, struct haproxy *h, json_t *cfg)
 	json_decref(health);
 	json_t *report = checks_report(cs), *vrrp = json_object(), *held = json_array();
 	inst_table_report(t, vrrp, held);
-	checks_node_failures(cs, buf, sizeof(buf));
+	checks_node_failures(cs, NULL, buf, sizeof(buf));
 	json_decref(report);
 	json_decref(vrrp);
 	json_decref(held);
@@ -83,7 +84,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	apply(t, cs, h, cfg);
 	inst_table_link(t, "eth0", 2, false, false); /* eth0 goes down, and up again */
 	inst_table_link(t, "eth0", 2, true, false);
-	inst_table_checks(t, -30, false, NULL);
+	inst_table_checks(t);
 	apply(t, cs, h, cfg);
 	apply(t, cs, h, empty);
 	inst_table_free(t);

@@ -404,7 +404,7 @@ test_apply_runs_tcp_checks_and_derives_priority_and_health(void **state)
 	assert_string_equal(state_of(rep, "b3"), "unknown");
 	assert_string_equal(output_of(rep, "b3"), "backend gone is not in this node's config");
 	json_decref(rep);
-	assert_int_equal(checks_priority_adjust(cs, &fault), 0);
+	assert_int_equal(checks_priority_adjust(cs, NULL, &fault), 0);
 	assert_false(fault);
 
 	run_for(&r, 1300);
@@ -418,8 +418,22 @@ test_apply_runs_tcp_checks_and_derives_priority_and_health(void **state)
 	assert_string_equal(state_of(rep, "n2"), "up");
 	assert_non_null(json_string_value(json_object_get(json_object_get(rep, "b1"), "at")));
 	json_decref(rep);
-	assert_int_equal(checks_priority_adjust(cs, &fault), -30);
+	assert_int_equal(checks_priority_adjust(cs, NULL, &fault), -30);
 	assert_false(fault);
+	/* n1 names the VIPs it moves, one with a weight of its own (keepalived's per-instance
+	 * track_script); a VIP it does not name is not moved, and the check keeps its state. */
+	json_t *n1 = json_array_get(json_object_get(cfg, "checks"), 3);
+	json_object_set_new(
+	    n1, "vips", json_pack("[{s:s, s:i}, {s:s}]", "vip", "web", "weight", -50, "vip", "db"));
+	checks_apply(cs, cfg, "lb1");
+	assert_int_equal(checks_priority_adjust(cs, "web", &fault), -50);
+	assert_int_equal(checks_priority_adjust(cs, "db", &fault), -30);
+	assert_int_equal(checks_priority_adjust(cs, "api", &fault), 0);
+	assert_int_equal(checks_node_failures(cs, "api", NULL, 0), 0);
+	assert_int_equal(checks_node_failures(cs, "web", NULL, 0), 1);
+	json_object_del(n1, "vips");
+	checks_apply(cs, cfg, "lb1");
+	assert_int_equal(checks_priority_adjust(cs, "api", &fault), -30);
 	h = checks_backend_health(cs);
 	assert_string_equal(json_string_value(json_object_get(h, "web1")), "up");
 	assert_string_equal(json_string_value(json_object_get(h, "web2")), "down");
@@ -445,7 +459,7 @@ test_apply_runs_tcp_checks_and_derives_priority_and_health(void **state)
 	assert_int_equal(json_object_size(rep), 0);
 	json_decref(rep);
 	char why[200];
-	assert_int_equal(checks_node_failures(cs, why, sizeof(why)), 1);
+	assert_int_equal(checks_node_failures(cs, NULL, why, sizeof(why)), 1);
 	assert_string_equal(why, "check n1 down (connect: Connection refused)");
 
 	/* n1 gets weight 0 (kept state: only the weight changed) -> fault; b2's target moves to the
@@ -455,7 +469,7 @@ test_apply_runs_tcp_checks_and_derives_priority_and_health(void **state)
 	json_object_set_new(json_array_get(json_object_get(cfg, "backends"), 1), "port",
 			    json_integer(open_port));
 	checks_apply(cs, cfg, "lb1");
-	assert_int_equal(checks_priority_adjust(cs, &fault), 0);
+	assert_int_equal(checks_priority_adjust(cs, NULL, &fault), 0);
 	assert_true(fault);
 	rep = checks_report(cs);
 	assert_string_equal(state_of(rep, "n1"), "down");
@@ -476,7 +490,7 @@ test_apply_runs_tcp_checks_and_derives_priority_and_health(void **state)
 	rep = checks_report(cs);
 	assert_int_equal(json_object_size(rep), 0);
 	json_decref(rep);
-	assert_int_equal(checks_priority_adjust(cs, &fault), 0);
+	assert_int_equal(checks_priority_adjust(cs, NULL, &fault), 0);
 	assert_false(fault);
 
 	checks_free(cs);
