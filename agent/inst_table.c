@@ -336,6 +336,8 @@ inst_table_report(const struct inst_table *t, json_t *vrrp, json_t *held)
 				      "priority", vrrp_effective_priority(&in->vr));
 		if (in->track.n > 0)
 			json_object_set_new(e, "track", track_report(&in->track));
+		if (in->vmac.on)
+			json_object_set_new(e, "vmac", json_string(in->vmac.name));
 		if (in->group[0]) {
 			json_object_set_new(e, "group", json_string(in->group));
 			json_object_set_new(e, "group_state",

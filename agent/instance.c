@@ -56,17 +56,34 @@ sock_of(const struct instance *in)
 	return in->family == AF_INET ? in->ctx->io->sock4 : in->ctx->io->sock6;
 }
 
+/* Where the instance holds its addresses and sends from: its macvlan with vmac, else its
+ * interface. Adverts arrive on either (see join()). */
+static int
+out_ifindex(const struct instance *in)
+{
+	return in->vmac.on ? in->vmac.ifindex : in->ifc.ifindex;
+}
+
+static const uint8_t *
+out_mac(const struct instance *in)
+{
+	return in->vmac.on ? in->vmac.mac : in->ifc.mac;
+}
+
 /* Encodes the advert for destination dst (the group or a unicast peer: the v3 checksum covers
- * it, RFC 5798 5.2.8, as keepalived computes it for unicast) and sends it there. */
+ * it, RFC 5798 5.2.8, as keepalived computes it for unicast) and sends it there. Unicast with
+ * vmac leaves from the interface (keepalived's vmac_xmit_base, which vigild renders): from the
+ * macvlan, the ARP for a peer would teach it our address at the virtual MAC, which moves. */
 static void
 send_to(struct instance *in, const struct vrrp_advert *adv, const struct addr *dst)
 {
 	uint8_t buf[VRRP_PKT_MAX];
 	ssize_t len = vrrp_packet_encode(adv, &in->vr.cfg.primary, dst, buf, sizeof(buf));
+	int ifindex = in->uc.on ? in->ifc.ifindex : out_ifindex(in);
 	char to[ADDR_STRLEN];
 
-	if (len < 0 || vrrp_io_send_to(sock_of(in), in->ifc.ifindex, &in->vr.cfg.primary, dst, buf,
-				       (size_t)len) != 0)
+	if (len < 0 ||
+	    vrrp_io_send_to(sock_of(in), ifindex, &in->vr.cfg.primary, dst, buf, (size_t)len) != 0)
 		fprintf(stderr, "vigil-agent: %s: cannot send advertisement to %s\n", in->name,
 			addr_format(dst, to, sizeof(to)));
 }
@@ -95,8 +112,8 @@ announce_one(struct instance *in, const struct addr *a, char *err, size_t errlen
 	int fd = in->ctx->io->arp_fd;
 
 	if (a->family == AF_INET)
-		return arp_send_garp(fd, in->ifc.ifindex, in->ifc.mac, a->u.v4, err, errlen);
-	return arp_send_na(fd, in->ifc.ifindex, in->ifc.mac,
+		return arp_send_garp(fd, out_ifindex(in), out_mac(in), a->u.v4, err, errlen);
+	return arp_send_na(fd, out_ifindex(in), out_mac(in),
 			   in->ifc.has_ipv6_ll ? &in->ifc.ipv6_ll : &a->u.v6, &a->u.v6, false, err,
 			   errlen);
 }
@@ -146,21 +163,28 @@ on_garp_timer(void *arg)
 	rearm_garp(in);
 }
 
-/* Adds or removes every address of the instance, excluded ones too: they move together. */
+/* Adds or removes every address of the instance on ifindex, excluded ones too: they move
+ * together. */
 static void
-set_addr(struct instance *in, bool add)
+set_addr_on(struct instance *in, int ifindex, bool add)
 {
 	struct nl_ctx *nl = in->ctx->io->nl;
 	char err[160];
 
 	for (unsigned i = 0; i < in->naddr + in->nexcl; i++) {
 		const struct addr_prefix *p = prefix_at(in, i);
-		int rc = add ? nl_ifaddr_add(nl, in->ifc.ifindex, p, err, sizeof(err))
-			     : nl_ifaddr_del(nl, in->ifc.ifindex, p, err, sizeof(err));
+		int rc = add ? nl_ifaddr_add(nl, ifindex, p, err, sizeof(err))
+			     : nl_ifaddr_del(nl, ifindex, p, err, sizeof(err));
 		if (rc != 0)
 			fprintf(stderr, "vigil-agent: %s: %s address: %s\n", in->name,
 				add ? "add" : "remove", err);
 	}
+}
+
+static void
+set_addr(struct instance *in, bool add)
+{
+	set_addr_on(in, out_ifindex(in), add);
 }
 
 /* Says why the state changed: a fault names its input (the link, a tracked interface, the
@@ -334,6 +358,25 @@ inst_move(struct instance *in, const struct nc_vip *v)
 	}
 }
 
+/* vmac: the macvlan of entry v, made (or a crash's leftover reused) before anything is sent. */
+static int
+open_vmac(struct instance *in, const struct nc_vip *v, char *err, size_t errlen)
+{
+	if (!v->vmac)
+		return 0;
+	return vmac_open(in->ctx->io->nl, &in->ifc, in->vr.cfg.vrid, in->family, &in->vmac, err,
+			 errlen);
+}
+
+static void
+close_vmac(struct instance *in)
+{
+	char err[160];
+
+	if (vmac_close(in->ctx->io->nl, &in->vmac, err, sizeof(err)) != 0)
+		fprintf(stderr, "vigil-agent: %s: %s\n", in->name, err);
+}
+
 void
 inst_destroy(struct instance *in)
 {
@@ -343,6 +386,7 @@ inst_destroy(struct instance *in)
 	run(in, &acts);
 	loop_timer_off(loop_of(in), &in->timer);
 	loop_timer_off(loop_of(in), &in->garp_timer);
+	close_vmac(in);
 	free(in);
 }
 
@@ -378,7 +422,25 @@ remove_leftovers(struct instance *in)
 	     nl_ifaddr_present(nl, in->ifc.ifindex, in->excl, in->nexcl, excl_present, err,
 			       sizeof(err)) == 0 &&
 	     memchr(excl_present, true, in->nexcl) != NULL))
+		set_addr_on(in, in->ifc.ifindex, false);
+	if (in->vmac.on) /* a reused macvlan may hold them too */
 		set_addr(in, false);
+}
+
+/* Joins the VRRP group (a unicast instance hears its peers without it: RFC 5798 allows
+ * unicast). With vmac on the macvlan too: the kernel hands a frame whose source is our own
+ * virtual MAC (a peer's advert, from its macvlan) to our macvlan alone, not to the parent. */
+static int
+join(struct instance *in)
+{
+	if (sock_of(in) < 0)
+		return -1;
+	if (in->uc.on)
+		return 0;
+	if (vrrp_io_join(sock_of(in), in->family, in->ifc.ifindex) != 0 ||
+	    (in->vmac.on && vrrp_io_join(sock_of(in), in->family, in->vmac.ifindex) != 0))
+		return -1;
+	return 0;
 }
 
 struct instance *
@@ -409,14 +471,13 @@ inst_create(const struct inst_ctx *ctx, const struct nc_vip *v, int64_t move_don
 	in->uc = v->uc;
 	if (nl_if_resolve(ctx->io->nl, v->ifname, &in->ifc, err, errlen) != 0 ||
 	    make_config(in, v, &cfg, err, errlen) != 0 ||
-	    vrrp_init(&in->vr, &cfg, err, errlen) != 0)
+	    vrrp_init(&in->vr, &cfg, err, errlen) != 0 || open_vmac(in, v, err, errlen) != 0)
 		goto fail;
 	in->vr.move_done_id = move_done_id;
 	remove_leftovers(in);
-	/* A unicast instance hears its peers without the group (RFC 5798 allows unicast). */
-	if (sock_of(in) < 0 ||
-	    (!in->uc.on && vrrp_io_join(sock_of(in), in->family, in->ifc.ifindex) != 0)) {
+	if (join(in) != 0) {
 		snprintf(err, errlen, "cannot join the VRRP group on %s", v->ifname);
+		close_vmac(in);
 		goto fail;
 	}
 	in->link_down = !in->ifc.oper_up;
@@ -446,9 +507,9 @@ inst_update(struct instance *in, const struct nc_vip *v, char *err, size_t errle
 	have.nexcl = in->nexcl;
 	memcpy(have.excl, in->excl, sizeof(in->excl[0]) * in->nexcl);
 	have.uc = in->uc;
-	have.vmac = v->vmac; /* not acted on yet: never a reason to restart */
+	have.vmac = in->vmac.on;
 	if (nc_vip_needs_restart(&have, v)) {
-		snprintf(err, errlen, "interface, addresses or unicast changed");
+		snprintf(err, errlen, "interface, addresses, unicast or vmac changed");
 		return -1;
 	}
 	if (make_config(in, v, &cfg, err, errlen) != 0 ||
@@ -480,8 +541,9 @@ inst_link(struct instance *in, bool up)
 bool
 inst_wants(const struct instance *in, const struct vrrp_rx *rx, int family)
 {
-	return in->ifc.ifindex == rx->ifindex && rx->len >= 2 &&
-	       in->vr.cfg.vrid == rx->payload[1] && in->family == family;
+	return (in->ifc.ifindex == rx->ifindex ||
+		(in->vmac.on && in->vmac.ifindex == rx->ifindex)) &&
+	       rx->len >= 2 && in->vr.cfg.vrid == rx->payload[1] && in->family == family;
 }
 
 int

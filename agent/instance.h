@@ -16,6 +16,7 @@
 #include "netlink.h"
 #include "node_config.h"
 #include "track.h"
+#include "vmac.h"
 #include "vrrp.h"
 #include "vrrp_io.h"
 #include "vrrp_unicast.h"
@@ -80,6 +81,7 @@ struct instance {
 	struct track track; /* track_interfaces: FAULT or a priority change while one is down */
 	bool own_fault;	    /* its own inputs fault it (link, tracked interface, node check) */
 	enum vrrp_state group_state; /* its sync group's state as last notified */
+	struct vmac vmac; /* vmac: the macvlan that holds the addresses and sends (vmac.h) */
 };
 
 /* Creates and starts the instance of config entry v (usable: v->err empty), resuming from

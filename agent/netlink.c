@@ -49,8 +49,8 @@ struct nl_watch {
 
 /* Maps a libnl error (-NLE_*) back to the negative errno the kernel most likely sent. libnl folds
  * several errno values into one code (ENOBUFS and ENOMEM are both NLE_NOMEM). */
-static int
-nlerr_errno(int nlerr)
+int
+nl_errno(int nlerr)
 {
 	static const int map[][2] = {
 	    {NLE_INTR, EINTR},		 {NLE_BAD_SOCK, EBADF},
@@ -117,8 +117,7 @@ route_socket(struct nl_sock **out, char *err, size_t errlen)
 	rc = nl_connect(sk, NETLINK_ROUTE);
 	if (rc < 0) {
 		nl_socket_free(sk);
-		return errmsg(err, errlen, nlerr_errno(rc), "netlink: connect: %s",
-			      nl_geterror(rc));
+		return errmsg(err, errlen, nl_errno(rc), "netlink: connect: %s", nl_geterror(rc));
 	}
 	*out = sk;
 	return 0;
@@ -141,6 +140,12 @@ nl_ctx_open(struct nl_ctx **out, char *err, size_t errlen)
 	}
 	*out = ctx;
 	return 0;
+}
+
+struct nl_sock *
+nl_ctx_sock(struct nl_ctx *ctx)
+{
+	return ctx->sk;
 }
 
 void
@@ -190,7 +195,7 @@ nl_if_resolve(struct nl_ctx *ctx, const char *name, struct nl_iface *out, char *
 		return errmsg(err, errlen, -EINVAL, "netlink: bad interface name");
 	rc = rtnl_link_get_kernel(ctx->sk, 0, name, &link);
 	if (rc < 0) {
-		rc = nlerr_errno(rc);
+		rc = nl_errno(rc);
 		if (rc == -ENOENT)
 			rc = -ENODEV;
 		errmsg(err, errlen, rc, "netlink: interface %s: %s", name, strerror(-rc));
@@ -208,8 +213,8 @@ nl_if_resolve(struct nl_ctx *ctx, const char *name, struct nl_iface *out, char *
 	}
 	rc = rtnl_addr_alloc_cache(ctx->sk, &cache);
 	if (rc < 0) {
-		rc = errmsg(err, errlen, nlerr_errno(rc), "netlink: address dump: %s",
-			    nl_geterror(rc));
+		rc =
+		    errmsg(err, errlen, nl_errno(rc), "netlink: address dump: %s", nl_geterror(rc));
 		goto out;
 	}
 	resolve_addrs(cache, out);
@@ -270,7 +275,7 @@ nl_ifaddr_add(struct nl_ctx *ctx, int ifindex, const struct addr_prefix *p, char
 	rtnl_addr_put(ra);
 	if (rc == -NLE_EXIST || rc >= 0)
 		return 0;
-	rc = nlerr_errno(rc);
+	rc = nl_errno(rc);
 	return errmsg(err, errlen, rc, "netlink: add %s to ifindex %d: %s", s, ifindex,
 		      strerror(-rc));
 }
@@ -291,7 +296,7 @@ nl_ifaddr_del(struct nl_ctx *ctx, int ifindex, const struct addr_prefix *p, char
 	rtnl_addr_put(ra);
 	if (rc == -NLE_NOADDR || rc >= 0)
 		return 0;
-	rc = nlerr_errno(rc);
+	rc = nl_errno(rc);
 	return errmsg(err, errlen, rc, "netlink: del %s from ifindex %d: %s", s, ifindex,
 		      strerror(-rc));
 }
@@ -310,7 +315,7 @@ nl_ifaddr_present(struct nl_ctx *ctx, int ifindex, const struct addr_prefix *set
 		present[i] = false;
 	rc = rtnl_addr_alloc_cache(ctx->sk, &cache);
 	if (rc < 0)
-		return errmsg(err, errlen, nlerr_errno(rc), "netlink: address dump: %s",
+		return errmsg(err, errlen, nl_errno(rc), "netlink: address dump: %s",
 			      nl_geterror(rc));
 	for (obj = nl_cache_get_first(cache); obj != NULL; obj = nl_cache_get_next(obj)) {
 		struct rtnl_addr *ra = (struct rtnl_addr *)obj;
@@ -469,8 +474,7 @@ watch_dump_links(struct nl_watch *w, char *err, size_t errlen)
 
 	rc = rtnl_link_alloc_cache(w->sync, AF_UNSPEC, &cache);
 	if (rc < 0)
-		return errmsg(err, errlen, nlerr_errno(rc), "netlink: link dump: %s",
-			      nl_geterror(rc));
+		return errmsg(err, errlen, nl_errno(rc), "netlink: link dump: %s", nl_geterror(rc));
 	for (i = 0; i < w->n_links; i++)
 		w->links[i].seen = false;
 	w->msg_type = RTM_NEWLINK;
@@ -546,8 +550,8 @@ nl_watch_open(struct nl_watch **out, nl_event_fn fn, void *arg, char *err, size_
 	if (rc >= 0)
 		rc = nl_socket_set_nonblocking(w->sk);
 	if (rc < 0) {
-		rc = errmsg(err, errlen, nlerr_errno(rc), "netlink: event socket: %s",
-			    nl_geterror(rc));
+		rc =
+		    errmsg(err, errlen, nl_errno(rc), "netlink: event socket: %s", nl_geterror(rc));
 		goto bad;
 	}
 	nl_socket_set_buffer_size(w->sk, WATCH_RCVBUF, 0); /* best effort */
@@ -590,7 +594,7 @@ nl_watch_process(struct nl_watch *w, char *err, size_t errlen)
 				return rc;
 			continue;
 		}
-		return errmsg(err, errlen, nlerr_errno(rc), "netlink: events: %s", nl_geterror(rc));
+		return errmsg(err, errlen, nl_errno(rc), "netlink: events: %s", nl_geterror(rc));
 	}
 	if (w->oom) {
 		w->oom = 0;

@@ -41,6 +41,12 @@ int nl_ctx_open(struct nl_ctx **out, char *err, size_t errlen);
 /* Closes and frees ctx (NULL is fine). */
 void nl_ctx_close(struct nl_ctx *ctx);
 
+/* For a sibling module that speaks rtnetlink itself (vmac.c): ctx's libnl socket, borrowed for
+ * as long as ctx lives, and a libnl error (-NLE_*) as the negative errno the kernel likely sent. */
+struct nl_sock;
+struct nl_sock *nl_ctx_sock(struct nl_ctx *ctx);
+int nl_errno(int nlerr);
+
 /* Fills *out for the interface called name: ifindex, MAC, flags, primary IPv4 and link-local
  * IPv6. Returns 0, -ENODEV when no such interface exists, or another -errno. */
 int nl_if_resolve(struct nl_ctx *ctx, const char *name, struct nl_iface *out, char *err,

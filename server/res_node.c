@@ -11,6 +11,7 @@
 #include "res_health.h"
 #include "res_node.h"
 #include "res_vip.h"
+#include "vip_fields.h"
 #include "resource.h"
 #include "write.h"
 
@@ -309,6 +310,9 @@ v_vrrp_entry(json_t *entry, const char *ptr, struct verr *e)
 	v_int(entry, "priority", false, 0, 255, 0, false, &n, e);
 	json_object_del(entry, "since");
 	v_track_list(entry, e);
+	/* the macvlan of a vmac VIP (issue 10) */
+	if (v_string(entry, "vmac", false, 1, 15, &s, e) && s != NULL && !vipf_valid_ifname(s))
+		verr_add(e, "/vmac", "must be an interface name");
 	v_group(entry, e);
 	v_enum(entry, "group_state", false, vrrp_states, NULL, &s, e);
 }
@@ -389,7 +393,7 @@ static void
 validate_report(json_t *r, struct verr *e)
 {
 	static const char *const vrrp_fields[] = {"state", "priority",	  "since", "track",
-						  "group", "group_state", NULL};
+						  "group", "group_state", "vmac",  NULL};
 	static const char *const check_fields[] = {"state", "output", "at", NULL};
 	static const char *const notify_fields[] = {
 	    "state", "priority",      "result",	     "exit_status", "signal", "output",

@@ -293,9 +293,9 @@ vip_redact(json_t *repr)
 }
 
 /*
- * Issue 10: copies the member's last notify run (node_status.notify[vip]) and its tracked
- * interfaces (vrrp.track) into mst (the member's entry), and keeps in *last (owned, a copy with
- * "node") the newest notify run across members, by its "at".
+ * Issue 10: copies the member's last notify run (node_status.notify[vip]), its tracked
+ * interfaces (vrrp.track) and its macvlan (vrrp.vmac) into mst (the member's entry), and keeps in
+ * *last (owned, a copy with "node") the newest notify run across members, by its "at".
  */
 static void
 member_notify_track(json_t *mst, json_t *node_status, json_t *vrrp, const char *vip_name,
@@ -308,6 +308,8 @@ member_notify_track(json_t *mst, json_t *node_status, json_t *vrrp, const char *
 
 	if (json_is_array(track))
 		json_object_set(mst, "track", track);
+	if (json_is_string(json_object_get(vrrp, "vmac")))
+		json_object_set(mst, "vmac", json_object_get(vrrp, "vmac"));
 	if (!json_is_object(n))
 		return;
 	json_object_set(mst, "notify", n);

@@ -121,6 +121,9 @@ BAD = [
     ({"vrrp": {"V": {"state": "FAULT", "track": [{"interface": "eth1", "state": "sideways"}]}}},
      "/vrrp/V/track/0/state"),
     ({"vrrp": {"V": {"state": "FAULT", "track": "eth1"}}}, "/vrrp/V/track"),
+    ({"vrrp": {"V": {"state": "MASTER", "vmac": "vrrp/51"}}}, "/vrrp/V/vmac"),
+    ({"vrrp": {"V": {"state": "MASTER", "vmac": "vrrp.51.1.too.long"}}}, "/vrrp/V/vmac"),
+    ({"vrrp": {"V": {"state": "MASTER", "vmac": 51}}}, "/vrrp/V/vmac"),
     ({"vrrp": {"V": {"state": "FAULT", "group": "Not A Name"}}}, "/vrrp/V/group"),
     ({"vrrp": {"V": {"state": "FAULT", "group": "g", "group_state": "UP"}}},
      "/vrrp/V/group_state"),
@@ -319,3 +322,14 @@ def test_results_for_a_check_the_node_does_not_run_are_ignored(admin, trio):
     report(agents[c], checks={chk: {"state": "down", "output": "forged", "at": NOW}})
     assert c not in admin.get(f"/checks/{chk}").json()["status"]["results"]
     assert admin.get(f"/backends/{be}").json()["status"]["health"] == "unknown"
+
+
+def test_vmac_interface_appears_on_node_and_vip(admin, trio):
+    """Issue 10: a member's macvlan (vmac) reaches the node's status and the VIP's member entry."""
+    (a, b, _), agents, v = trio
+    doc = report(agents[a], vrrp={v: {"state": "MASTER", "priority": 200, "vmac": "vrrp.51"}})
+    assert doc["vrrp"][v]["vmac"] == "vrrp.51"
+    report(agents[b], vrrp={v: {"state": "BACKUP", "priority": 100}})
+    st = admin.get(f"/vips/{v}").json()["status"]
+    assert st["members"][a]["vmac"] == "vrrp.51"
+    assert "vmac" not in st["members"][b]

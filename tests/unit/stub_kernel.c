@@ -1,7 +1,8 @@
 /* The kernel edge of the agent for tests (tests/unit/test_instance.c, fuzz_node_config): netlink,
  * VRRP sockets and ARP replaced by fakes that never touch the host. Interfaces eth0..eth3 exist
- * (eth3 down, eth2 without IPv6), as does lo; addresses are "added" and "removed" without effect.
- * What was sent is counted, and a test can hand packets to the next receive (stub_kernel.h).
+ * (eth3 down, eth2 without IPv6), as does lo, and a vmac macvlan gets ifindex 100 + VRID; addresses
+ * are "added" and "removed" without effect. What was sent is counted, and a test can hand packets
+ * to the next receive (stub_kernel.h).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -11,6 +12,7 @@
 #include "arp.h"
 #include "netlink.h"
 #include "stub_kernel.h"
+#include "vmac.h"
 #include "vrrp_io.h"
 
 struct stub_kernel stub_kernel;
@@ -83,8 +85,9 @@ int
 vrrp_io_send_to(int fd, int ifindex, const struct addr *src, const struct addr *dst,
 		const uint8_t *msg, size_t len)
 {
-	(void)fd, (void)ifindex, (void)src, (void)msg, (void)len;
+	(void)fd, (void)src, (void)msg, (void)len;
 	stub_kernel.adverts++;
+	stub_kernel.advert_ifindex = ifindex;
 	stub_kernel.last_dst = *dst;
 	return 0;
 }
@@ -116,8 +119,9 @@ int
 arp_send_garp(int fd, int ifindex, const uint8_t mac[6], struct in_addr ip, char *err,
 	      size_t errlen)
 {
-	(void)fd, (void)ifindex, (void)mac, (void)ip, (void)err, (void)errlen;
+	(void)fd, (void)mac, (void)ip, (void)err, (void)errlen;
 	stub_kernel.announcements++;
+	stub_kernel.announce_ifindex = ifindex;
 	return 0;
 }
 
@@ -128,5 +132,30 @@ arp_send_na(int fd, int ifindex, const uint8_t mac[6], const struct in6_addr *sr
 	(void)fd, (void)ifindex, (void)mac, (void)src, (void)target, (void)router, (void)err,
 	    (void)errlen;
 	stub_kernel.announcements++;
+	return 0;
+}
+
+int
+vmac_open(struct nl_ctx *nl, const struct nl_iface *parent, uint8_t vrid, int family,
+	  struct vmac *out, char *err, size_t errlen)
+{
+	(void)nl, (void)parent, (void)err, (void)errlen;
+	memset(out, 0, sizeof(*out));
+	snprintf(out->name, sizeof(out->name), "vrrp.%u", vrid);
+	out->ifindex = 100 + vrid;
+	memcpy(out->mac, family == AF_INET6 ? "\x00\x00\x5e\x00\x02" : "\x00\x00\x5e\x00\x01", 5);
+	out->mac[5] = vrid;
+	out->on = true;
+	stub_kernel.vmacs++;
+	return 0;
+}
+
+int
+vmac_close(struct nl_ctx *nl, struct vmac *v, char *err, size_t errlen)
+{
+	(void)nl, (void)err, (void)errlen;
+	if (v->on)
+		stub_kernel.vmacs--;
+	memset(v, 0, sizeof(*v));
 	return 0;
 }

@@ -140,7 +140,7 @@ test_unchanged_config_keeps_the_instance(void **state)
 /* Hands inst_receive() one v3 advert of vrid 51 from src to 198.18.0.11 (its checksum right for
  * that destination), priority 1: a Master ignores it unless it is refused first. */
 static void
-receive_from(struct table *t, const char *src)
+receive_on(struct table *t, const char *src, int ifindex)
 {
 	struct vrrp_advert adv = {.version = 3,
 				  .type = VRRP_TYPE_ADVERT,
@@ -150,7 +150,7 @@ receive_from(struct table *t, const char *src)
 				  .family = AF_INET,
 				  .naddr = 2};
 	static uint8_t buf[VRRP_PKT_MAX];
-	struct vrrp_rx rx = {.ifindex = 2, .payload = buf};
+	struct vrrp_rx rx = {.ifindex = ifindex, .payload = buf};
 	ssize_t len;
 
 	addr_parse("198.18.0.110", &adv.addrs[0]);
@@ -165,6 +165,12 @@ receive_from(struct table *t, const char *src)
 	stub_kernel.rx = &rx;
 	stub_kernel.rx_n = 1;
 	inst_table_receive(t->t, t->io.sock4, AF_INET);
+}
+
+static void
+receive_from(struct table *t, const char *src)
+{
+	receive_on(t, src, 2); /* eth0 */
 }
 
 /* The count of refused packets of one reason (NULL: of every reason). */
@@ -259,6 +265,66 @@ test_unicast_change_recreates_garp_change_does_not(void **state)
 }
 
 /* A unicast entry the agent cannot use (source of another family, a bad peer) is refused. */
+/* vmac: the instance opens its macvlan (the stub's ifindex 100 + VRID), sends its adverts and
+ * announcements from it, takes adverts arriving on it or on eth0, reports its name, and closes it
+ * when vmac goes off (a new instance) or the VIP goes. */
+#define VIP_VMAC(vmac)                                                                             \
+	"{\"vips\":[{\"name\":\"web\",\"addresses\":[\"198.18.0.110/24\",\"198.18.0.111/24\"],"    \
+	"\"interface\":\"eth0\",\"vrid\":51,\"version\":3,\"advert_int_ms\":1000,"                 \
+	"\"priority\":100,\"vmac\":" vmac ",\"move\":" UNI_MOVE "}]}"
+
+static void
+test_vmac_sends_from_the_macvlan_and_hears_both(void **state)
+{
+	struct table t;
+	json_t *vrrp = json_object(), *held = json_array();
+
+	(void)state;
+	table_init(&t);
+	memset(&stub_kernel, 0, sizeof(stub_kernel));
+	apply(&t, VIP_VMAC("true"));
+	assert_int_equal(COUNT(t), 1);
+	assert_int_equal(stub_kernel.vmacs, 1);
+	assert_int_equal(FIND(t, "web")->vr.state, VRRP_STATE_MASTER);
+	assert_int_equal(stub_kernel.advert_ifindex, 151);
+	assert_int_equal(stub_kernel.announce_ifindex, 151);
+	receive_on(&t, "198.18.0.12", 151);
+	receive_on(&t, "198.18.0.12", 2);
+	assert_int_equal(drops(&t, "unknown_vrid"), 0);
+	receive_on(&t, "198.18.0.12", 3); /* eth1: not this instance's */
+	assert_int_equal(drops(&t, "unknown_vrid"), 1);
+	inst_table_report(t.t, vrrp, held);
+	assert_string_equal(
+	    json_string_value(json_object_get(json_object_get(vrrp, "web"), "vmac")), "vrrp.51");
+	apply(&t, VIP_VMAC("false"));
+	assert_int_equal(COUNT(t), 1);
+	assert_int_equal(stub_kernel.vmacs, 0);
+	assert_false(FIND(t, "web")->vmac.on);
+	apply(&t, VIP_VMAC("true"));
+	assert_int_equal(stub_kernel.vmacs, 1);
+	table_free(&t);
+	assert_int_equal(stub_kernel.vmacs, 0);
+	json_decref(vrrp);
+	json_decref(held);
+}
+
+/* Unicast with vmac: adverts leave from eth0 (vmac_xmit_base), announcements from the macvlan. */
+static void
+test_vmac_unicast_adverts_leave_from_the_parent(void **state)
+{
+	struct table t;
+
+	(void)state;
+	table_init(&t);
+	memset(&stub_kernel, 0, sizeof(stub_kernel));
+	apply(&t, VIP_UNI(UNI_PEERS, UNI_MOVE ",\"vmac\":true"));
+	assert_int_equal(COUNT(t), 1);
+	assert_int_equal(FIND(t, "uni")->vr.state, VRRP_STATE_MASTER);
+	assert_int_equal(stub_kernel.advert_ifindex, 2);
+	assert_int_equal(stub_kernel.announce_ifindex, 151);
+	table_free(&t);
+}
+
 static void
 test_bad_unicast_entry_is_refused(void **state)
 {
@@ -352,6 +418,8 @@ main(void)
 	    cmocka_unit_test(test_excluded_addresses_move_and_are_announced),
 	    cmocka_unit_test(test_unicast_change_recreates_garp_change_does_not),
 	    cmocka_unit_test(test_bad_unicast_entry_is_refused),
+	    cmocka_unit_test(test_vmac_sends_from_the_macvlan_and_hears_both),
+	    cmocka_unit_test(test_vmac_unicast_adverts_leave_from_the_parent),
 	    cmocka_unit_test(test_sync_group_moves_and_faults_together),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
