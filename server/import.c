@@ -361,21 +361,9 @@ imp_script_def(struct imp *im, const struct ka_stmt *st)
 		      (int)fall, "weight", (int)weight, "tracked"));
 }
 
-/* Does an instance override the weight of script def? */
-static bool
-overrides(json_t *def)
-{
-	json_t *t;
-	size_t i;
-
-	json_array_foreach(json_object_get(def, "tracked"), i,
-			   t) if (json_object_get(t, "weight") != NULL) return true;
-	return false;
-}
-
-/* The vrrp_scripts that instances track become node checks, with the VIPs that track them when
- * not all do or some override the weight (keepalived's per-instance track_script); the others
- * are reported. */
+/* The vrrp_scripts that instances track become node checks naming the VIPs that track them,
+ * with their weights where they override the script's (keepalived's per-instance track_script);
+ * the others are reported. */
 static void
 imp_scripts_done(struct imp *im, const struct ka_stmt *first)
 {
@@ -393,9 +381,10 @@ imp_scripts_done(struct imp *im, const struct ka_stmt *first)
 			    "no imported instance tracks it: keepalived does not run it either");
 			continue;
 		}
+		/* Always the VIPs that track it: a node check without vips would move every VIP of
+		 * the node, those the file does not have (made by hand, or by another import) too. */
 		spec = json_deep_copy(json_object_get(def, "spec"));
-		if (tracked < json_array_size(im->instances) || overrides(def))
-			json_object_set(spec, "vips", json_object_get(def, "tracked"));
+		json_object_set(spec, "vips", json_object_get(def, "tracked"));
 		json_array_append_new(im->p->checks, json_pack("{s:O, s:i, s:o}", "name",
 							       json_object_get(def, "check"),
 							       "line", st->line, "spec", spec));
