@@ -33,6 +33,10 @@ lease_set_timeout(int64_t timeout_ms)
 	l.timeout_ms = timeout_ms;
 }
 
+/* The leader renews its lease once a sweep tick (a second, more when a sweep is long or the host
+ * busy): a lease of at least this outlives a late tick instead of handing the lead around. */
+#define LEAD_TTL_MIN_MS 3000
+
 bool
 lease_sweeper(int64_t now_ms)
 {
@@ -42,7 +46,7 @@ lease_sweeper(int64_t now_ms)
 	(void)now_ms;
 	if (!store_live_shared())
 		return true;
-	rc = store_lead(l.timeout_ms, &since);
+	rc = store_lead(l.timeout_ms > LEAD_TTL_MIN_MS ? l.timeout_ms : LEAD_TTL_MIN_MS, &since);
 	pthread_mutex_lock(&l.lock);
 	l.lead_since_ms = rc == 1 ? since : 0;
 	pthread_mutex_unlock(&l.lock);

@@ -14,7 +14,8 @@
 
 #include "store.h"
 
-/* The timeout of every lease (--agent-timeout), and of the leadership where it is shared. */
+/* The timeout of every lease (--agent-timeout), and of the leadership where it is shared (at
+ * least 3 s there). */
 void lease_set_timeout(int64_t timeout_ms);
 /* Should this process run the sweep and other background work now? Always where liveness is
  * local; where shared, campaigns for or renews the leadership: true while this process leads.

@@ -48,7 +48,7 @@ store_live_alive(const char *node)
 int
 store_lead(int64_t ttl_ms, int64_t *since_ms)
 {
-	assert_int_equal(ttl_ms, T);
+	assert_int_equal(ttl_ms, T); /* above the 3 s floor */
 	*since_ms = fs.since_ms;
 	return fs.lead;
 }
