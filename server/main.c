@@ -374,6 +374,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "vigild: %s\n", err);
 		goto out_store;
 	}
+	lease_set_timeout(cfg.agent_timeout_ms);
 	if (node_leases_load(clock_wall_ms()) != STORE_OK) {
 		fprintf(stderr, "vigild: cannot read the nodes' agent state\n");
 		goto out_store;

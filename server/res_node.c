@@ -669,6 +669,7 @@ sweep_apply(struct store_tx *tx, void *arg)
 	struct sweep *sw = arg;
 	int rc = STORE_OK;
 
+	store_tx_fence(tx); /* only as the leader that decided to sweep */
 	for (int i = 0; i < sw->n && rc == STORE_OK; i++) {
 		struct store_obj node;
 		if ((rc = store_get("node", sw->names[i], &node)) == STORE_NOTFOUND) {
@@ -702,6 +703,7 @@ sweep_apply(struct store_tx *tx, void *arg)
 			rc = refresh_vips_of(tx, sw->names[i]);
 		sw->down[i] = true;
 	}
+	lease_test_pause();
 	return rc;
 }
 
@@ -710,6 +712,8 @@ node_sweep_liveness(int64_t now_ms, int64_t timeout_ms)
 {
 	/* 64 nodes a transaction, at most 16 transactions a sweep: a rack that goes silent at once
 	 * is marked down within a few sweeps, and no transaction holds the writer for long. */
+	if (!lease_sweeper(now_ms))
+		return STORE_OK;
 	for (int batch = 0; batch < 16; batch++) {
 		struct sweep sw = {.now_ms = now_ms, .timeout_ms = timeout_ms};
 		int rc;

@@ -248,3 +248,37 @@ store_import_owned_by(const char *node, json_t **list)
 {
 	return be->import_owned_by(node, list);
 }
+
+bool
+store_live_shared(void)
+{
+	return be->live_renew != NULL;
+}
+
+int
+store_live_renew(const char *node, int64_t ttl_ms)
+{
+	return be->live_renew != NULL ? be->live_renew(node, ttl_ms) : STORE_OK;
+}
+
+int
+store_live_alive(const char *node)
+{
+	return be->live_alive != NULL ? be->live_alive(node) : STORE_ERROR;
+}
+
+int
+store_lead(int64_t ttl_ms, int64_t *since_ms)
+{
+	if (be->lead != NULL)
+		return be->lead(ttl_ms, since_ms);
+	*since_ms = 0;
+	return 1;
+}
+
+void
+store_tx_fence(struct store_tx *tx)
+{
+	if (be->tx_fence != NULL)
+		be->tx_fence(tx);
+}

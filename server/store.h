@@ -22,6 +22,8 @@ enum store_rc {
 	STORE_ERROR = -7,      /* anything else: 500 */
 	STORE_GONE = -8,       /* events older than the oldest kept */
 	STORE_CONFLICT = -9,   /* commit: another replica wrote first; run the write again */
+	STORE_FENCED = -10,    /* commit of a fenced write (store_tx_fence) by an ex-leader: nothing
+				* written, never retried */
 };
 
 #define STORE_KIND_MAX 16
@@ -259,6 +261,26 @@ int store_token_delete(struct store_tx *tx, const char *id);
 int store_token_list(const char *after, const char *before, int limit, struct store_token *out,
 		     int *total);
 int store_token_count(void);
+
+/*
+ * Agent liveness and the leadership of background work, where several vigild share the store
+ * (etcd). A backend that one vigild owns (SQLite) shares neither: store_live_shared() is false,
+ * liveness stays in the process (lease.c) and the process always leads.
+ * - store_live_renew: a heartbeat of node's agent renews its lease of ttl_ms (no revision, no
+ *   change) or, when it has none, starts one. Returns a store_rc.
+ * - store_live_alive: 1 while node's lease runs, 0 once it expired (or never started), or a
+ *   negative store_rc.
+ * - store_lead: campaigns for, or renews, this process's leadership (a lease of ttl_ms). 1 when it
+ *   leads (*since_ms: since when, by this clock), 0 when another process does, or a store_rc.
+ * - store_tx_fence: tx commits only if this process still holds the leadership it was last
+ *   granted by store_lead; otherwise its commit is STORE_FENCED and writes nothing. So a leader
+ *   paused between its reads and its commit, and replaced meanwhile, cannot write as leader.
+ */
+bool store_live_shared(void);
+int store_live_renew(const char *node, int64_t ttl_ms);
+int store_live_alive(const char *node);
+int store_lead(int64_t ttl_ms, int64_t *since_ms);
+void store_tx_fence(struct store_tx *tx);
 
 /* keepalived.conf import reports (schema 5), immutable once added; not objects, so no change of
  * their own: the objects an import writes carry its changes. add stores report (borrowed) and

@@ -48,6 +48,12 @@ struct store_backend {
 			     const char *node);
 	int (*import_owners)(const char *kind, const char *name);
 	int (*import_owned_by)(const char *node, json_t **list);
+	/* Shared liveness and leadership (store.h's store_live_*, store_lead, store_tx_fence):
+	 * NULL in a backend that one vigild owns (SQLite). */
+	int (*live_renew)(const char *node, int64_t ttl_ms);
+	int (*live_alive)(const char *node);
+	int (*lead)(int64_t ttl_ms, int64_t *since_ms);
+	void (*tx_fence)(struct store_tx *tx);
 	void (*thread_done)(void);
 	void (*close)(void);
 };

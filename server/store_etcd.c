@@ -423,6 +423,7 @@ free_opts(void)
 static void
 et_close(void)
 {
+	et_live_close();
 	et_watch_stop();
 	pthread_mutex_lock(&cl.lock);
 	while (cl.conns != NULL) {
@@ -464,6 +465,10 @@ const struct store_backend store_etcd = {
     .import_disown = et_import_disown,
     .import_owners = et_import_owners,
     .import_owned_by = et_import_owned_by,
+    .live_renew = et_live_renew,
+    .live_alive = et_live_alive,
+    .lead = et_lead,
+    .tx_fence = et_tx_fence,
     .thread_done = et_thread_done,
     .close = et_close,
 };

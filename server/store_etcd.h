@@ -12,7 +12,11 @@
  *                          create_revision is the write's revision)
  *   feed                   {seq, floor_seq, floor_rev, touched: [keys]}: written by every write,
  *                          so that a compare on its mod_revision serialises the writers and a
- *                          watch on it alone sees every write with the keys it touched. */
+ *                          watch on it alone sees every write with the keys it touched.
+ *   live/NODE              on a lease of --agent-timeout that the agent's heartbeats keep alive
+ *   leader                 "host pid" of the vigild that runs the background work, on its lease:
+ *                          its create_revision is the term a fenced commit compares
+ *                          (store_etcd_live.c). Neither is in the feed. */
 #ifndef VIGIL_STORE_ETCD_H
 #define VIGIL_STORE_ETCD_H
 
@@ -100,6 +104,15 @@ int et_token_list(const char *after, const char *before, int limit, struct store
 		  int *total);
 int et_token_add(struct store_tx *tx, const struct store_token *t, const unsigned char digest[32]);
 int et_token_delete(struct store_tx *tx, const char *id);
+/* Shared liveness and leadership (store_etcd_live.c; store.h's store_live_*, store_lead and
+ * store_tx_fence). et_live_fenced: a fenced commit of term_rev found leader at leader_rev (0:
+ * gone): logs it and ends the term. et_live_close hands the lead over at close. */
+int et_live_renew(const char *node, int64_t ttl_ms);
+int et_live_alive(const char *node);
+int et_lead(int64_t ttl_ms, int64_t *since_ms);
+void et_tx_fence(struct store_tx *tx);
+void et_live_fenced(int64_t term_rev, int64_t leader_rev);
+void et_live_close(void);
 /* Import reports and ownership (store_etcd_import.c; store.h's store_import_*). */
 int et_import_add(struct store_tx *tx, const char *node, int64_t created_ms, const json_t *report,
 		  int64_t *id);

@@ -251,11 +251,27 @@ feed_value(const struct et_tx *tx, int64_t seq, int64_t floor_seq, int64_t floor
 	return s;
 }
 
-/* Sends the txn of b under the feed compare. Returns a store_rc with *rev. */
+/* After a failed fenced txn (its failure branch read leader into r): STORE_FENCED when the
+ * leader key is no longer the term tx was fenced by, else STORE_CONFLICT (the feed moved). */
+static int
+fence_outcome(const struct et_tx *tx, const struct etcd_txn_result *r)
+{
+	int64_t now = 0;
+
+	if (r->n_ops == 1 && r->ops[0].range.n == 1)
+		now = r->ops[0].range.kvs[0].create_rev;
+	if (now == tx->fence_rev)
+		return STORE_CONFLICT;
+	et_live_fenced(tx->fence_rev, now);
+	return STORE_FENCED;
+}
+
+/* Sends the txn of b under the feed compare and, for a fenced tx, the compare that the leader
+ * key is still of its term. Returns a store_rc with *rev. */
 static int
 send_txn(struct et_tx *tx, struct opbuf *b, int64_t *rev)
 {
-	char feed[ET_KEY_MAX], err[256];
+	char feed[ET_KEY_MAX], leader[ET_KEY_MAX], err[256];
 	struct etcd_client *c = et_client();
 	struct etcd_txn_result r = {0};
 	int rc;
@@ -263,13 +279,30 @@ send_txn(struct et_tx *tx, struct opbuf *b, int64_t *rev)
 	if (b->oom || c == NULL)
 		return STORE_BUSY;
 	et_key(feed, "feed");
-	struct etcd_cmp cmp = {.key = feed,
-			       .target = ETCD_CMP_MOD,
-			       .result = ETCD_CMP_EQUAL,
-			       .number = tx->feed.mod_rev};
-	struct etcd_txn t = {.cmp = &cmp, .n_cmp = 1, .success = b->ops, .n_success = b->n};
+	et_key(leader, "leader");
+	struct etcd_cmp cmp[2] = {{.key = feed,
+				   .target = ETCD_CMP_MOD,
+				   .result = ETCD_CMP_EQUAL,
+				   .number = tx->feed.mod_rev},
+				  {.key = leader,
+				   .target = ETCD_CMP_CREATE,
+				   .result = ETCD_CMP_EQUAL,
+				   .number = tx->fence_rev}};
+	struct etcd_op read_leader = {.type = ETCD_OP_RANGE, .key = leader};
+	bool fenced = tx->fence_rev != 0;
+	struct etcd_txn t = {.cmp = cmp,
+			     .n_cmp = fenced ? 2 : 1,
+			     .success = b->ops,
+			     .n_success = b->n,
+			     .failure = fenced ? &read_leader : NULL,
+			     .n_failure = fenced ? 1 : 0};
 	rc = etcd_txn(c, &t, &r, err, sizeof(err));
 	*rev = r.rev;
+	if (rc == ETCD_COMPARE_FAILED && fenced) {
+		rc = fence_outcome(tx, &r);
+		etcd_txn_result_clear(&r);
+		return rc;
+	}
 	etcd_txn_result_clear(&r);
 	if (rc != 0 && rc != ETCD_COMPARE_FAILED)
 		fprintf(stderr, "vigild: etcd: commit: %s\n", err);

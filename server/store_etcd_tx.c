@@ -52,6 +52,7 @@ et_tx_end(struct et_tx *tx)
 	tx->n_raws = 0;
 	tx->touched.n = 0;
 	tx->touched.all = false;
+	tx->fence_rev = 0;
 	tl_tx = NULL;
 	pthread_mutex_unlock(&et_write_lock);
 }

@@ -47,6 +47,7 @@ struct et_tx {
 	int next_order;
 	struct et_raw *raws;
 	size_t n_raws, cap_raws;
+	int64_t fence_rev; /* store_tx_fence: the leader term the commit compares (0: none) */
 };
 
 /* Puts (value copied) or deletes (value NULL) key in tx. Returns a store_rc. */

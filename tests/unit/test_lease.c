@@ -1,7 +1,8 @@
 // links: server/lease.c server/hmap.c
 /* Agent leases (server/lease.c) with a fake clock: renewal and last_seen, set_up granting a lease
  * at "now" only to a node without one, expiry strictly after the timeout and only while the
- * stored state is up, the list of expired nodes (bounded by its caller's max), forget and clear. */
+ * stored state is up, the list of expired nodes (bounded by its caller's max), forget and clear.
+ * A fake store stands for one that shares liveness (etcd): its leases and its leader decide. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,11 +15,74 @@
 
 #define T 5000 /* the timeout, ms */
 
+/* The fake store: not shared unless a test says so; nodes n0..n2, n0 and n2 stored up. */
+static struct {
+	bool shared;
+	int lead;	  /* store_lead's answer */
+	int64_t since_ms; /* its *since_ms */
+	bool alive[3];
+	int renewals;
+} fs;
+
+bool
+store_live_shared(void)
+{
+	return fs.shared;
+}
+
+int
+store_live_renew(const char *node, int64_t ttl_ms)
+{
+	assert_int_equal(ttl_ms, T);
+	fs.alive[node[1] - '0'] = true;
+	fs.renewals++;
+	return STORE_OK;
+}
+
+int
+store_live_alive(const char *node)
+{
+	return fs.alive[node[1] - '0'];
+}
+
+int
+store_lead(int64_t ttl_ms, int64_t *since_ms)
+{
+	assert_int_equal(ttl_ms, T); /* above the 3 s floor */
+	*since_ms = fs.since_ms;
+	return fs.lead;
+}
+
+int
+store_list(const char *kind, const char *ref_kind, const char *ref_name, const char *after,
+	   const char *before, int limit, struct store_obj *out, int *total)
+{
+	(void)ref_kind, (void)ref_name, (void)before, (void)total;
+	assert_string_equal(kind, "node");
+	if (*after != '\0')
+		return 0;
+	assert_true(limit >= 3);
+	for (int i = 0; i < 3; i++) {
+		memset(&out[i], 0, sizeof(out[i]));
+		snprintf(out[i].name, sizeof(out[i].name), "n%d", i);
+		out[i].status = json_pack("{s:s}", "agent", i == 1 ? "down" : "up");
+	}
+	return 3;
+}
+
+void
+store_obj_clear(struct store_obj *o)
+{
+	json_decref(o->status);
+	o->status = NULL;
+}
+
 static int
 teardown(void **state)
 {
 	(void)state;
 	lease_clear();
+	memset(&fs, 0, sizeof(fs));
 	return 0;
 }
 
@@ -167,6 +231,39 @@ test_forget_and_clear(void **state)
 	assert_int_equal(lease_last_seen("lb3"), 7);
 }
 
+/* Shared liveness: the store's leases decide, only the leader sweeps, and a new leader marks
+ * nobody down before it has led for a whole timeout. */
+static void
+test_shared_leases_and_leadership(void **state)
+{
+	char buf[64];
+
+	(void)state;
+	fs.shared = true;
+	lease_set_timeout(T);
+	assert_true(lease_sweeper(0) == false); /* another process leads */
+	assert_string_equal(expired(100 * T, 16, buf, sizeof(buf)), "");
+	lease_renew("n0", 1000); /* goes to the store, and is this process's last_seen */
+	assert_int_equal(fs.renewals, 1);
+	assert_int_equal(lease_last_seen("n0"), 1000);
+	fs.lead = 1;
+	fs.since_ms = 10000;
+	assert_true(lease_sweeper(10000));
+	/* within the new leader's grace: nobody down, not even n2 whose lease is gone */
+	assert_string_equal(expired(10000 + T - 1, 16, buf, sizeof(buf)), "");
+	assert_false(lease_expired("n2", 10000 + T - 1, T));
+	/* then: the nodes stored up whose lease is gone (n1 is down already) */
+	assert_string_equal(expired(10000 + T, 16, buf, sizeof(buf)), "n2");
+	assert_true(lease_expired("n2", 10000 + T, T));
+	assert_false(lease_expired("n0", 10000 + T, T));
+	assert_string_equal(expired(10000 + T, 0, buf, sizeof(buf)), "");
+	/* leadership lost: nothing to sweep */
+	fs.lead = 0;
+	assert_false(lease_sweeper(10000 + T));
+	assert_string_equal(expired(10000 + 2 * T, 16, buf, sizeof(buf)), "");
+	lease_set_timeout(10000);
+}
+
 int
 main(void)
 {
@@ -176,6 +273,7 @@ main(void)
 	    cmocka_unit_test_teardown(test_set_up_grants_lease_at_now, teardown),
 	    cmocka_unit_test_teardown(test_list_expired, teardown),
 	    cmocka_unit_test_teardown(test_forget_and_clear, teardown),
+	    cmocka_unit_test_teardown(test_shared_leases_and_leadership, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
