@@ -220,8 +220,10 @@ install: all
 install-test: all
 	sh scripts/install-test.sh "$(MAKE)" $(PREFIX)
 
+# Then the SQLite and etcd backends side by side (GET, 304, durable PATCH, push; see the script).
 bench: setup all
 	sh tests/bench/bench.sh
+	sh tests/bench/backends.sh
 
 # N simulated agents against vigild per fleet size (FLEET_SIZES, FLEET_DURATION; see the script).
 bench-fleet: setup all
