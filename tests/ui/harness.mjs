@@ -37,7 +37,8 @@ function freePort() {
 export class EtcdLab {
   static async start(dir) {
     const lab = new EtcdLab();
-    lab.proc = spawn('/usr/bin/python3', [path.join(ROOT, 'tests', 'etcd', 'etcdlab.py'), dir],
+    lab.proc = spawn('/usr/bin/python3', [path.join(ROOT, 'tests', 'etcd', 'etcdlab.py'), dir,
+      '--max-txn-ops', '8192'],
       { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     lab.proc.stderr.on('data', (b) => { out += b; });
