@@ -133,7 +133,7 @@ seed "$S"
 measure sqlite "$S" "$S"
 
 echo "== etcd: three members, three vigild replicas on one prefix"
-$PY "$root/tests/etcd/etcdlab.py" "$tmp/etcd" >"$tmp/etcdlab.out" 2>&1 &
+$PY "$root/tests/etcd/etcdlab.py" "$tmp/etcd" --max-txn-ops 8192 >"$tmp/etcdlab.out" 2>&1 &
 pids="$pids $!"
 i=0
 until grep -q 'etcd lab up' "$tmp/etcdlab.out"; do
