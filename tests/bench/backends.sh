@@ -60,21 +60,22 @@ get() { awk -v k="$1" '$1 == k { v = $2 } END { print (v == "" ? "-" : v) }' "$t
 TOKEN=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
 AUTH="Authorization: Bearer $TOKEN"
 
-# vigild_start NAME STORE-ARGS...: starts a vigild, waits for /healthz; prints its URL.
+# vigild_start NAME STORE-ARGS...: starts a vigild, waits for /healthz; sets url to its URL.
+# (Not in a command substitution: its pid must reach pids in this shell, for cleanup.)
 vigild_start() {
 	name=$1
 	shift
 	port=$(free_port)
 	VIGIL_ADMIN_TOKEN=$TOKEN "$VIGILD" --listen "127.0.0.1:$port" "$@" \
 		>"$tmp/$name.out" 2>"$tmp/$name.err" &
-	pids="$pids $!"
+	pids="$! $pids"
 	i=0
 	until curl -sf -o /dev/null "http://127.0.0.1:$port/healthz"; do
 		i=$((i + 1))
 		[ $i -lt 150 ] || die "vigild $name did not start: $(cat "$tmp/$name.err")"
 		sleep 0.1
 	done
-	echo "http://127.0.0.1:$port"
+	url="http://127.0.0.1:$port"
 }
 
 post() { # post BASE PATH JSON: creates, dies unless 201
@@ -128,7 +129,8 @@ measure() {
 }
 
 echo "== SQLite: one vigild"
-S=$(vigild_start sqlite --db "$tmp/v.db")
+vigild_start sqlite --db "$tmp/v.db"
+S=$url
 seed "$S"
 measure sqlite "$S" "$S"
 
@@ -142,9 +144,12 @@ until grep -q 'etcd lab up' "$tmp/etcdlab.out"; do
 	sleep 0.1
 done
 EP=$(sed -n 's/.*etcd lab up in [0-9.]* s: \([^ ]*\) leader.*/\1/p' "$tmp/etcdlab.out")
-A=$(vigild_start etcd_a --etcd "$EP" --etcd-prefix /bench/)
-B=$(vigild_start etcd_b --etcd "$EP" --etcd-prefix /bench/)
-C=$(vigild_start etcd_c --etcd "$EP" --etcd-prefix /bench/)
+vigild_start etcd_a --etcd "$EP" --etcd-prefix /bench/
+A=$url
+vigild_start etcd_b --etcd "$EP" --etcd-prefix /bench/
+B=$url
+vigild_start etcd_c --etcd "$EP" --etcd-prefix /bench/
+C=$url
 seed "$A"
 measure etcd "$A" "$B"
 line=$($PY "$here/push.py" --poll "$C" --write "$C" --token "$TOKEN" --path /vips/vip-002) ||
