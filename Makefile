@@ -220,12 +220,17 @@ install: all
 install-test: all
 	sh scripts/install-test.sh "$(MAKE)" $(PREFIX)
 
+# Then the SQLite and etcd backends side by side (GET, 304, durable PATCH, push; see the script).
 bench: setup all
 	sh tests/bench/bench.sh
+	sh tests/bench/backends.sh
 
-# N simulated agents against vigild per fleet size (FLEET_SIZES, FLEET_DURATION; see the script).
+# N simulated agents against vigild per fleet size (FLEET_SIZES, FLEET_DURATION; see the script),
+# then on etcd with three vigild replicas (FLEET_ETCD_SIZES; loading is slower there: one txn each).
+FLEET_ETCD_SIZES ?= 250 1000
 bench-fleet: setup all
 	sh tests/bench/fleet.sh
+	FLEET_ETCD=1 FLEET_SIZES="$(FLEET_ETCD_SIZES)" sh tests/bench/fleet.sh
 
 # Sub-second VRRP timers (issue 10): power-off failover and a five-minute CPU-hog soak, with
 # real-time on and off, and keepalived at the same timers; needs root (see the script).

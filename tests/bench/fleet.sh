@@ -9,7 +9,10 @@
 #
 # Knobs (environment): FLEET_SIZES ("250 500 1000 2000 5000"), FLEET_DURATION (s measured per size,
 # 30), FLEET_WARMUP (s before it, 10), FLEET_RAMP (s over which the agents start, 2: all at once,
-# as after a vigild restart; at most the warm-up), FLEET_PATCH_HZ (2), VIGILD (binary, build/vigild).
+# as after a vigild restart; at most the warm-up), FLEET_PATCH_HZ (2), VIGILD (binary, build/vigild),
+# FLEET_ETCD (1: the store in a three-member loopback etcd, tests/etcd/etcdlab.py, with two more
+# vigild replicas on the same prefix following every write through their watch; the agents and the
+# writer talk to the first, as long as agent liveness is per replica).
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -27,6 +30,10 @@ mkdir -p "$out"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/vigil-fleet.XXXXXX")
 vpid=""
 spid=""
+lpid=""
+rpids=""
+md=fleet.md
+[ "${FLEET_ETCD:-0}" = 1 ] && md=fleet-etcd.md
 # stop PID: TERM, up to 10 s, then KILL.
 stop() {
 	kill -TERM "$1" 2>/dev/null || return 0
@@ -41,7 +48,7 @@ stop() {
 cleanup() {
 	status=$?
 	trap - EXIT INT TERM
-	for p in $spid $vpid; do stop "$p"; done
+	for p in $spid $vpid $rpids $lpid; do stop "$p"; done
 	rm -rf "$tmp"
 	exit $status
 }
@@ -50,9 +57,9 @@ trap 'exit 130' INT TERM
 
 die() {
 	echo "fleet: $*" >&2
-	if [ -s "$out/fleet.md" ]; then
+	if [ -s "$out/$md" ]; then
 		echo "fleet: measured so far:" >&2
-		cat "$out/fleet.md" >&2
+		cat "$out/$md" >&2
 	fi
 	exit 1
 }
@@ -89,7 +96,30 @@ nofile=$(ulimit -n)
 TOKEN=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
 export VIGIL_ADMIN_TOKEN="$TOKEN"
 
-# measure N: one fleet size, its row appended to build/bench/fleet.md.
+# FLEET_ETCD=1: one etcd lab for the run, a key prefix per fleet size.
+ETCD=${FLEET_ETCD:-0}
+if [ "$ETCD" = 1 ]; then
+	$PY "$root/tests/etcd/etcdlab.py" "$tmp/etcd" --max-txn-ops 8192 >"$tmp/etcdlab.out" 2>&1 &
+	lpid=$!
+	i=0
+	until grep -q 'etcd lab up' "$tmp/etcdlab.out"; do
+		i=$((i + 1))
+		[ $i -lt 300 ] || die "etcd lab did not start: $(cat "$tmp/etcdlab.out")"
+		sleep 0.1
+	done
+	EP=$(sed -n 's/.*etcd lab up in [0-9.]* s: \([^ ]*\) leader.*/\1/p' "$tmp/etcdlab.out")
+	echo "== etcd lab: $EP"
+fi
+# store_args N: vigild's store options for fleet size N.
+store_args() {
+	if [ "$ETCD" = 1 ]; then
+		echo "--etcd $EP --etcd-prefix /fleet-$1/"
+	else
+		echo "--db $d/vigil.db"
+	fi
+}
+
+# measure N: one fleet size, its row appended to build/bench/$md (fleet-etcd.md with FLEET_ETCD=1).
 measure() {
 	n=$1
 	d=$tmp/$n
@@ -102,9 +132,18 @@ measure() {
 	port=$(free_port)
 	# Every agent parks one long-poll, and a timed-out one stays parked in vigild until its wait
 	# ends: room for two each. The feed keeps every event of the run, so /events can count them.
-	"$tmp/vigild" --listen "127.0.0.1:$port" --db "$d/vigil.db" --max-parked $((2 * n + 100)) \
+	# shellcheck disable=SC2046
+	"$tmp/vigild" --listen "127.0.0.1:$port" $(store_args "$n") --max-parked $((2 * n + 100)) \
 		--events-keep 5000000 2>"$d/vigild.err" &
 	vpid=$!
+	if [ "$ETCD" = 1 ]; then # replicas B and C: idle but for their watch
+		for r in b c; do
+			# shellcheck disable=SC2046
+			"$tmp/vigild" --listen "127.0.0.1:$(free_port)" $(store_args "$n") \
+				--events-keep 5000000 2>"$d/vigild-$r.err" &
+			rpids="$rpids $!"
+		done
+	fi
 	i=0
 	until curl -sf -o /dev/null "http://127.0.0.1:$port/healthz"; do
 		i=$((i + 1))
@@ -145,8 +184,10 @@ measure() {
 	vigild_alive "the end"
 	stop "$vpid"
 	vpid=""
+	for p in $rpids; do stop "$p"; done
+	rpids=""
 	tail -50 "$d/vigild.err" >"$out/fleet-vigild-$n.log"
-	row | tee -a "$out/fleet.md"
+	row | tee -a "$out/$md"
 	detail
 	rm -rf "$d"
 }
@@ -194,12 +235,12 @@ load0=$(cut -d' ' -f1-3 /proc/loadavg)
 	echo "| agents | VIPs | vigild CPU (% of one core) | RSS | heartbeat p50 / p99 / max" \
 		"| push p50 / p99 / max | revision Δ | events total (non-writer) | errors | simulator CPU |"
 	echo "|---|---|---|---|---|---|---|---|---|---|"
-} >"$out/fleet.md"
-cat "$out/fleet.md"
+} >"$out/$md"
+cat "$out/$md"
 skipped=0
 for n in $SIZES; do
 	measure "$n"
 done
 echo
-echo "== written to build/bench/fleet.md (load average after: $(cut -d' ' -f1-3 /proc/loadavg))"
+echo "== written to build/bench/$md (load average after: $(cut -d' ' -f1-3 /proc/loadavg))"
 [ "$skipped" = 0 ] || die "some sizes were skipped: raise the hard RLIMIT_NOFILE"

@@ -249,10 +249,12 @@ class EtcdLab:
 
 
 if __name__ == "__main__":
-    # Manual use: python3 tests/etcd/etcdlab.py DIR  -> runs a cluster until Ctrl-C or SIGTERM.
+    # Manual use: python3 tests/etcd/etcdlab.py [DIR [ETCD-ARG...]] -> runs a cluster until Ctrl-C
+    # or SIGTERM; the ETCD-ARGs go to every member (e.g. --max-txn-ops 8192, as vigild wants).
     import sys
     import tempfile
-    lab = EtcdLab(sys.argv[1] if len(sys.argv) > 1 else tempfile.mkdtemp(prefix="etcdlab-"))
+    lab = EtcdLab(sys.argv[1] if len(sys.argv) > 1 else tempfile.mkdtemp(prefix="etcdlab-"),
+                  extra_args=sys.argv[2:])
     # A background job ignores SIGINT: SIGTERM stops the lab as cleanly.
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     t0 = time.monotonic()

@@ -1,6 +1,7 @@
-// Browser-test harness for the dashboard: a vigild of its own per test (temporary DB, free port),
-// seeded through the API, and Debian's Chromium driven by playwright-core (never a downloaded
-// browser) with a fresh profile. Agents are simulated by PUT /nodes/N/status as admin.
+// Browser-test harness for the dashboard: a vigild of its own per test (temporary DB, or a
+// three-member etcd lab of its own with setup(t, { etcd: true }); free port), seeded through the
+// API, and Debian's Chromium driven by playwright-core (never a downloaded browser) with a fresh
+// profile. Agents are simulated by PUT /nodes/N/status as admin.
 import { spawn } from 'node:child_process';
 import { mkdtemp, mkdir, rm } from 'node:fs/promises';
 import net from 'node:net';
@@ -31,7 +32,37 @@ function freePort() {
   });
 }
 
-// One vigild with its own database. req() speaks JSON to it with a token (admin by default).
+// A three-member etcd on loopback (tests/etcd/etcdlab.py run as a child, its data in dir) for
+// a vigild on the etcd backend; stop() ends it (SIGTERM: the lab stops its members).
+export class EtcdLab {
+  static async start(dir) {
+    const lab = new EtcdLab();
+    lab.proc = spawn('/usr/bin/python3', [path.join(ROOT, 'tests', 'etcd', 'etcdlab.py'), dir,
+      '--max-txn-ops', '8192'],
+      { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    lab.proc.stderr.on('data', (b) => { out += b; });
+    lab.endpoints = await new Promise((resolve, reject) => {
+      lab.proc.stdout.on('data', (b) => {
+        out += b;
+        const m = /etcd lab up in [\d.]+ s: (\S+) leader/.exec(out);
+        if (m) resolve(m[1]);
+      });
+      lab.proc.once('exit', () => reject(new Error(`etcd lab did not start:\n${out}`)));
+    });
+    return lab;
+  }
+
+  async stop() {
+    if (!this.proc || this.proc.exitCode !== null) return;
+    const done = new Promise((resolve) => this.proc.once('exit', resolve));
+    this.proc.kill('SIGTERM');
+    await done;
+  }
+}
+
+// One vigild with its own database (or, with etcd, a three-member etcd lab of its own).
+// req() speaks JSON to it with a token (admin by default).
 export class Vigild {
   constructor(dir, port, args) {
     this.dir = dir;
@@ -39,19 +70,26 @@ export class Vigild {
     this.args = args;
     this.url = `http://127.0.0.1:${port}`;
     this.proc = null;
+    this.lab = null;
     this.log = '';
   }
 
-  static async start(args = []) {
+  static async start(args = [], { etcd = false } = {}) {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'vigil-ui-db-'));
     const v = new Vigild(dir, await freePort(), args);
+    if (etcd) v.lab = await EtcdLab.start(path.join(dir, 'etcd'));
     await v.run();
     return v;
   }
 
+  store() {
+    if (this.lab) return ['--etcd', this.lab.endpoints, '--etcd-prefix', '/vigil-ui/'];
+    return ['--db', path.join(this.dir, 'v.db')];
+  }
+
   async run() {
-    this.proc = spawn(VIGILD, ['--listen', `127.0.0.1:${this.port}`, '--db',
-      path.join(this.dir, 'v.db'), '--agent-timeout', '600', ...this.args],
+    this.proc = spawn(VIGILD, ['--listen', `127.0.0.1:${this.port}`, ...this.store(),
+      '--agent-timeout', '600', ...this.args],
     { env: { ...process.env, VIGIL_ADMIN_TOKEN: ADMIN }, stdio: ['ignore', 'pipe', 'pipe'] });
     this.proc.stdout.on('data', (b) => { this.log += b; });
     this.proc.stderr.on('data', (b) => { this.log += b; });
@@ -77,6 +115,7 @@ export class Vigild {
 
   async stop() {
     await this.kill();
+    if (this.lab) await this.lab.stop();
     await rm(this.dir, { recursive: true, force: true });
   }
 
@@ -164,8 +203,9 @@ export async function launch(viewport = { width: 1280, height: 800 }) {
 }
 
 // A seeded vigild and a browser for test t (1280x800 unless told), both gone when t ends.
-export async function setup(t, { vigildArgs = [], holder, viewport } = {}) {
-  const v = await Vigild.start(vigildArgs);
+// etcd: vigild on the etcd backend, with a three-member etcd lab of its own.
+export async function setup(t, { vigildArgs = [], holder, viewport, etcd = false } = {}) {
+  const v = await Vigild.start(vigildArgs, { etcd });
   let browser = null;
   t.after(async () => {
     if (browser) await browser.close();

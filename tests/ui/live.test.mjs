@@ -71,8 +71,9 @@ test('when vigild goes away the page says so, and reconnects by itself', async (
   assertNoConsoleErrors(errors, [/ERR_CONNECTION_REFUSED|ERR_EMPTY_RESPONSE|status of 503/]);
 });
 
-test('a 410 from the feed makes the page reload the collections and go on', async (t) => {
-  const { v, tokens, page, errors } = await setup(t, { vigildArgs: ['--events-keep', '4'] });
+// On SQLite and (issue 12) on etcd, where the feed lives in etcd's ev/ keys.
+async function feedGoneReloads(t, etcd) {
+  const { v, tokens, page, errors } = await setup(t, { vigildArgs: ['--events-keep', '4'], etcd });
   let holding = true;
   const held = [];
   await page.route(/\/events\?since=/, (route) => (holding ? held.push(route) : route.continue()));
@@ -94,6 +95,11 @@ test('a 410 from the feed makes the page reload the collections and go on', asyn
   // And it goes on following the feed from the new head.
   await v.ok('PATCH', '/backends/app3', { weight: 4 }, MERGE);
   await waitText(page, '#backend-app3 td[data-label="Weight"]', /^4$/);
-  await shot(page, 'feed-gone-reloaded');
+  await shot(page, etcd ? 'feed-gone-reloaded-etcd' : 'feed-gone-reloaded');
   assertNoConsoleErrors(errors, [/status of 410/]);
-});
+}
+
+test('a 410 from the feed makes the page reload the collections and go on',
+  (t) => feedGoneReloads(t, false));
+test('a 410 from the feed makes the page reload the collections and go on (etcd)',
+  (t) => feedGoneReloads(t, true));
