@@ -22,18 +22,11 @@ mkdir -p "$out"
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/vigil-backends.XXXXXX")
 pids=""
+. "$here/lib.sh"
 cleanup() {
 	status=$?
 	trap - EXIT INT TERM
-	for p in $pids; do
-		kill -TERM "$p" 2>/dev/null || continue
-		i=0
-		while kill -0 "$p" 2>/dev/null && [ $i -lt 100 ]; do
-			sleep 0.1
-			i=$((i + 1))
-		done
-		kill -KILL "$p" 2>/dev/null || true
-	done
+	stop $pids
 	wait 2>/dev/null || true
 	rm -rf "$tmp"
 	exit $status
@@ -135,15 +128,8 @@ seed "$S"
 measure sqlite "$S" "$S"
 
 echo "== etcd: three members, three vigild replicas on one prefix"
-$PY "$root/tests/etcd/etcdlab.py" "$tmp/etcd" --max-txn-ops 8192 >"$tmp/etcdlab.out" 2>&1 &
-pids="$pids $!"
-i=0
-until grep -q 'etcd lab up' "$tmp/etcdlab.out"; do
-	i=$((i + 1))
-	[ $i -lt 300 ] || die "etcd lab did not start: $(cat "$tmp/etcdlab.out")"
-	sleep 0.1
-done
-EP=$(sed -n 's/.*etcd lab up in [0-9.]* s: \([^ ]*\) leader.*/\1/p' "$tmp/etcdlab.out")
+etcd_lab_start "$tmp/etcd"
+pids="$pids $lab_pid"
 vigild_start etcd_a --etcd "$EP" --etcd-prefix /bench/
 A=$url
 vigild_start etcd_b --etcd "$EP" --etcd-prefix /bench/

@@ -27,18 +27,11 @@ mkdir -p "$out"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/vigil-bench.XXXXXX")
 vpid=""
 npid=""
+. "$here/lib.sh"
 cleanup() {
 	status=$?
 	trap - EXIT INT TERM
-	for p in $npid $vpid; do
-		kill -TERM "$p" 2>/dev/null || continue
-		i=0
-		while kill -0 "$p" 2>/dev/null && [ $i -lt 50 ]; do
-			sleep 0.1
-			i=$((i + 1))
-		done
-		kill -KILL "$p" 2>/dev/null || true
-	done
+	stop $npid $vpid
 	wait 2>/dev/null || true
 	rm -rf "$tmp"
 	exit $status

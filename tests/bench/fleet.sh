@@ -34,21 +34,11 @@ lpid=""
 rpids=""
 md=fleet.md
 [ "${FLEET_ETCD:-0}" = 1 ] && md=fleet-etcd.md
-# stop PID: TERM, up to 10 s, then KILL.
-stop() {
-	kill -TERM "$1" 2>/dev/null || return 0
-	i=0
-	while kill -0 "$1" 2>/dev/null && [ $i -lt 100 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-	kill -KILL "$1" 2>/dev/null || true
-	wait "$1" 2>/dev/null || true
-}
+. "$here/lib.sh"
 cleanup() {
 	status=$?
 	trap - EXIT INT TERM
-	for p in $spid $vpid $rpids $lpid; do stop "$p"; done
+	stop $spid $vpid $rpids $lpid
 	rm -rf "$tmp"
 	exit $status
 }
@@ -99,15 +89,8 @@ export VIGIL_ADMIN_TOKEN="$TOKEN"
 # FLEET_ETCD=1: one etcd lab for the run, a key prefix per fleet size.
 ETCD=${FLEET_ETCD:-0}
 if [ "$ETCD" = 1 ]; then
-	$PY "$root/tests/etcd/etcdlab.py" "$tmp/etcd" --max-txn-ops 8192 >"$tmp/etcdlab.out" 2>&1 &
-	lpid=$!
-	i=0
-	until grep -q 'etcd lab up' "$tmp/etcdlab.out"; do
-		i=$((i + 1))
-		[ $i -lt 300 ] || die "etcd lab did not start: $(cat "$tmp/etcdlab.out")"
-		sleep 0.1
-	done
-	EP=$(sed -n 's/.*etcd lab up in [0-9.]* s: \([^ ]*\) leader.*/\1/p' "$tmp/etcdlab.out")
+	etcd_lab_start "$tmp/etcd"
+	lpid=$lab_pid
 	echo "== etcd lab: $EP"
 fi
 # store_args N: vigild's store options for fleet size N.
