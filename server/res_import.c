@@ -311,15 +311,27 @@ put_vip(struct write_ctx *w, struct import_run *r, json_t *entry)
 	return rc;
 }
 
+/* Writes spec (stolen) as r's node, reported at line 0 (the node is the file's, not a line's).
+ * Returns a store_rc, or WRITE_ANSWERED. */
+static int
+put_node(struct write_ctx *w, struct import_run *r, json_t *spec)
+{
+	json_t *entry = json_pack("{s:i}", "line", 0);
+	int rc = put_one(w, r, &res_node_kind, r->node, entry, spec);
+
+	json_decref(entry);
+	json_decref(spec);
+	return rc;
+}
+
 /* The file's unicast sources of other families than the node's address (issue 11) into the
  * stored node n: each replaces the node's source of its family. Returns a store_rc, or
  * WRITE_ANSWERED. */
 static int
 add_unicast_sources(struct write_ctx *w, struct import_run *r, const struct store_obj *n)
 {
-	json_t *spec, *list, *a, *old, *entry;
+	json_t *spec, *list, *a, *old;
 	size_t i, j;
-	int rc;
 
 	if (json_array_size(r->plan.unicast_sources) == 0)
 		return STORE_OK;
@@ -336,11 +348,7 @@ add_unicast_sources(struct write_ctx *w, struct import_run *r, const struct stor
 	}
 	json_array_extend(list, r->plan.unicast_sources);
 	json_object_set_new(spec, "unicast_sources", list);
-	entry = json_pack("{s:i}", "line", 0);
-	rc = put_one(w, r, &res_node_kind, r->node, entry, spec);
-	json_decref(entry);
-	json_decref(spec);
-	return rc;
+	return put_node(w, r, spec);
 }
 
 /* The node the file is of: as stored, or created from ?address (and ?interface, else the first
@@ -350,7 +358,7 @@ ensure_node(struct write_ctx *w, struct import_run *r)
 {
 	struct store_obj n = {0};
 	int rc = store_get("node", r->node, &n);
-	json_t *entry, *spec;
+	json_t *spec;
 	const char *ifname = r->ifname;
 
 	if (rc == STORE_OK) {
@@ -383,11 +391,7 @@ ensure_node(struct write_ctx *w, struct import_run *r)
 	    json_pack("{s:s, s:s}", "address", r->address, "interface", ifname ? ifname : "eth0");
 	if (json_array_size(r->plan.unicast_sources) > 0)
 		json_object_set(spec, "unicast_sources", r->plan.unicast_sources);
-	entry = json_pack("{s:i}", "line", 0);
-	rc = put_one(w, r, &res_node_kind, r->node, entry, spec);
-	json_decref(entry);
-	json_decref(spec);
-	return rc;
+	return put_node(w, r, spec);
 }
 
 /*
